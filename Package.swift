@@ -1,0 +1,42 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+// Release builds specialize the generic numeric code across module boundaries, so the
+// model code in TICore runs as concrete Float/Double loops when called from the CLI or analysis.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "tianalyze",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tianalyze", targets: ["tianalyze"]),
+        .library(name: "TICore", targets: ["TICore"]),
+        .library(name: "TIAnalysis", targets: ["TIAnalysis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE"),
+        .target(name: "TILinalg", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: numericSettings),
+        .target(name: "TIData", dependencies: ["TILinalg"], swiftSettings: numericSettings),
+        .target(name: "TICore", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TIAnalysis", dependencies: ["TILinalg", "TICore", "TIData"], swiftSettings: numericSettings),
+        .executableTarget(
+            name: "tianalyze",
+            dependencies: [
+                "TICore", "TIAnalysis", "TIData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: numericSettings),
+        .target(name: "TITestSupport", dependencies: ["TILinalg"], path: "Tests/TITestSupport"),
+        .testTarget(name: "TILinalgTests", dependencies: ["TILinalg", "TITestSupport"]),
+        .testTarget(name: "TIDataTests", dependencies: ["TIData", "TITestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TICoreTests", dependencies: ["TICore", "TITestSupport"]),
+        .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TICore", "TITestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TICore", "TITestSupport"]),
+    ]
+)

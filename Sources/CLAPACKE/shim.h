@@ -1,0 +1,2 @@
+// LAPACKE C interface (Debian: liblapacke-dev).
+#include <lapacke.h>

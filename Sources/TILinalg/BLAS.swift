@@ -1,0 +1,164 @@
+// The one file that talks to OpenBLAS (CBLAS) and LAPACKE. Everything numeric above this layer
+// calls these generic entry points, so Float training and Double analysis share one code path.
+import CBLAS
+import CLAPACKE
+import Foundation
+
+/// A floating-point type with BLAS kernels and the scalar math the model needs.
+/// Generic code over `BLASScalar` is specialized for Float and Double in release builds.
+public protocol BLASScalar: BinaryFloatingPoint, Codable, Sendable
+where Self.RawSignificand: FixedWidthInteger {
+    static var typeName: String { get }
+    /// C = alpha·op(A)·op(B) + beta·C, row-major.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func dot(_ n: Int, _ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>) -> Self
+    /// y += alpha·x
+    static func axpy(_ n: Int, _ alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
+    static func scal(_ n: Int, _ alpha: Self, _ x: UnsafeMutablePointer<Self>)
+    static func nrm2(_ n: Int, _ x: UnsafePointer<Self>) -> Self
+    static func expm(_ x: Self) -> Self
+    static func logm(_ x: Self) -> Self
+    static func tanhm(_ x: Self) -> Self
+    static func erfm(_ x: Self) -> Self
+}
+
+@inline(__always) private func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: BLASScalar {
+    public static var typeName: String { "f32" }
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always) public static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+    @inline(__always) public static func axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+    @inline(__always) public static func scal(_ n: Int, _ alpha: Float, _ x: UnsafeMutablePointer<Float>) {
+        cblas_sscal(Int32(n), alpha, x, 1)
+    }
+    @inline(__always) public static func nrm2(_ n: Int, _ x: UnsafePointer<Float>) -> Float { cblas_snrm2(Int32(n), x, 1) }
+    @inline(__always) public static func expm(_ x: Float) -> Float { Foundation.expf(x) }
+    @inline(__always) public static func logm(_ x: Float) -> Float { Foundation.logf(x) }
+    @inline(__always) public static func tanhm(_ x: Float) -> Float { Foundation.tanhf(x) }
+    @inline(__always) public static func erfm(_ x: Float) -> Float { Foundation.erff(x) }
+}
+
+extension Double: BLASScalar {
+    public static var typeName: String { "f64" }
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, blasTrans(transA), blasTrans(transB), Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always) public static func dot(_ n: Int, _ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(Int32(n), x, 1, y, 1)
+    }
+    @inline(__always) public static func axpy(_ n: Int, _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) {
+        cblas_daxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+    @inline(__always) public static func scal(_ n: Int, _ alpha: Double, _ x: UnsafeMutablePointer<Double>) {
+        cblas_dscal(Int32(n), alpha, x, 1)
+    }
+    @inline(__always) public static func nrm2(_ n: Int, _ x: UnsafePointer<Double>) -> Double { cblas_dnrm2(Int32(n), x, 1) }
+    @inline(__always) public static func expm(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func logm(_ x: Double) -> Double { Foundation.log(x) }
+    @inline(__always) public static func tanhm(_ x: Double) -> Double { Foundation.tanh(x) }
+    @inline(__always) public static func erfm(_ x: Double) -> Double { Foundation.erf(x) }
+}
+
+// MARK: - Array-level conveniences (all BLAS traffic goes through here)
+
+public enum BLAS {
+    /// Number of threads OpenBLAS uses; set once from the CLI (`--threads`).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    @inlinable public static func dot<T: BLASScalar>(_ x: [T], _ y: [T]) -> T {
+        precondition(x.count == y.count, "dot: length mismatch \(x.count) vs \(y.count)")
+        return x.withUnsafeBufferPointer { xp in
+            y.withUnsafeBufferPointer { yp in T.dot(x.count, xp.baseAddress!, yp.baseAddress!) }
+        }
+    }
+    /// y += alpha·x
+    @inlinable public static func axpy<T: BLASScalar>(_ alpha: T, _ x: [T], _ y: inout [T]) {
+        precondition(x.count == y.count, "axpy: length mismatch \(x.count) vs \(y.count)")
+        let n = x.count
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in T.axpy(n, alpha, xp.baseAddress!, yp.baseAddress!) }
+        }
+    }
+    @inlinable public static func scale<T: BLASScalar>(_ x: inout [T], by alpha: T) {
+        let n = x.count
+        x.withUnsafeMutableBufferPointer { T.scal(n, alpha, $0.baseAddress!) }
+    }
+    @inlinable public static func norm<T: BLASScalar>(_ x: [T]) -> T {
+        x.withUnsafeBufferPointer { T.nrm2(x.count, $0.baseAddress!) }
+    }
+
+    /// Eigen-decomposition of a dense symmetric matrix (row-major n×n) with LAPACKE dsyev.
+    /// Returns ascending eigenvalues and the eigenvectors as rows (vectors[i*n ..< (i+1)*n] belongs to values[i]).
+    public static func symmetricEigen(_ matrix: [Double], n: Int, wantVectors: Bool = true) throws -> (values: [Double], vectors: [Double]) {
+        precondition(matrix.count == n * n, "symmetricEigen: expected \(n*n) entries, got \(matrix.count)")
+        var a = matrix
+        var w = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { ap in
+            w.withUnsafeMutableBufferPointer { wp in
+                LAPACKE_dsyev(LAPACK_ROW_MAJOR, wantVectors ? 86 /* V */ : 78 /* N */, 85 /* U */,
+                              Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
+            }
+        }
+        guard info == 0 else { throw LinalgError.lapack(routine: "dsyev", info: Int(info)) }
+        guard wantVectors else { return (w, []) }
+        // Row-major output holds eigenvectors in columns; transpose so each vector is contiguous.
+        var vt = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { vt[j * n + i] = a[i * n + j] } }
+        return (w, vt)
+    }
+
+    /// Eigen-decomposition of a symmetric tridiagonal matrix (LAPACKE dstev).
+    /// Returns ascending eigenvalues and eigenvectors as rows.
+    public static func tridiagonalEigen(diagonal: [Double], offDiagonal: [Double]) throws -> (values: [Double], vectors: [Double]) {
+        let n = diagonal.count
+        precondition(offDiagonal.count == max(0, n - 1), "tridiagonalEigen: off-diagonal must have n-1 entries")
+        if n == 0 { return ([], []) }
+        var d = diagonal
+        var e = offDiagonal + [0]
+        var z = [Double](repeating: 0, count: n * n)
+        let info = d.withUnsafeMutableBufferPointer { dp in
+            e.withUnsafeMutableBufferPointer { ep in
+                z.withUnsafeMutableBufferPointer { zp in
+                    LAPACKE_dstev(LAPACK_ROW_MAJOR, 86 /* V */, Int32(n), dp.baseAddress, ep.baseAddress,
+                                  zp.baseAddress, Int32(n))
+                }
+            }
+        }
+        guard info == 0 else { throw LinalgError.lapack(routine: "dstev", info: Int(info)) }
+        var vt = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { vt[j * n + i] = z[i * n + j] } }
+        return (d, vt)
+    }
+}
+
+public enum LinalgError: Error, CustomStringConvertible {
+    case lapack(routine: String, info: Int)
+    public var description: String {
+        switch self {
+        case .lapack(let r, let info): return "LAPACK \(r) failed (info = \(info))"
+        }
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system libraries tianalyze links against (OpenBLAS, LAPACKE) and gnuplot without X11.
+# Idempotent: returns at once when everything is present.
+set -euo pipefail
+need=()
+dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+dpkg -s liblapacke-dev  >/dev/null 2>&1 || need+=(liblapacke-dev)
+command -v gnuplot      >/dev/null 2>&1 || need+=(gnuplot-nox)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+echo "install-deps: installing ${need[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
