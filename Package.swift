@@ -24,11 +24,13 @@ let package = Package(
         .target(name: "TILinalg", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: numericSettings),
         .target(name: "TIData", dependencies: ["TILinalg"], swiftSettings: numericSettings),
         .target(name: "TICore", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
-        .target(name: "TIAnalysis", dependencies: ["TILinalg", "TICore", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TIAnalysis", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TILandscape", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TIPlots", dependencies: ["TIData"]),
         .executableTarget(
             name: "tianalyze",
             dependencies: [
-                "TICore", "TIAnalysis", "TIData",
+                "TICore", "TIAnalysis", "TIData", "TILandscape", "TIPlots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -36,7 +38,9 @@ let package = Package(
         .testTarget(name: "TILinalgTests", dependencies: ["TILinalg", "TITestSupport"]),
         .testTarget(name: "TIDataTests", dependencies: ["TIData", "TITestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TICoreTests", dependencies: ["TICore", "TITestSupport"]),
-        .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TICore", "TITestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TICore", "TITestSupport"]),
+        .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TITestSupport"]),
+        .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TICore", "TIData", "TITestSupport"]),
     ]
 )
