@@ -1,0 +1,59 @@
+// Loss functions returning the value and the gradient seed at their input.
+import TILinalg
+
+public enum Losses {
+    /// Mean cross-entropy over the batch; returns (loss, dLogits).
+    public static func crossEntropy<T: BLASScalar>(logits: Buffer<T>, labels: [Int], classes c: Int) -> (T, Buffer<T>) {
+        let b = labels.count
+        let grad = Buffer<T>(count: b * c)
+        var loss: T = 0
+        let inv = 1 / T(b)
+        for i in 0..<b {
+            Softmax.logSoftmaxRow(logits.p + i * c, width: c, out: grad.p + i * c)
+            loss -= grad.p[i * c + labels[i]]
+            for j in 0..<c { grad.p[i * c + j] = T.expm(grad.p[i * c + j]) * inv }
+            grad.p[i * c + labels[i]] -= inv
+        }
+        return (loss * inv, grad)
+    }
+
+    /// Soft cross-entropy −Σ p_teacher·log p_student (temperature 1), mean over the batch.
+    public static func softCrossEntropy<T: BLASScalar>(student: Buffer<T>, teacher: Buffer<T>, rows b: Int, classes c: Int) -> (T, Buffer<T>) {
+        let grad = Buffer<T>(count: b * c)
+        let logS = Buffer<T>(count: c), logT = Buffer<T>(count: c)
+        var loss: T = 0
+        let inv = 1 / T(b)
+        for i in 0..<b {
+            Softmax.logSoftmaxRow(student.p + i * c, width: c, out: logS.p)
+            Softmax.logSoftmaxRow(teacher.p + i * c, width: c, out: logT.p)
+            for j in 0..<c {
+                let pt = T.expm(logT.p[j])
+                loss -= pt * logS.p[j]
+                grad.p[i * c + j] = (T.expm(logS.p[j]) - pt) * inv
+            }
+        }
+        return (loss * inv, grad)
+    }
+
+    /// Mean squared error over all entries (PyTorch's MSELoss default), with an optional 0/1 mask
+    /// zeroing entries of both tensors first (the masked-score term). Returns (loss, d/dstudent).
+    public static func meanSquaredError<T: BLASScalar>(_ s: Buffer<T>, _ t: Buffer<T>, mask: ((Int) -> Bool)? = nil) -> (T, Buffer<T>) {
+        precondition(s.count == t.count, "meanSquaredError: \(s.count) vs \(t.count)")
+        let n = s.count
+        let grad = Buffer<T>(count: n)
+        var loss: T = 0
+        let inv = 1 / T(n)
+        for i in 0..<n {
+            if let mask, !mask(i) { continue }
+            let diff = s.p[i] - t.p[i]
+            loss += diff * diff
+            grad.p[i] = 2 * diff * inv
+        }
+        return (loss * inv, grad)
+    }
+
+    /// Regression head: MSE between the single output and the target.
+    public static func regression<T: BLASScalar>(logits: Buffer<T>, targets: [Double]) -> (T, Buffer<T>) {
+        meanSquaredError(logits, Buffer(targets.map { T($0) }))
+    }
+}

@@ -1,0 +1,64 @@
+// Position-wise FFN: LayerNorm(FFN2(GELU(FFN1(x))) + x), quantized Linear inputs.
+import TILinalg
+
+public struct FeedForwardTrace<T: BLASScalar> {
+    var input: Buffer<T>                      // [N, H] attention block output
+    var inputQ: Buffer<T>, inputMask: Buffer<T>?
+    var hidden: Buffer<T>                     // [N, F] FFN1 output (pre-GELU)
+    var activated: Buffer<T>                  // [N, F] GELU output
+    var activatedQ: Buffer<T>, activatedMask: Buffer<T>?
+    var dropMask: Buffer<T>?
+    var norm: LayerNormCache<T>
+    public var output: Buffer<T>              // [N, H] layer output
+}
+
+public enum FeedForward {
+    public static func forward<T: BLASScalar>(
+        input x: Buffer<T>, params θ: UnsafePointer<T>, offsets o: LayerOffsets, dims d: Dims, eps: T,
+        quant: ActivationQuantization<T>, dropout: inout SeededRandom?, hiddenDropout: Double
+    ) -> FeedForwardTrace<T> {
+        let n = d.rows, h = d.hidden, f = d.ffn
+        let (xq, xMask) = quant.apply(.intermediateInput, x)
+        let hidden = Buffer<T>(count: n * f)
+        Linear.forward(x: xq.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
+                       bias: θ + o.intermediate.bias, y: hidden.p)
+        let activated = Buffer<T>(count: n * f)
+        GELU.forward(hidden.p, count: n * f, y: activated.p)
+        let (aq, aMask) = quant.apply(.outputInput, activated)
+        let projected = Buffer<T>(count: n * h)
+        Linear.forward(x: aq.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
+                       bias: θ + o.output.bias, y: projected.p)
+        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
+        if let dropMask { projected.multiply(by: dropMask) }
+        projected.add(x)
+        let out = Buffer<T>(count: n * h)
+        let norm = LayerNorm.forward(x: projected.p, rows: n, width: h, gain: θ + o.outputNorm.gain,
+                                     bias: θ + o.outputNorm.bias, eps: eps, y: out.p)
+        return FeedForwardTrace(input: x, inputQ: xq, inputMask: xMask, hidden: hidden, activated: activated,
+                                activatedQ: aq, activatedMask: aMask, dropMask: dropMask, norm: norm, output: out)
+    }
+
+    /// Adds the gradient with respect to the FFN input into dInput and parameter gradients into g.
+    public static func backward<T: BLASScalar>(
+        _ tr: FeedForwardTrace<T>, dOutput: Buffer<T>, params θ: UnsafePointer<T>, grads g: UnsafeMutablePointer<T>,
+        offsets o: LayerOffsets, dims d: Dims, dInput: Buffer<T>
+    ) {
+        let n = d.rows, h = d.hidden, f = d.ffn
+        let dSum = Buffer<T>(count: n * h)
+        LayerNorm.backward(dy: dOutput.p, cache: tr.norm, rows: n, width: h, gain: θ + o.outputNorm.gain,
+                           dx: dSum.p, dGain: g + o.outputNorm.gain, dBias: g + o.outputNorm.bias)
+        dInput.add(dSum)  // residual
+        if let m = tr.dropMask { dSum.multiply(by: m) }
+        let dAq = Buffer<T>(count: n * f)
+        Linear.backward(dy: dSum.p, x: tr.activatedQ.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
+                        dx: dAq.p, dWeight: g + o.output.weight, dBias: g + o.output.bias)
+        if let m = tr.activatedMask { dAq.multiply(by: m) }
+        let dHidden = Buffer<T>(count: n * f)
+        GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p)
+        let dXq = Buffer<T>(count: n * h)
+        Linear.backward(dy: dHidden.p, x: tr.inputQ.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
+                        dx: dXq.p, dWeight: g + o.intermediate.weight, dBias: g + o.intermediate.bias)
+        if let m = tr.inputMask { dXq.multiply(by: m) }
+        dInput.add(dXq)
+    }
+}

@@ -1,0 +1,88 @@
+// Freezing the quantization noise and the detached inputs at a base point θ₀.
+//
+// The Hessian tianalyze reports is that of the stand-in loss in which every quantizer is
+// `mask·x + c` (c and mask taken at θ₀) and every detached input is a constant (its θ₀ value):
+// the matrix autograd double-backprop computes on the reference PyTorch code. Recording one
+// forward at θ₀ and replaying the recorded (c, mask) pairs and detached tensors at θ₀ ± εv makes
+// finite differences of analytic gradients differentiate exactly that stand-in.
+import TILinalg
+
+public final class FrozenPoint<T: BLASScalar> {
+    public enum Phase { case recording, replaying }
+    public private(set) var phase: Phase = .recording
+    private var activations: [(offset: Buffer<T>, mask: Buffer<T>)] = []
+    private var detached: [Buffer<T>] = []
+    private var activationCursor = 0, detachedCursor = 0
+
+    /// Weight quantization at θ₀: θ̂ = mask·θ + offset on replay.
+    public var weights: (offset: [T], mask: [T])?
+
+    public init() {}
+
+    /// Switches from recording to replaying and rewinds; call before each replayed forward pass.
+    public func beginReplay() {
+        phase = .replaying
+        activationCursor = 0
+        detachedCursor = 0
+    }
+
+    public var recordedSites: Int { activations.count }
+
+    func record(offset: Buffer<T>, mask: Buffer<T>) { activations.append((offset, mask)) }
+
+    func nextActivation(count: Int) -> (offset: Buffer<T>, mask: Buffer<T>) {
+        precondition(activationCursor < activations.count, "FrozenPoint: replay visits more quantizer sites than were recorded")
+        let e = activations[activationCursor]
+        activationCursor += 1
+        precondition(e.offset.count == count, "FrozenPoint: replayed site size \(count) differs from recorded \(e.offset.count)")
+        return e
+    }
+
+    func recordDetached(_ x: Buffer<T>) { detached.append(x.copy()) }
+
+    func nextDetached() -> Buffer<T> {
+        precondition(detachedCursor < detached.count, "FrozenPoint: replay detaches more tensors than were recorded")
+        defer { detachedCursor += 1 }
+        return detached[detachedCursor]
+    }
+}
+
+/// Applies the activation quantizers of a config inside one forward pass, recording or replaying
+/// the frozen noise when a `FrozenPoint` is attached.
+public struct ActivationQuantization<T: BLASScalar> {
+    public let config: QuantConfig
+    public let frozen: FrozenPoint<T>?
+
+    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil) {
+        self.config = config; self.frozen = frozen
+    }
+
+    /// Returns the quantized tensor and its STE mask (nil mask: identity, the input is returned as is).
+    public func apply(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, Buffer<T>?) {
+        guard let q = config.activations[site] else { return (x, nil) }
+        let n = x.count
+        let out = Buffer<T>(count: n)
+        if let f = frozen, f.phase == .replaying {
+            let e = f.nextActivation(count: n)
+            for i in 0..<n { out.p[i] = e.mask.p[i] * x.p[i] + e.offset.p[i] }
+            return (out, e.mask)
+        }
+        let mask = Buffer<T>(count: n)
+        q.quantize(x.p, count: n, out: out.p, mask: mask.p)
+        if let f = frozen {
+            let offset = Buffer<T>(count: n)
+            for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }
+            f.record(offset: offset, mask: mask)
+        }
+        return (out, mask)
+    }
+
+    /// A detached input: its value flows forward, no gradient flows back; frozen at θ₀ on replay.
+    public func detach(_ x: Buffer<T>) -> Buffer<T> {
+        guard let f = frozen else { return x }
+        switch f.phase {
+        case .recording: f.recordDetached(x); return x
+        case .replaying: return f.nextDetached()
+        }
+    }
+}

@@ -1,0 +1,116 @@
+// Which tensor gets which quantizer. The model asks this table at every site; new schemes add
+// entries here without touching the model code.
+import TILinalg
+
+/// Weight tensors that can be quantized, by role in the network.
+public enum WeightSite: String, CaseIterable, Codable, Sendable {
+    case query, key, value, attentionOutput, intermediate, output, pooler
+    case wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, classifier
+
+    /// The site of a HuggingFace parameter name, or nil for tensors never quantized (biases, LayerNorm).
+    public init?(parameterName n: String) {
+        guard n.hasSuffix(".weight"), !n.contains("LayerNorm") else { return nil }
+        if n.contains("attention.self.query") { self = .query }
+        else if n.contains("attention.self.key") { self = .key }
+        else if n.contains("attention.self.value") { self = .value }
+        else if n.contains("attention.output.dense") { self = .attentionOutput }
+        else if n.contains("intermediate.dense") { self = .intermediate }
+        else if n.contains(".output.dense") { self = .output }
+        else if n.contains("pooler.dense") { self = .pooler }
+        else if n.contains("word_embeddings") { self = .wordEmbeddings }
+        else if n.contains("position_embeddings") { self = .positionEmbeddings }
+        else if n.contains("token_type_embeddings") { self = .tokenTypeEmbeddings }
+        else if n.hasPrefix("classifier") { self = .classifier }
+        else { return nil }
+    }
+}
+
+/// Activation tensors that can be quantized inside the forward pass.
+public enum ActivationSite: String, CaseIterable, Codable, Sendable {
+    case attentionInput     // input of the Q, K and V projections
+    case query, key         // Q and K before QKᵀ
+    case probs, value       // attention probabilities and V before probs·V
+    case contextInput       // input of the attention output projection O
+    case intermediateInput  // input of FFN1
+    case outputInput        // input of FFN2
+    case poolerInput        // [CLS] hidden state entering the pooler
+}
+
+public struct QuantConfig: Codable, Equatable, Sendable {
+    public var name: String
+    public var weights: [WeightSite: WeightQuantizer]
+    public var activations: [ActivationSite: ActivationQuantizer]
+
+    public init(name: String, weights: [WeightSite: WeightQuantizer] = [:], activations: [ActivationSite: ActivationQuantizer] = [:]) {
+        self.name = name; self.weights = weights; self.activations = activations
+    }
+
+    public var isFullPrecision: Bool { weights.isEmpty && activations.isEmpty }
+
+    public static let fullPrecision = QuantConfig(name: "fp32")
+
+    /// TernaryBERT / TI: TWN ternary weights (per row for word embeddings), 8-bit symmetric
+    /// activations clipped at 2.5 at every quantized Linear input and inside attention.
+    public static let ternaryW8A8: QuantConfig = {
+        var w: [WeightSite: WeightQuantizer] = [:]
+        for s in [WeightSite.query, .key, .value, .attentionOutput, .intermediate, .output, .pooler] {
+            w[s] = .ternary(clip: 2.5, perRow: false)
+        }
+        w[.wordEmbeddings] = .ternary(clip: 2.5, perRow: true)
+        var a: [ActivationSite: ActivationQuantizer] = [:]
+        for s in ActivationSite.allCases { a[s] = .symmetric(bits: 8, clip: 2.5) }
+        return QuantConfig(name: "ternary-w8a8", weights: w, activations: a)
+    }()
+
+    /// n-bit uniform weights and activations at the same sites as TernaryBERT.
+    public static func uniform(weightBits: Int, activationBits: Int) -> QuantConfig {
+        var c = ternaryW8A8
+        c.name = "uniform-w\(weightBits)a\(activationBits)"
+        for s in c.weights.keys { c.weights[s] = .uniform(bits: weightBits, symmetric: true, perRow: s == .wordEmbeddings) }
+        for s in c.activations.keys { c.activations[s] = .symmetric(bits: activationBits, clip: 2.5) }
+        return c
+    }
+
+    /// A readable summary for metadata.
+    public var summary: [String: String] {
+        var d: [String: String] = [:]
+        for (k, v) in weights { d["w." + k.rawValue] = v.label }
+        for (k, v) in activations { d["a." + k.rawValue] = v.label }
+        return d
+    }
+}
+
+/// Latent weights → effective (quantized) weights θ̂ and the STE mask over the whole flat buffer.
+public struct QuantizedParameters<T: BLASScalar> {
+    public var effective: [T]
+    /// nil when no tensor is quantized (the Jacobian dθ̂/dθ is the identity).
+    public var mask: [T]?
+
+    public init(latent θ: [T], layout: ParameterLayout, config: QuantConfig) {
+        var eff = θ
+        var mask: [T]? = nil
+        if !config.weights.isEmpty {
+            var m = [T](repeating: 1, count: θ.count)
+            θ.withUnsafeBufferPointer { src in
+                eff.withUnsafeMutableBufferPointer { dst in
+                    m.withUnsafeMutableBufferPointer { mp in
+                        for slot in layout.slots {
+                            guard let site = WeightSite(parameterName: slot.name), let q = config.weights[site] else { continue }
+                            q.quantize(src.baseAddress! + slot.offset, rows: slot.rows, cols: slot.rowLength,
+                                       out: dst.baseAddress! + slot.offset, mask: mp.baseAddress! + slot.offset)
+                        }
+                    }
+                }
+            }
+            mask = m
+        }
+        effective = eff
+        self.mask = mask
+    }
+
+    /// Applies the STE Jacobian to a gradient with respect to θ̂, giving the latent gradient.
+    public func latentGradient(_ g: inout [T]) {
+        guard let mask else { return }
+        for i in g.indices { g[i] *= mask[i] }
+    }
+}

@@ -1,0 +1,119 @@
+// Fake quantizers with straight-through estimators. Each returns the quantized values and the STE
+// mask (1 where the gradient passes, 0 where the input was clipped); the scale is not differentiated.
+import TILinalg
+
+/// Rounds half to even like `torch.round`; Swift's default `.rounded()` rounds ties away from zero,
+/// which differs on structured inputs such as uniform attention probabilities.
+@inline(__always) func roundEven<T: BLASScalar>(_ x: T) -> T { x.rounded(.toNearestOrEven) }
+
+public enum WeightQuantizer: Codable, Equatable, Sendable {
+    /// TernaryBERT's TWN: clamp to ±clip, Δ = 0.7·mean|W|, α = mean|W| over |W| > Δ, Ŵ = α·sign(W)·1[|W| > Δ].
+    case ternary(clip: Double, perRow: Bool)
+    /// Uniform n-bit grid over [−max|W|, max|W|] (symmetric) or [min, max] (asymmetric), per tensor or per row.
+    case uniform(bits: Int, symmetric: Bool, perRow: Bool)
+
+    public var label: String {
+        switch self {
+        case .ternary(let c, let r): return "ternary(clip=\(c)\(r ? ",row" : ""))"
+        case .uniform(let b, let s, let r): return "uniform\(b)(\(s ? "sym" : "asym")\(r ? ",row" : ""))"
+        }
+    }
+
+    /// Quantizes a [rows, cols] tensor into `out`, writing the STE mask into `mask`.
+    public func quantize<T: BLASScalar>(_ w: UnsafePointer<T>, rows: Int, cols: Int,
+                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        switch self {
+        case .ternary(let clip, let perRow):
+            let groups = perRow ? rows : 1, len = rows * cols / groups
+            for g in 0..<groups { Self.ternarize(w + g * len, count: len, clip: T(clip), out: out + g * len, mask: mask + g * len) }
+        case .uniform(let bits, let symmetric, let perRow):
+            let groups = perRow ? rows : 1, len = rows * cols / groups
+            for g in 0..<groups {
+                Self.uniformGrid(w + g * len, count: len, bits: bits, symmetric: symmetric, out: out + g * len, mask: mask + g * len)
+            }
+        }
+    }
+
+
+    static func ternarize<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, clip: T,
+                                         out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        var meanAbs: T = 0
+        for i in 0..<n {
+            let c = min(max(w[i], -clip), clip)
+            meanAbs += abs(c)
+            mask[i] = abs(w[i]) < clip ? 1 : 0
+        }
+        meanAbs /= T(n)
+        let delta = T(0.7) * meanAbs
+        var sum: T = 0, kept = 0
+        for i in 0..<n {
+            let c = abs(min(max(w[i], -clip), clip))
+            if c > delta { sum += c; kept += 1 }
+        }
+        let alpha = kept > 0 ? sum / T(kept) : 0
+        for i in 0..<n {
+            let c = min(max(w[i], -clip), clip)
+            out[i] = c > delta ? alpha : (c < -delta ? -alpha : 0)
+        }
+    }
+
+
+    static func uniformGrid<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, bits: Int, symmetric: Bool,
+                                           out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        for i in 0..<n { mask[i] = 1 }  // the range covers every entry, so nothing is clipped
+        if symmetric {
+            var m: T = 0
+            for i in 0..<n { m = max(m, abs(w[i])) }
+            let levels = T((1 << (bits - 1)) - 1)
+            guard m > 0 else { for i in 0..<n { out[i] = 0 }; return }
+            let s = levels / m
+            for i in 0..<n { out[i] = roundEven(w[i] * s) / s }
+        } else {
+            var lo = w[0], hi = w[0]
+            for i in 1..<n { lo = min(lo, w[i]); hi = max(hi, w[i]) }
+            lo = min(lo, 0); hi = max(hi, 0)  // keep 0 exactly representable
+            let levels = T((1 << bits) - 1)
+            guard hi > lo else { for i in 0..<n { out[i] = 0 }; return }
+            let scale = (hi - lo) / levels
+            let zero = roundEven(-lo / scale)
+            for i in 0..<n {
+                let q = min(max(roundEven(w[i] / scale) + zero, 0), levels)
+                out[i] = (q - zero) * scale
+            }
+        }
+    }
+}
+
+public enum ActivationQuantizer: Codable, Equatable, Sendable {
+    /// Symmetric dynamic per-tensor: clamp to ±clip, s = (2^(b−1)−1)/max|x|, x̂ = round(x·s)/s.
+    case symmetric(bits: Int, clip: Double?)
+    /// Asymmetric dynamic per-tensor over [min(x, 0), max(x, 0)].
+    case asymmetric(bits: Int)
+
+    public var label: String {
+        switch self {
+        case .symmetric(let b, let c): return "sym\(b)" + (c.map { "(clip=\($0))" } ?? "")
+        case .asymmetric(let b): return "asym\(b)"
+        }
+    }
+
+    public func quantize<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int,
+                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        switch self {
+        case .symmetric(let bits, let clip):
+            let c = clip.map { T($0) } ?? T.infinity
+            var m: T = 0
+            for i in 0..<n {
+                let v = min(max(x[i], -c), c)
+                out[i] = v
+                mask[i] = abs(x[i]) < c ? 1 : 0
+                m = max(m, abs(v))
+            }
+            guard m > 0 else { return }  // all zeros stay zeros
+            let s = T((1 << (bits - 1)) - 1) / m
+            for i in 0..<n { out[i] = roundEven(out[i] * s) / s }
+        case .asymmetric(let bits):
+            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
+        }
+    }
+}

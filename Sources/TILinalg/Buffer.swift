@@ -1,0 +1,50 @@
+// Scratch storage for activations inside one forward/backward pass. A trace owns its buffers and
+// writes each one once, so reference semantics without copy-on-write are safe and keep the hot
+// loops free of uniqueness checks; public APIs exchange plain `[T]` value arrays instead.
+
+public final class Buffer<T: BLASScalar> {
+    public let count: Int
+    public let p: UnsafeMutablePointer<T>
+
+    public init(count: Int) {
+        self.count = count
+        p = .allocate(capacity: max(count, 1))
+        p.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(_ values: [T]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { src in
+            if let b = src.baseAddress { p.update(from: b, count: values.count) }
+        }
+    }
+
+    deinit { p.deallocate() }
+
+    public var array: [T] { Array(UnsafeBufferPointer(start: p, count: count)) }
+
+    public func zero() { p.update(repeating: 0, count: count) }
+
+    public func copy() -> Buffer<T> {
+        let b = Buffer<T>(count: count)
+        b.p.update(from: p, count: count)
+        return b
+    }
+
+    public subscript(i: Int) -> T {
+        @inline(__always) get { p[i] }
+        @inline(__always) set { p[i] = newValue }
+    }
+
+    /// self += other
+    public func add(_ other: Buffer<T>) {
+        precondition(other.count == count, "Buffer.add: \(other.count) vs \(count)")
+        T.axpy(count, 1, other.p, p)
+    }
+
+    /// self *= mask (elementwise)
+    public func multiply(by mask: Buffer<T>) {
+        precondition(mask.count == count)
+        for i in 0..<count { p[i] *= mask.p[i] }
+    }
+}
