@@ -50,7 +50,11 @@ public struct PowerIteration: Sendable {
 
             while used < maxIterations && !done {
                 orthogonalize(&v, against: vectors)
-                guard normalize(&v) else { throw AnalysisError.emptyDomain }
+                // A zero vector here means H maps the iterate into span(V): no further direction to find.
+                guard normalize(&v) else {
+                    if measured == nil { throw AnalysisError.emptyDomain }
+                    break
+                }
                 let hv = try checkedApply(op, v, application: hvps + 1)
                 hvps += 1
                 used += 1
@@ -77,12 +81,7 @@ public struct PowerIteration: Sendable {
                 measured = (v, hv)
                 progress?(hvps, budget,
                           "power iteration: eigenvalue \(index + 1)/\(count), iteration \(used), λ = \(lambda), residual = \(residual)")
-                if !done {
-                    var next = hv
-                    orthogonalize(&next, against: vectors)
-                    guard normalize(&next) else { break }
-                    v = next
-                }
+                if !done { v = hv }   // orthogonalized and normalized at the top of the loop
             }
             vectors.append(measured!.v)
             products.append(measured!.hv)

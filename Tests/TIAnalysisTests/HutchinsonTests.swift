@@ -18,6 +18,12 @@ final class HutchinsonTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(r.probes, 30)
         XCTAssertGreaterThan(r.stderr, 0)
         XCTAssertLessThan(abs(r.mean - exact), 4 * r.stderr, "estimate \(r.mean) ± \(r.stderr), exact \(exact)")
+        // The stderr estimates the true one: Var(zᵀAz) = 2·Σ_{i≠j} A_ij² for Rademacher z.
+        let a = op.matrix, n = op.dimension
+        var offDiagonal = 0.0
+        for i in 0..<n { for j in 0..<n where i != j { offDiagonal += a[i * n + j] * a[i * n + j] } }
+        let trueStderr = (2 * offDiagonal / Double(r.probes)).squareRoot()
+        XCTAssertEqual(r.stderr, trueStderr, accuracy: 0.25 * trueStderr)
         // For this operator the stderr cannot reach 1e-3 relative within 300 probes.
         XCTAssertEqual(r.probes, 300)
         XCTAssertFalse(r.converged)
