@@ -129,9 +129,8 @@ public func lanczosExtremes(_ op: some SymmetricOperator, k: Int = 1, steps: Int
 
     func summary(_ indices: [Int]) -> (EigenResult, [[Double]]) {
         let values = indices.map { ritz.values[$0] }
-        let residuals = indices.map { i -> Double in
-            let denominator = max(abs(ritz.values[i]), 1e-14 * spectralScale)
-            return denominator > 0 ? ritz.residualNorms[i] / denominator : 0
+        let residuals = indices.map {
+            relativeResidual(ritz.residualNorms[$0], eigenvalue: ritz.values[$0], spectralScale: spectralScale)
         }
         let result = EigenResult(values: values, residuals: residuals,
                                  iterations: Array(repeating: m, count: indices.count),

@@ -101,38 +101,17 @@ public struct DiagonalOperator: SymmetricOperator {
     }
 }
 
-/// P·H·P with P = diag(mask), mask entries 0 or 1: H restricted to a parameter subset
-/// (e.g. one layer's weights). Eigenvalues and traces computed through it are those of the
-/// selected sub-block because all start vectors are projected into the selected coordinates.
-public struct MaskedOperator<Base: SymmetricOperator>: SymmetricOperator {
-    public let base: Base
-    public let mask: [Double]
-    /// Indices of selected coordinates, ascending.
-    public let coordinates: [Int]
+/// An operator given by a closure, e.g. the model's Hessian-vector product at fixed weights and batch.
+public struct FunctionOperator: SymmetricOperator {
+    public let dimension: Int
+    private let product: ([Double]) throws -> [Double]
 
-    public init(base: Base, mask: [Double]) {
-        precondition(mask.count == base.dimension, "MaskedOperator: mask has \(mask.count) entries, operator \(base.dimension)")
-        precondition(mask.allSatisfy { $0 == 0 || $0 == 1 }, "MaskedOperator: mask entries must be 0 or 1")
-        self.base = base
-        self.mask = mask
-        self.coordinates = mask.indices.filter { mask[$0] != 0 }
+    public init(dimension: Int, _ product: @escaping ([Double]) throws -> [Double]) {
+        self.dimension = dimension
+        self.product = product
     }
 
-    public var dimension: Int { base.dimension }
-    public var domainDimension: Int { coordinates.count }
-
-    public func projectToDomain(_ v: inout [Double]) {
-        for i in v.indices { v[i] *= mask[i] }
-    }
-
-    public func apply(_ v: [Double]) throws -> [Double] {
-        var x = v
-        projectToDomain(&x)
-        var hx = try base.apply(x)
-        guard hx.count == dimension else { throw AnalysisError.dimensionMismatch(expected: dimension, got: hx.count) }
-        projectToDomain(&hx)
-        return hx
-    }
+    public func apply(_ v: [Double]) throws -> [Double] { try product(v) }
 }
 
 /// Counts applications of the wrapped operator (the HVP count reported in hessian.json).

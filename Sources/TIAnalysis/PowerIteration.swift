@@ -104,6 +104,7 @@ public struct PowerIteration: Sendable {
         for i in 0..<k { for j in 0..<k { g[i * k + j] = BLAS.dot(vectors[i], products[j]) } }
         let (theta, s) = try BLAS.symmetricEigen(symmetrized(g, n: k), n: k)
         let order = theta.indices.sorted { abs(theta[$0]) > abs(theta[$1]) }
+        let scale = theta.map(abs).max() ?? 0
         var values: [Double] = [], residuals: [Double] = [], rotated: [[Double]] = []
         for a in order {
             var y = [Double](repeating: 0, count: vectors[0].count)
@@ -115,7 +116,7 @@ public struct PowerIteration: Sendable {
             BLAS.axpy(-theta[a], y, &hy)
             let rn = BLAS.norm(hy)
             values.append(theta[a])
-            residuals.append(rn == 0 ? 0 : rn / abs(theta[a]))
+            residuals.append(relativeResidual(rn, eigenvalue: theta[a], spectralScale: scale))
             rotated.append(y)
         }
         return (values, residuals, rotated)

@@ -42,3 +42,12 @@ func rademacherProbe(for op: some SymmetricOperator, rng: inout SeededRandom) ->
     op.projectToDomain(&z)
     return z
 }
+
+/// ‖r‖ / |λ|, with |λ| floored at 1e-14 of the spectral scale so an eigenvalue at zero does not
+/// divide by zero, and capped to a finite value because JSONEncoder rejects ±∞.
+func relativeResidual(_ norm: Double, eigenvalue: Double, spectralScale: Double) -> Double {
+    if norm == 0 { return 0 }
+    let denominator = max(abs(eigenvalue), 1e-14 * spectralScale)
+    guard denominator > 0 else { return .greatestFiniteMagnitude }
+    return min(norm / denominator, .greatestFiniteMagnitude)
+}

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import TIAnalysis
 import TILinalg
@@ -70,6 +71,46 @@ final class OperatorTests: XCTestCase {
         let tr = try HutchinsonTrace(minProbes: 30, maxProbes: 400, tolerance: 0).estimate(op, rng: &rng)
         XCTAssertEqual(tr.dimension, 6)
         XCTAssertLessThan(abs(tr.mean - trace(block, n: 6)), 4 * tr.stderr)
+    }
+
+    func testSubspaceOperatorIsTheCompressedSubBlock() throws {
+        var rng = SeededRandom(seed: 33)
+        let n = 12
+        let a = randomSymmetric(n, rng: &rng)
+        let layout = ParameterLayout([("w", [2, 3], .matrix), ("b", [2], .bias), ("g", [4], .layerNormGain)])
+        XCTAssertEqual(layout.count, n)
+        let selectedSlots = layout.slots(matching: "g") + layout.slots(matching: "b")
+        let base = FunctionOperator(dimension: n) { try DenseSymmetricOperator(matrix: a, n: n).apply($0) }
+        let op = SubspaceOperator(base: base, slots: selectedSlots)
+        XCTAssertEqual(op.coordinates, Array(6..<12), "slot order must not matter")
+        XCTAssertEqual(op.dimension, 6)
+
+        var block = [Double]()
+        for i in op.coordinates { for j in op.coordinates { block.append(a[i * n + j]) } }
+        XCTAssertEqual(try denseMatrix(of: op), block)
+        let masked = MaskedOperator(base: base, mask: layout.mask(for: selectedSlots))
+        XCTAssertEqual(try denseMatrix(of: masked), block)
+
+        let ext = try lanczosExtremes(op, k: 1, steps: 6, tol: 1e-8, rng: &rng)
+        let exact = try BLAS.symmetricEigen(block, n: 6, wantVectors: false).values
+        XCTAssertEqual(ext.largest.values[0], exact[5], accuracy: 1e-10)
+        XCTAssertEqual(ext.smallest.values[0], exact[0], accuracy: 1e-10)
+        let full = op.expand(ext.largestVectors[0])
+        XCTAssertEqual(full.count, n)
+        XCTAssertEqual(Array(full[6...]), ext.largestVectors[0])
+        XCTAssertTrue(full[0..<6].allSatisfy { $0 == 0 })
+    }
+
+    func testResultsOfSingularOperatorsStayFiniteAndEncodable() throws {
+        var rng = SeededRandom(seed: 34)
+        let op = DiagonalOperator([3, 0, 0, 0])
+        let top = try PowerIteration(count: 2).topEigenpairs(of: op, rng: &rng).result
+        XCTAssertEqual(top.values[0], 3, accuracy: 1e-12)
+        XCTAssertEqual(top.values[1], 0, accuracy: 1e-12)
+        let ext = try lanczosExtremes(op, k: 2, steps: 4, rng: &rng)
+        XCTAssertEqual(ext.smallest.values[0], 0, accuracy: 1e-12)
+        let report = HessianReport(topEigenvalues: top, largestEigenvalues: ext.largest, smallestEigenvalues: ext.smallest)
+        XCTAssertNoThrow(try JSONEncoder().encode(report))
     }
 
     func testCountingOperatorCountsThroughCopies() throws {
