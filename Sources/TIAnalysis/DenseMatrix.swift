@@ -46,7 +46,7 @@ public func symmetrized(_ a: [Double], n: Int) -> [Double] {
     precondition(a.count == n * n, "symmetrized: expected \(n * n) entries, got \(a.count)")
     var s = a
     for i in 0..<n {
-        for j in (i + 1)..<max(i + 1, n) {
+        for j in (i + 1)..<n {
             let m = 0.5 * (a[i * n + j] + a[j * n + i])
             s[i * n + j] = m
             s[j * n + i] = m

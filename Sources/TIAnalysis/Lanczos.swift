@@ -118,7 +118,10 @@ public struct LanczosExtremes {
 
 /// Largest and smallest algebraic eigenvalues of `op` from one Lanczos run of `steps` applications
 /// from a seeded normal start. A Ritz value counts as converged when its relative residual
-/// estimate |β_m·s_m| / |θ| is below `tol`. Both lists share the run's HVP count.
+/// estimate |β_m·s_m| / |θ| is below `tol`. Both lists share the run's HVP count and hold
+/// min(k, Krylov dimension) values; with a tiny Krylov space they can overlap.
+/// A converged flag means the Ritz pair is accurate, not that no eigenvalue lies beyond it: a
+/// start vector nearly orthogonal to an extreme eigenvector can delay its discovery.
 public func lanczosExtremes(_ op: some SymmetricOperator, k: Int = 1, steps: Int = 100, tol: Double = 1e-3,
                             rng: inout SeededRandom, progress: ProgressHandler? = nil) throws -> LanczosExtremes {
     precondition(k >= 1, "lanczosExtremes: k must be at least 1")

@@ -3,6 +3,8 @@
 // so the values found are the k largest |λ| with their signs: a strongly negative curvature
 // direction shows up here as a negative value. For the largest and smallest ALGEBRAIC
 // eigenvalues (e.g. "is there negative curvature at all?") use `lanczosExtremes`.
+// Two eigenvalues of equal magnitude and opposite sign (±λ) make the iteration oscillate and
+// it is then reported as not converged; Lanczos has no such problem.
 import TILinalg
 
 public struct PowerIteration: Sendable {

@@ -62,6 +62,17 @@ final class PowerIterationTests: XCTestCase {
         XCTAssertEqual(total, 200)
     }
 
+    func testOppositeSignPairIsReportedUnconvergedWhileLanczosResolvesIt() throws {
+        let op = DiagonalOperator([5, -5, 1, 0.5, -0.25])
+        var rng = SeededRandom(seed: 16)
+        let r = try PowerIteration(count: 1, maxIterations: 50).topEigenpairs(of: op, rng: &rng).result
+        XCTAssertEqual(r.converged, [false])
+        XCTAssertGreaterThan(r.residuals[0], 1e-3)
+        let ext = try lanczosExtremes(op, k: 1, steps: 5, tol: 1e-8, rng: &rng)
+        XCTAssertEqual(ext.largest.values[0], 5, accuracy: 1e-10)
+        XCTAssertEqual(ext.smallest.values[0], -5, accuracy: 1e-10)
+    }
+
     func testNonFiniteProductIsAnError() {
         struct Broken: SymmetricOperator {
             var dimension: Int { 4 }
