@@ -87,6 +87,8 @@ public enum BLAS {
     /// Number of threads OpenBLAS uses; set once from the CLI (`--threads`).
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The kernel family OpenBLAS selected at load time (e.g. "SkylakeX", "Prescott").
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
     @inlinable public static func dot<T: BLASScalar>(_ x: [T], _ y: [T]) -> T {
         precondition(x.count == y.count, "dot: length mismatch \(x.count) vs \(y.count)")

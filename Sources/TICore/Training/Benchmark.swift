@@ -1,0 +1,68 @@
+// Throughput measurements reported as ratios measured in one run: achieved model GFLOP/s as a
+// share of the sgemm rate at the same shapes (the machine is shared, so absolute times drift).
+import Foundation
+import TILinalg
+
+public struct BenchmarkRow: Codable, Sendable {
+    public var name: String
+    public var seconds: Double        // median per iteration
+    public var gflops: Double
+    public var shareOfSgemm: Double   // achieved GFLOP/s ÷ sgemm GFLOP/s at the model's shapes
+}
+
+public enum ModelBenchmark {
+    /// Matmul FLOPs of one forward pass (the backward costs about twice that).
+    public static func forwardFlops(_ c: BertConfig, batch b: Int, seq t: Int) -> Double {
+        let n = Double(b * t), h = Double(c.hiddenSize), f = Double(c.intermediateSize)
+        let perLayer = 2 * n * (4 * h * h + 2 * h * f) + 4 * Double(b) * Double(t * t) * h
+        return Double(c.numLayers) * perLayer
+    }
+
+    /// Median seconds of `body` over `repeats` runs after one warm-up.
+    public static func time(repeats: Int, _ body: () -> Void) -> Double {
+        body()
+        var samples: [Double] = []
+        for _ in 0..<repeats {
+            let s = DispatchTime.now().uptimeNanoseconds
+            body()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+
+    /// sgemm GFLOP/s on the Linear shapes of a model ([N, in]·[out, in]ᵀ), FLOP-weighted.
+    public static func sgemmRate(_ c: BertConfig, rows n: Int, repeats: Int = 5) -> Double {
+        let shapes = [(c.hiddenSize, c.hiddenSize), (c.hiddenSize, c.intermediateSize), (c.intermediateSize, c.hiddenSize)]
+        var flops = 0.0, seconds = 0.0
+        var rng = SeededRandom(seed: 9)
+        for (k, m) in shapes {
+            let a: [Float] = rng.normalVector(n * k), w: [Float] = rng.normalVector(m * k)
+            var y = [Float](repeating: 0, count: n * m)
+            let t = time(repeats: repeats) {
+                Linear.forward(x: a, rows: n, inFeatures: k, outFeatures: m, weight: w, bias: nil, y: &y)
+            }
+            flops += 2 * Double(n * k * m); seconds += t
+        }
+        return flops / seconds / 1e9
+    }
+
+    /// Forward+backward of the task loss on a random batch.
+    public static func trainStep(_ c: BertConfig, batch b: Int, seq t: Int, repeats: Int, quantization: QuantConfig = .fullPrecision) -> (seconds: Double, gflops: Double) {
+        let model = BertModel(config: c)
+        let θ: [Float] = model.initialParameters(seed: 1)
+        var rng = SeededRandom(seed: 2)
+        let batch = Batch(size: b, seqLen: t, tokens: (0..<(b * t)).map { _ in rng.below(c.vocabSize) },
+                          tokenTypes: [Int](repeating: 0, count: b * t), attentionMask: [Int](repeating: 1, count: b * t),
+                          labels: c.isRegression ? [] : (0..<b).map { _ in rng.below(c.numLabels) },
+                          targets: c.isRegression ? (0..<b).map { _ in rng.normal() } : [])
+        let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .task))
+        let s = time(repeats: repeats) { _ = obj.evaluate(θ, batch: batch, teacher: nil, gradient: true) }
+        return (s, 3 * forwardFlops(c, batch: b, seq: t) / s / 1e9)
+    }
+
+    public static func row(_ name: String, _ c: BertConfig, batch b: Int, seq t: Int, repeats: Int) -> BenchmarkRow {
+        let rate = sgemmRate(c, rows: b * t)
+        let (s, g) = trainStep(c, batch: b, seq: t, repeats: repeats)
+        return BenchmarkRow(name: name, seconds: s, gflops: g, shareOfSgemm: g / rate)
+    }
+}

@@ -1,0 +1,82 @@
+// Fine-tuning the full-precision teacher from scratch on an embedded task: a fixed epoch budget
+// with early stopping on dev, like a real fine-tuned model (not driven to zero loss).
+import Foundation
+import TILinalg
+
+public struct FineTuneConfig: Codable, Equatable, Sendable {
+    public var seed: UInt64 = 1
+    public var learningRate = 1e-3
+    public var epochs = 4
+    public var batchSize = 32
+    /// Evaluate on dev every this many steps; stop after `patience` evaluations without improvement.
+    public var evalEvery = 100
+    public var patience = 4
+    public var adam = AdamWConfig()
+    public init() {}
+}
+
+public struct FineTuneResult: Codable, Sendable {
+    public var config: FineTuneConfig
+    public var task: String
+    public var dataHash: String
+    public var steps: Int
+    public var bestStep: Int
+    public var stoppedEarly: Bool
+    public var seconds: Double
+    public var dev: EvaluationResult
+    /// The same teacher with ternary weights and 8-bit activations, no QAT.
+    public var devTernaryNoQAT: EvaluationResult
+    public var history: [EvalPoint]
+}
+
+public struct EvalPoint: Codable, Sendable {
+    public var step: Int
+    public var trainLoss: Double
+    public var devMetric: Double
+    public var devLoss: Double
+}
+
+public enum FineTune {
+    public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, progress: Bool = true) throws -> ([Float], FineTuneResult) {
+        let start = Date()
+        var θ: [Float] = model.initialParameters(seed: config.seed)
+        var adam = AdamW<Float>(layout: model.layout, config: config.adam)
+        let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: .fullPrecision, loss: .task))
+        let evaluator = Evaluator<Float>(model: model, task: task)
+        let stepsPerEpoch = (task.train.count + config.batchSize - 1) / config.batchSize
+        let total = stepsPerEpoch * config.epochs
+        let schedule = LinearWarmupSchedule(peak: config.learningRate, totalSteps: total)
+        var rng = SeededRandom(seed: config.seed).derived("shuffle")
+        let bar = ProgressReporter("finetune \(task.name)", total: total, enabled: progress)
+        var best = (metric: -Double.infinity, θ: θ, step: 0)
+        var history: [EvalPoint] = []
+        var sinceBest = 0, step = 0, runningLoss = 0.0, runningCount = 0
+        var stopped = false
+        training: for _ in 0..<config.epochs {
+            var order = task.train
+            rng.shuffle(&order)
+            for batch in Batching.batches(order, batchSize: config.batchSize, seqLen: task.seqLen, regression: task.isRegression) {
+                var dropoutStream = SeededRandom(seed: config.seed).derived("dropout/\(step)")
+                let r = obj.evaluate(θ, batch: batch, teacher: nil, gradient: true, dropoutSeed: dropoutStream.next())
+                guard r.terms.total.isFinite else { throw ModelError.nonFinite("training loss at step \(step)") }
+                adam.step(&θ, gradient: r.gradient!, learningRate: schedule.rate(at: step))
+                runningLoss += r.terms.total; runningCount += 1
+                step += 1
+                if step % config.evalEvery == 0 || step == total {
+                    let ev = evaluator.evaluate(θ, quantization: .fullPrecision)
+                    history.append(EvalPoint(step: step, trainLoss: runningLoss / Double(runningCount), devMetric: ev.metric, devLoss: ev.loss))
+                    runningLoss = 0; runningCount = 0
+                    if ev.metric > best.metric { best = (ev.metric, θ, step); sinceBest = 0 } else { sinceBest += 1 }
+                    bar.update(step, String(format: "dev %@ %.4f (best %.4f)", task.metricName, ev.metric, best.metric))
+                    if sinceBest >= config.patience { stopped = true; break training }
+                }
+            }
+        }
+        let dev = evaluator.evaluate(best.θ, quantization: .fullPrecision)
+        let ternary = evaluator.evaluate(best.θ, quantization: .ternaryW8A8)
+        let result = FineTuneResult(config: config, task: task.name, dataHash: task.hash, steps: step, bestStep: best.step,
+                                    stoppedEarly: stopped, seconds: Date().timeIntervalSince(start), dev: dev,
+                                    devTernaryNoQAT: ternary, history: history)
+        return (best.θ, result)
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import TICore
+import TILinalg
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm and forward+backward throughput at the default and BERT-base shapes (ratios within one run).")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Timed repetitions per measurement (median reported).") var repeats: Int = 5
+
+    func run() throws {
+        common.apply()
+        print("OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
+        let small = BertConfig.small(vocabSize: SymbolVocabulary.size, maxPositions: 64, numLabels: 8)
+        let base = BertConfig(vocabSize: 1000, hiddenSize: 768, numLayers: 2, numHeads: 12, intermediateSize: 3072,
+                              maxPositions: 128, numLabels: 2)
+        let rows = [
+            ModelBenchmark.row("default model fwd+bwd (B=32, T=26)", small, batch: 32, seq: 26, repeats: repeats),
+            ModelBenchmark.row("BERT-base layers fwd+bwd (2 layers, B=8, T=128)", base, batch: 8, seq: 128, repeats: repeats),
+        ]
+        for (cfg, n, label) in [(small, 32 * 26, "default"), (base, 8 * 128, "BERT-base")] {
+            print(String(format: "sgemm at %@ Linear shapes: %.1f GFLOP/s", label, ModelBenchmark.sgemmRate(cfg, rows: n)))
+        }
+        for r in rows {
+            print(String(format: "%@: %.2f ms/step, %.1f GFLOP/s = %.0f%% of sgemm at these shapes",
+                         r.name, r.seconds * 1000, r.gflops, 100 * r.shareOfSgemm))
+        }
+    }
+}

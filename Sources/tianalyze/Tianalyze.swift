@@ -1,0 +1,20 @@
+// Entry point: one subcommand per file; the CLI parses and calls library code.
+import ArgumentParser
+
+@main
+struct Tianalyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tianalyze",
+        abstract: "Loss landscape, Hessian and convergence analysis of quantization-aware training of BERT.",
+        subcommands: [FineTuneCommand.self, BenchCommand.self])
+
+    static func main() {
+        BlasKernelSelection.reexecWithAVX512KernelsIfNeeded()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
