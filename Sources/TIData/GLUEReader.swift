@@ -1,0 +1,125 @@
+// Reads GLUE train/dev TSVs the way the GLUE scripts write them: tab-separated, no quoting
+// (csv.QUOTE_NONE), so quotes and backslashes are ordinary text and a stray tab shows up as a
+// wrong column count. Header rows are checked by name, which catches a file from the wrong task.
+import Foundation
+
+public enum GLUEReader {
+    /// Reads `<dataDir>/<split>.tsv` (or `<dataDir>/<Task dir>/<split>.tsv` when dataDir is the
+    /// glue_data root). Bad rows throw with file and line unless `skipBadRows`, which counts them.
+    public static func read(task: GLUETask, split: String, dataDir: URL, skipBadRows: Bool = false) throws
+        -> (examples: [TextExample], skipped: Int)
+    {
+        guard task.splits.contains(split) else {
+            throw DataError.mismatch(file: dataDir.path, reason: "\(task.rawValue) has no split '\(split)' (expected one of \(task.splits.joined(separator: ", ")))")
+        }
+        let fileName = (task == .mnli && split == "dev" ? "dev_matched" : split) + ".tsv"
+        var url = dataDir.appendingPathComponent(fileName)
+        let nested = dataDir.appendingPathComponent(task.directoryName).appendingPathComponent(fileName)
+        if !FileManager.default.fileExists(atPath: url.path) && FileManager.default.fileExists(atPath: nested.path) {
+            url = nested
+        }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(task: task, data: data, file: url.path, skipBadRows: skipBadRows)
+    }
+
+    /// Parses TSV contents already in memory; `file` labels errors.
+    public static func parse(task: GLUETask, data: Data, file: String, skipBadRows: Bool = false) throws
+        -> (examples: [TextExample], skipped: Int)
+    {
+        let layout = Layout(task)
+        guard !data.isEmpty else { throw DataError.malformed(file: file, reason: "file is empty") }
+        var examples: [TextExample] = []
+        var skipped = 0
+        var columnCount = layout.columnCount
+        var lineNumber = 0
+        for var lineBytes in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if lineNumber == 1, lineBytes.starts(with: [0xEF, 0xBB, 0xBF]) { lineBytes = lineBytes.dropFirst(3) }
+            if lineBytes.last == 0x0D { lineBytes = lineBytes.dropLast() }
+            // The final newline leaves one empty trailing piece; blank lines elsewhere are rows.
+            if lineBytes.isEmpty && lineNumber > 1 && lineBytes.endIndex == data.endIndex { break }
+            guard let line = String(validating: lineBytes, as: UTF8.self) else {
+                if skipBadRows && !(layout.hasHeader && lineNumber == 1) { skipped += 1; continue }
+                throw DataError.malformed(file: file, reason: "line \(lineNumber): not valid UTF-8")
+            }
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if layout.hasHeader && lineNumber == 1 {
+                try layout.checkHeader(fields, file: file)
+                columnCount = fields.count
+                continue
+            }
+            do {
+                examples.append(try layout.example(fields, columnCount: columnCount, task: task))
+            } catch let reason as RowError {
+                if skipBadRows { skipped += 1; continue }
+                throw DataError.malformed(file: file, reason: "line \(lineNumber): \(reason.message)")
+            }
+        }
+        return (examples, skipped)
+    }
+
+    struct RowError: Error { let message: String }
+
+    /// Column positions of one task's train/dev files. A negative index counts from the end.
+    struct Layout {
+        var hasHeader = true
+        var columnCount: Int? = nil
+        var header: [(index: Int, name: String)] = []
+        var textA = 0
+        var textB: Int? = nil
+        var label = -1
+
+        init(_ task: GLUETask) {
+            switch task {
+            case .cola:
+                hasHeader = false; columnCount = 4; textA = 3; label = 1
+            case .sst2:
+                header = [(0, "sentence"), (1, "label")]; textA = 0; label = 1
+            case .mrpc:
+                header = [(0, "Quality"), (3, "#1 String"), (4, "#2 String")]; textA = 3; textB = 4; label = 0
+            case .stsb:
+                header = [(7, "sentence1"), (8, "sentence2"), (9, "score")]; textA = 7; textB = 8; label = 9
+            case .qqp:
+                header = [(3, "question1"), (4, "question2"), (5, "is_duplicate")]; textA = 3; textB = 4; label = 5
+            case .mnli:
+                header = [(8, "sentence1"), (9, "sentence2"), (-1, "gold_label")]; textA = 8; textB = 9; label = -1
+            case .qnli:
+                header = [(1, "question"), (2, "sentence"), (-1, "label")]; textA = 1; textB = 2; label = -1
+            case .rte, .wnli:
+                header = [(1, "sentence1"), (2, "sentence2"), (-1, "label")]; textA = 1; textB = 2; label = -1
+            }
+        }
+
+        private func resolve(_ i: Int, _ count: Int) -> Int { i < 0 ? count + i : i }
+
+        func checkHeader(_ fields: [String], file: String) throws {
+            for (i, name) in header {
+                let j = resolve(i, fields.count)
+                guard j >= 0, j < fields.count, fields[j] == name else {
+                    let found = (j >= 0 && j < fields.count) ? "'\(fields[j])'" : "only \(fields.count) columns"
+                    throw DataError.malformed(file: file, reason: "line 1: expected header column \(j + 1) to be '\(name)', found \(found)")
+                }
+            }
+        }
+
+        func example(_ fields: [String], columnCount: Int?, task: GLUETask) throws -> TextExample {
+            let n = columnCount ?? fields.count
+            guard fields.count == n else { throw RowError(message: "expected \(n) tab-separated columns, found \(fields.count)") }
+            var ex = TextExample(textA: fields[textA], textB: textB.map { fields[$0] })
+            let raw = fields[resolve(label, n)]
+            if task.isRegression {
+                guard let v = Double(raw), v.isFinite else { throw RowError(message: "score '\(raw)' is not a finite number") }
+                ex.target = v
+            } else {
+                guard let i = task.labels.firstIndex(of: raw) else {
+                    throw RowError(message: "unknown label '\(raw)' (expected \(task.labels.joined(separator: ", ")))")
+                }
+                ex.label = i
+            }
+            return ex
+        }
+    }
+}

@@ -1,0 +1,103 @@
+// Loads WordPiece vocabularies from the two places checkpoints ship them: BERT's original
+// vocab.txt (id = line number) and the HuggingFace tokenizer.json, whose normalizer settings
+// (lowercasing, accent stripping) are honoured so a cased model is not silently lowercased.
+import Foundation
+
+extension WordPieceTokenizer {
+    /// vocab.txt: one token per line, id = zero-based line number.
+    public static func load(vocabTxt url: URL, lowercase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
+        let data = try readFile(url)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DataError.malformed(file: url.path, reason: "vocabulary is not valid UTF-8")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        }
+        if lines.last == "" { lines.removeLast() }
+        guard !lines.isEmpty else { throw DataError.malformed(file: url.path, reason: "vocabulary is empty") }
+        return try WordPieceTokenizer(vocab: lines.enumerated().map { ($0.element, $0.offset) },
+                                      basic: BertBasicTokenizer(lowercase: lowercase, stripAccents: stripAccents),
+                                      file: url.path)
+    }
+
+    /// HuggingFace tokenizer.json with a WordPiece model and a BertNormalizer (or none).
+    public static func load(tokenizerJSON url: URL) throws -> WordPieceTokenizer {
+        let file = url.path
+        func bad(_ reason: String) -> DataError { .malformed(file: file, reason: reason) }
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse([UInt8](readFile(url)))
+        } catch let e as JSONSyntaxError {
+            throw bad("not valid JSON: \(e.message) at byte \(e.offset)")
+        }
+        guard case .object(let top) = root else { throw bad("top level must be an object") }
+        func field(_ members: [(key: String, value: JSONValue)], _ key: String) -> JSONValue? {
+            members.last(where: { $0.key == key })?.value
+        }
+        guard case .object(let model)? = field(top, "model") else { throw bad("field 'model': expected an object") }
+        if case .string(let type)? = field(model, "type"), type != "WordPiece" {
+            throw bad("field 'model.type': unsupported tokenizer model '\(type)' (expected WordPiece)")
+        }
+        guard case .object(let vocabEntries)? = field(model, "vocab") else { throw bad("field 'model.vocab': expected an object") }
+        var vocab: [(token: String, id: Int)] = []
+        vocab.reserveCapacity(vocabEntries.count)
+        for (token, v) in vocabEntries {
+            guard let id = v.nonNegativeInt else { throw bad("field 'model.vocab': id of '\(token)' must be a non-negative integer") }
+            vocab.append((token, id))
+        }
+        func string(_ members: [(key: String, value: JSONValue)], _ key: String, _ fallback: String) throws -> String {
+            switch field(members, key) {
+            case nil, .null?: return fallback
+            case .string(let s)?: return s
+            case let v?: throw bad("field '\(key)': expected a string, found \(v.kind)")
+            }
+        }
+        let unk = try string(model, "unk_token", "[UNK]")
+        let prefix = try string(model, "continuing_subword_prefix", "##")
+        var maxChars = 100
+        if let v = field(model, "max_input_chars_per_word") {
+            guard let n = v.nonNegativeInt else { throw bad("field 'model.max_input_chars_per_word': expected a non-negative integer") }
+            maxChars = n
+        }
+
+        var basic = BertBasicTokenizer()
+        switch field(top, "normalizer") {
+        case nil, .null?:
+            basic = BertBasicTokenizer(lowercase: false, stripAccents: false, cleanText: false, handleChineseChars: false)
+        case .object(let n)?:
+            let type = try string(n, "type", "")
+            guard type == "BertNormalizer" else {
+                throw bad("field 'normalizer.type': unsupported normalizer '\(type)' (expected BertNormalizer)")
+            }
+            func flag(_ key: String, _ fallback: Bool?) throws -> Bool? {
+                switch field(n, key) {
+                case nil, .null?: return fallback
+                case .bool(let b)?: return b
+                case let v?: throw bad("field 'normalizer.\(key)': expected a boolean, found \(v.kind)")
+                }
+            }
+            basic = BertBasicTokenizer(lowercase: try flag("lowercase", true)!, stripAccents: try flag("strip_accents", nil),
+                                       cleanText: try flag("clean_text", true)!, handleChineseChars: try flag("handle_chinese_chars", true)!)
+        case let v?:
+            throw bad("field 'normalizer': expected an object, found \(v.kind)")
+        }
+
+        var specials: [String]?
+        if case .array(let added)? = field(top, "added_tokens") {
+            specials = []
+            for case .object(let t) in added {
+                if case .string(let content)? = field(t, "content"), case .bool(true)? = field(t, "special") {
+                    specials?.append(content)
+                }
+            }
+        }
+        return try WordPieceTokenizer(vocab: vocab, basic: basic, specialTokens: specials, unkToken: unk,
+                                      continuingSubwordPrefix: prefix, maxInputCharsPerWord: maxChars, file: file)
+    }
+
+    private static func readFile(_ url: URL) throws -> Data {
+        do { return try Data(contentsOf: url) } catch {
+            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,210 @@
+// WordPiece on top of BertBasicTokenizer, plus the [CLS] a [SEP] b [SEP] framing, truncation and
+// padding that BERT classification inputs need. Vocabulary lookups key on UTF-8 bytes rather than
+// String because Swift's String equality is canonical-equivalence based ("e\u{301}" == "é"), while
+// the reference treats those as different tokens.
+import Foundation
+
+/// Model inputs for one example, all of length maxLength.
+public struct Encoding: Equatable, Sendable {
+    public var inputIds: [Int]
+    public var tokenTypeIds: [Int]
+    public var attentionMask: [Int]
+}
+
+public struct WordPieceTokenizer: Sendable {
+    public let basic: BertBasicTokenizer
+    public let unkToken: String
+    public let clsToken: String
+    public let sepToken: String
+    public let padToken: String
+    public let continuingSubwordPrefix: String
+    public let maxInputCharsPerWord: Int
+    /// Tokens matched verbatim in raw text before normalization (e.g. "[MASK]").
+    public let specialTokens: [String]
+
+    public let unkId: Int, clsId: Int, sepId: Int, padId: Int
+    private let ids: [[UInt8]: Int]
+    private let tokensById: [Int: String]
+    private let specialBytes: [(bytes: [UInt8], id: Int)]
+    private let prefixBytes: [UInt8]
+
+    public var vocabSize: Int { ids.count }
+
+    /// `file` only labels errors (a missing required token is reported against it).
+    public init(vocab: [(token: String, id: Int)], basic: BertBasicTokenizer = BertBasicTokenizer(),
+                specialTokens: [String]? = nil, unkToken: String = "[UNK]", clsToken: String = "[CLS]",
+                sepToken: String = "[SEP]", padToken: String = "[PAD]", continuingSubwordPrefix: String = "##",
+                maxInputCharsPerWord: Int = 100, file: String = "<vocab>") throws {
+        var ids: [[UInt8]: Int] = [:]
+        var tokensById: [Int: String] = [:]
+        for (t, i) in vocab {
+            ids[Array(t.utf8)] = i  // later duplicates win, as in the reference loaders
+            tokensById[i] = t
+        }
+        func require(_ t: String) throws -> Int {
+            guard let i = ids[Array(t.utf8)] else {
+                throw DataError.mismatch(file: file, reason: "vocabulary has no '\(t)' token")
+            }
+            return i
+        }
+        self.unkId = try require(unkToken)
+        self.clsId = try require(clsToken)
+        self.sepId = try require(sepToken)
+        self.padId = try require(padToken)
+        let specials = specialTokens ?? [padToken, unkToken, clsToken, sepToken, "[MASK]"].filter { ids[Array($0.utf8)] != nil }
+        var specialBytes: [(bytes: [UInt8], id: Int)] = []
+        for s in specials where !s.isEmpty {
+            specialBytes.append((Array(s.utf8), try require(s)))
+        }
+        // Longest first so that the leftmost match is also the longest one.
+        self.specialBytes = specialBytes.sorted { $0.bytes.count > $1.bytes.count }
+        self.specialTokens = specials
+        self.ids = ids
+        self.tokensById = tokensById
+        self.basic = basic
+        self.unkToken = unkToken
+        self.clsToken = clsToken
+        self.sepToken = sepToken
+        self.padToken = padToken
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        self.prefixBytes = Array(continuingSubwordPrefix.utf8)
+        self.maxInputCharsPerWord = maxInputCharsPerWord
+    }
+
+    public func id(of token: String) -> Int? { ids[Array(token.utf8)] }
+
+    public func token(of id: Int) -> String? { tokensById[id] }
+
+    /// Token strings for ids; ids outside the vocabulary become the unknown token.
+    public func decodeTokens(_ ids: [Int]) -> [String] { ids.map { tokensById[$0] ?? unkToken } }
+
+    /// Readable text: pads (and optionally all special tokens) dropped, "##" pieces glued on.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = true) -> String {
+        let special = Set(specialBytes.map(\.id)).union([padId])
+        var out = ""
+        for id in ids {
+            if id == padId || (skipSpecialTokens && special.contains(id)) { continue }
+            let t = tokensById[id] ?? unkToken
+            if t.hasPrefix(continuingSubwordPrefix) && !out.isEmpty {
+                out += t.dropFirst(continuingSubwordPrefix.count)
+            } else {
+                out += out.isEmpty ? t : " " + t
+            }
+        }
+        return out
+    }
+
+    /// WordPiece token ids of one text, without [CLS]/[SEP].
+    public func tokenIds(_ text: String) -> [Int] {
+        var out: [Int] = []
+        for segment in splitOnSpecialTokens(text) {
+            switch segment {
+            case .special(let id): out.append(id)
+            case .text(let scalars):
+                for word in basic.words(scalars) { wordPiece(word, into: &out) }
+            }
+        }
+        return out
+    }
+
+    public func tokenize(_ text: String) -> [String] { decodeTokens(tokenIds(text)) }
+
+    /// [CLS] a [SEP] (b [SEP]), truncated "longest first" to maxLength and padded with [PAD].
+    /// Token type ids are 0 for the first segment and 1 for the second; pads get type 0, mask 0.
+    /// A maxLength below the number of special tokens still yields the special tokens.
+    public func encode(_ a: String, _ b: String? = nil, maxLength: Int) -> Encoding {
+        var first = tokenIds(a)
+        var second = b.map(tokenIds)
+        let budget = max(0, maxLength - (second == nil ? 2 : 3))
+        if var s = second {
+            let (n1, n2) = Self.longestFirstLengths(first.count, s.count, budget: budget)
+            first.removeLast(first.count - n1)
+            s.removeLast(s.count - n2)
+            second = s
+        } else if first.count > budget {
+            first.removeLast(first.count - budget)
+        }
+        var inputIds = [clsId] + first + [sepId]
+        var types = [Int](repeating: 0, count: inputIds.count)
+        if let s = second {
+            inputIds += s + [sepId]
+            types += [Int](repeating: 1, count: s.count + 1)
+        }
+        var mask = [Int](repeating: 1, count: inputIds.count)
+        let pad = max(0, maxLength - inputIds.count)
+        inputIds += [Int](repeating: padId, count: pad)
+        types += [Int](repeating: 0, count: pad)
+        mask += [Int](repeating: 0, count: pad)
+        return Encoding(inputIds: inputIds, tokenTypeIds: types, attentionMask: mask)
+    }
+
+    /// Kept lengths for a pair under a shared budget, as the reference `longest_first` does:
+    /// tokens come off the longer sequence until the shorter one fits in what remains; if both
+    /// must be cut, the budget is split evenly and an odd token goes to the longer sequence
+    /// (the second one when they are equally long).
+    public static func longestFirstLengths(_ n1: Int, _ n2: Int, budget: Int) -> (Int, Int) {
+        guard n1 + n2 > budget else { return (n1, n2) }
+        let swapped = n1 > n2
+        let (short, long) = swapped ? (n2, n1) : (n1, n2)
+        var keepShort = short, keepLong = min(long, max(short, budget - short))
+        if keepShort + keepLong > budget {
+            keepShort = budget / 2
+            keepLong = keepShort + budget % 2
+        }
+        return swapped ? (keepLong, keepShort) : (keepShort, keepLong)
+    }
+
+    private enum Segment { case text([Unicode.Scalar]), special(Int) }
+
+    private func splitOnSpecialTokens(_ text: String) -> [Segment] {
+        guard !specialBytes.isEmpty else { return [.text(Array(text.unicodeScalars))] }
+        let bytes = Array(text.utf8)
+        var segments: [Segment] = []
+        var start = 0, i = 0
+        func flush(_ end: Int) {
+            if end > start { segments.append(.text(Array(String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars))) }
+        }
+        while i < bytes.count {
+            // Special tokens are ASCII in practice, so a match always starts on a scalar boundary;
+            // checking the first byte against a non-continuation byte keeps this true in general.
+            if bytes[i] & 0xC0 != 0x80, let m = specialBytes.first(where: { bytes.count - i >= $0.bytes.count && bytes[i..<(i + $0.bytes.count)].elementsEqual($0.bytes) }) {
+                flush(i)
+                segments.append(.special(m.id))
+                i += m.bytes.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        flush(bytes.count)
+        return segments
+    }
+
+    /// Greedy longest-match-first; a word with any unmatched piece becomes a single unknown token.
+    private func wordPiece(_ word: [Unicode.Scalar], into out: inout [Int]) {
+        guard word.count <= maxInputCharsPerWord else { out.append(unkId); return }
+        // UTF-8 offset of every scalar boundary so candidate pieces are byte slices.
+        var utf8: [UInt8] = []
+        var boundaries = [0]
+        for c in word {
+            utf8.append(contentsOf: UTF8.encode(c)!)
+            boundaries.append(utf8.count)
+        }
+        var pieces: [Int] = []
+        var start = 0
+        while start < word.count {
+            var end = word.count
+            var found: Int?
+            while end > start {
+                var key = start > 0 ? prefixBytes : []
+                key.append(contentsOf: utf8[boundaries[start]..<boundaries[end]])
+                if let id = ids[key] { found = id; break }
+                end -= 1
+            }
+            guard let id = found else { out.append(unkId); return }
+            pieces.append(id)
+            start = end
+        }
+        out.append(contentsOf: pieces)
+    }
+}
