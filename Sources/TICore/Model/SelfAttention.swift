@@ -28,12 +28,15 @@ public struct AttentionTrace<T: BLASScalar> {
     var qh: Buffer<T>, qMask: Buffer<T>?, kh: Buffer<T>, kMask: Buffer<T>?
     public var scores: Buffer<T>           // [B, nh, T, T] pre-softmax, additive mask included
     public var probs: Buffer<T>            // [B, nh, T, T] the student's own softmax
-    var probsUsed: Buffer<T>, probsDropMask: Buffer<T>?, probsDropped: Buffer<T>
+    public var probsUsed: Buffer<T>          // probabilities entering probs·V (the teacher's under MI)
+    var probsDropMask: Buffer<T>?, probsDropped: Buffer<T>
     var pq: Buffer<T>, pMask: Buffer<T>?, vq: Buffer<T>, vMask: Buffer<T>?
     public var context: Buffer<T>          // [N, H] student's probs·V (heads merged)
-    var contextUsed: Buffer<T>, cq: Buffer<T>, cMask: Buffer<T>?
+    public var contextUsed: Buffer<T>        // context entering O (the teacher's under CI)
+    var cq: Buffer<T>, cMask: Buffer<T>?
     public var projected: Buffer<T>        // [N, H] student's O output
-    var projectedUsed: Buffer<T>, projectedDropMask: Buffer<T>?
+    public var projectedUsed: Buffer<T>      // O output entering the residual (the teacher's under OI)
+    var projectedDropMask: Buffer<T>?
     var norm: LayerNormCache<T>
     public var blockOutput: Buffer<T>      // [N, H] LayerNorm(O + input)
     public let intervention: InterventionPoint?

@@ -1,0 +1,41 @@
+// The QAT methods compared by the Teacher Intervention paper, by their command-line names.
+// Each mode fixes the quantization, the loss and the intervention schedule of step 1.
+import TILinalg
+
+public enum QATMode: String, CaseIterable, Codable, Sendable {
+    case fp = "FP"        // no quantization (the teacher, or task-loss fine-tuning in full precision)
+    case qat = "QAT"      // ternary, ground-truth loss only, no teacher
+    case kd = "KD"        // TernaryBERT KD-QAT, no intervention
+    case mi = "MI", ci = "CI", oi = "OI"  // two-step TI with one intervention point in step 1
+    case tiG = "TI-G"     // gradual: OI → CI → MI
+    case tiI = "TI-I"     // inverted: MI → CI → OI
+    case tiS = "TI-S"     // stochastic: OI, CI or MI uniformly per step
+
+    public var quantization: QuantConfig { self == .fp ? .fullPrecision : .ternaryW8A8 }
+    public var loss: LossKind { (self == .fp || self == .qat) ? .task : .distillation }
+    public var isTwoStep: Bool { ![.fp, .qat, .kd].contains(self) }
+
+    /// Step 1's intervention at `step` of a step 1 of length s. TI-S draws from `rng`.
+    public func intervention(atStep step: Int, stepOneLength s: Int, rng: inout SeededRandom) -> InterventionPoint? {
+        switch self {
+        case .fp, .qat, .kd: return nil
+        case .mi: return .map
+        case .ci: return .context
+        case .oi: return .output
+        case .tiG:  // [0, s/6) OI, [s/6, s/3) CI, [s/3, s) MI
+            if 6 * step < s { return .output }
+            return 3 * step < s ? .context : .map
+        case .tiI:  // [0, s/3) MI, [s/3, 2s/3) CI, [2s/3, s) OI
+            if 3 * step < s { return .map }
+            return 3 * step < 2 * s ? .context : .output
+        case .tiS:
+            return [InterventionPoint.output, .context, .map][rng.below(3)]
+        }
+    }
+
+    /// The objective of this mode with a given intervention (step 1) or none (step 2, baselines).
+    public func objectiveSpec(intervention: InterventionPoint?, includeTaskLoss: Bool = false) -> ObjectiveSpec {
+        ObjectiveSpec(quantization: quantization, loss: loss, includeTaskLoss: includeTaskLoss && loss == .distillation,
+                      intervention: intervention)
+    }
+}

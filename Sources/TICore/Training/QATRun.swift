@@ -1,0 +1,216 @@
+// Quantization-aware training of a student initialized from the teacher, with distillation and
+// (for the TI modes) the two-step pipeline: step 1 of s steps under intervention with its own
+// learning-rate schedule; step 2 from step 1's last weights with a fresh optimizer, intervention
+// off, KD loss, schedule over N − s. Every step and every evaluation streams to the run directory.
+import Foundation
+import TILinalg
+import TIData
+
+public struct QATConfig: Codable, Equatable, Sendable {
+    public var mode: QATMode
+    public var seed: UInt64 = 1
+    public var learningRate = 2e-4
+    public var epochs = 3
+    public var batchSize = 32
+    /// Step-1 length s; nil scales the seed's 60-of-1600 iterations (CoLA) to this budget.
+    public var stepOneLength: Int? = nil
+    public var evalEvery = 25
+    public var devProbeSize = 256
+    public var includeTaskLoss = false
+    public var adam = AdamWConfig()
+
+    public init(mode: QATMode) { self.mode = mode }
+
+    public func totalSteps(trainExamples n: Int) -> Int { epochs * ((n + batchSize - 1) / batchSize) }
+
+    public func resolvedStepOneLength(total: Int) -> Int {
+        stepOneLength ?? max(6, Int((Double(total) * 60 / 1600).rounded()))
+    }
+}
+
+/// One evaluation of the student: real performance, intervention off, evaluation mode.
+public struct QATEval: Codable, Sendable {
+    public var step: Int
+    public var phase: Int
+    public var devMetric: Double
+    public var devLoss: Double
+    /// KD loss without intervention on the fixed dev probe (comparable across modes).
+    public var probeDistillationLoss: Double
+    public var attentionBlockMSE: [Double]
+    public var layerOutputMSE: [Double]
+}
+
+public struct QATSummary: Codable, Sendable {
+    public var mode: QATMode
+    public var totalSteps: Int
+    public var stepOneLength: Int?
+    public var finalDevMetric: Double
+    public var bestDevMetric: Double
+    public var finalProbeDistillationLoss: Double
+    public var initialProbeDistillationLoss: Double
+    /// Training loss right after the intervention is removed minus the last step-1 loss.
+    public var stepOneLossJump: Double?
+    public var seconds: Double
+}
+
+public struct QATRunMetadata: Codable, Sendable {
+    public var tool = "tianalyze qat"
+    public var config: QATConfig
+    public var task: String
+    public var dataHash: String
+    public var teacherPath: String
+    public var teacherHash: String
+    public var teacherDevMetric: Double?
+    public var quantization: [String: String]
+    public var gitRevision: String
+    public var started: String
+    public var finished: String?
+    public var summary: QATSummary?
+}
+
+public struct QATRun {
+    public let model: BertModel
+    public let task: TaskData
+    public let teacher: [Float]
+    public let config: QATConfig
+
+    public init(model: BertModel, task: TaskData, teacher: [Float], config: QATConfig) {
+        self.model = model; self.task = task; self.teacher = teacher; self.config = config
+    }
+
+    public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, progress: Bool = true) throws -> (student: [Float], summary: QATSummary, evals: [QATEval]) {
+        let start = Date()
+        let mode = config.mode
+        let total = config.totalSteps(trainExamples: task.train.count)
+        let s = mode.isTwoStep ? min(config.resolvedStepOneLength(total: total), total) : 0
+        var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
+                                  teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
+                                  quantization: mode.quantization.summary, gitRevision: Provenance.gitRevision(),
+                                  started: Provenance.timestamp())
+        try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
+        let stepLog = try CSVLog(outDir.appendingPathComponent("steps.csv"), header: [
+            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"])
+        let evalLog = try CSVLog(outDir.appendingPathComponent("evals.csv"), header: ["step", "phase", "dev_metric", "dev_loss", "probe_kd_loss"])
+        let layerLog = try CSVLog(outDir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"])
+
+        let probe = DistillationProbe(model: model, task: task, teacher: teacher, size: config.devProbeSize)
+        let evaluator = Evaluator<Float>(model: model, task: task)
+        var evals: [QATEval] = []
+        var θ = teacher
+        func evaluate(step: Int, phase: Int) throws {
+            let ev = evaluator.evaluate(θ, quantization: mode.quantization)
+            let (kd, attn, out) = probe.measure(θ, quantization: mode.quantization)
+            let e = QATEval(step: step, phase: phase, devMetric: ev.metric, devLoss: ev.loss, probeDistillationLoss: kd,
+                            attentionBlockMSE: attn, layerOutputMSE: out)
+            evals.append(e)
+            try evalLog.append([String(step), String(phase), Fmt.g(ev.metric), Fmt.g(ev.loss), Fmt.g(kd)])
+            for l in attn.indices { try layerLog.append([String(step), String(l), Fmt.g(attn[l]), Fmt.g(out[l])]) }
+        }
+        try evaluate(step: 0, phase: mode.isTwoStep ? 1 : 0)
+
+        var stream = BatchStream(examples: task.train, batchSize: config.batchSize, seqLen: task.seqLen,
+                                 regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("shuffle"))
+        var scheduleRng = SeededRandom(seed: config.seed).derived("ti-s")
+        let phases: [(phase: Int, steps: Int)] = mode.isTwoStep ? [(1, s), (2, total - s)] : [(0, total)]
+        let bar = ProgressReporter("qat \(mode.rawValue)", total: total, enabled: progress)
+        var step = 0
+        var lastStepOneLoss: Double? = nil, jump: Double? = nil
+        for (phase, steps) in phases where steps > 0 {
+            var adam = AdamW<Float>(layout: model.layout, config: config.adam)  // fresh state per step, as the seed
+            let schedule = LinearWarmupSchedule(peak: config.learningRate, totalSteps: steps)
+            for local in 0..<steps {
+                let batch = stream.next()
+                let point = phase == 1 ? mode.intervention(atStep: local, stepOneLength: s, rng: &scheduleRng) : nil
+                let obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
+                let tTrace = obj.spec.needsTeacher ? obj.teacherTrace(teacher: teacher, batch: batch) : nil
+                var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
+                let r = obj.evaluate(θ, batch: batch, teacher: tTrace, gradient: true, dropoutSeed: dropout.next())
+                guard r.terms.total.isFinite, Vec.isFinite(r.gradient!) else {
+                    throw ModelError.nonFinite("\(mode.rawValue) training loss or gradient at step \(step) (phase \(phase)); lower --lr")
+                }
+                let lr = schedule.rate(at: local)
+                let gnorm = adam.step(&θ, gradient: r.gradient!, learningRate: lr)
+                step += 1
+                if phase == 1 && local == steps - 1 { lastStepOneLoss = r.terms.total }
+                if phase == 2 && local == 0, let last = lastStepOneLoss { jump = r.terms.total - last }
+                let t = r.terms
+                try stepLog.append([String(step), String(phase), point?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
+                                    Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gnorm),
+                                    Fmt.g(Date().timeIntervalSince(start))])
+                if step % config.evalEvery == 0 || local == steps - 1 || (phase == 1 && step % max(1, s / 6) == 0) {
+                    try evaluate(step: step, phase: phase)
+                    bar.update(step, String(format: "loss %.4f dev %@ %.4f", t.total, task.metricName, evals.last!.devMetric))
+                }
+            }
+        }
+        let summary = QATSummary(mode: mode, totalSteps: total, stepOneLength: mode.isTwoStep ? s : nil,
+                                 finalDevMetric: evals.last!.devMetric, bestDevMetric: evals.map(\.devMetric).max()!,
+                                 finalProbeDistillationLoss: evals.last!.probeDistillationLoss,
+                                 initialProbeDistillationLoss: evals.first!.probeDistillationLoss, stepOneLossJump: jump,
+                                 seconds: Date().timeIntervalSince(start))
+        try Checkpoint.save(θ, config: model.config, to: outDir.appendingPathComponent("student"),
+                            metadata: ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": mode.quantization.name])
+        meta.finished = Provenance.timestamp()
+        meta.summary = summary
+        try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
+        return (θ, summary, evals)
+    }
+}
+
+/// Epoch-wise reshuffled batches, continuing across the two steps of a TI run.
+public struct BatchStream {
+    let examples: [Example]
+    let batchSize: Int, seqLen: Int, regression: Bool
+    var rng: SeededRandom
+    var order: [Example] = []
+    var position = 0
+
+    public init(examples: [Example], batchSize: Int, seqLen: Int, regression: Bool, rng: SeededRandom) {
+        self.examples = examples; self.batchSize = batchSize; self.seqLen = seqLen; self.regression = regression; self.rng = rng
+    }
+
+    public mutating func next() -> Batch {
+        if position >= order.count {
+            order = examples
+            rng.shuffle(&order)
+            position = 0
+        }
+        let end = min(position + batchSize, order.count)
+        defer { position = end }
+        return Batching.batch(order[position..<end], seqLen: seqLen, regression: regression)
+    }
+}
+
+/// A fixed dev subset with cached teacher traces: KD loss without intervention and per-layer MSE
+/// of the attention-block and layer outputs against the teacher (the paper's per-layer figures).
+public struct DistillationProbe {
+    let model: BertModel
+    let batches: [Batch]
+    let teacherTraces: [ForwardTrace<Float>]
+
+    public init(model: BertModel, task: TaskData, teacher: [Float], size: Int) {
+        self.model = model
+        let examples = Array(task.dev.prefix(size))
+        batches = Batching.batches(examples, batchSize: 64, seqLen: task.seqLen, regression: task.isRegression)
+        teacherTraces = batches.map { model.forward(effective: teacher, batch: $0, options: ForwardOptions()) }
+    }
+
+    public func measure(_ θ: [Float], quantization: QuantConfig) -> (kd: Double, attention: [Double], output: [Double]) {
+        let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .distillation))
+        let L = model.config.numLayers
+        var kd = 0.0, attn = [Double](repeating: 0, count: L), out = attn
+        var count = 0
+        for (b, t) in zip(batches, teacherTraces) {
+            let r = obj.evaluate(θ, batch: b, teacher: t, gradient: false)
+            let w = Double(b.size)
+            kd += w * r.terms.total
+            for l in 0..<L {
+                attn[l] += w * Double(Losses.meanSquaredError(r.trace.layers[l].attention.blockOutput, t.layers[l].attention.blockOutput).0)
+                out[l] += w * Double(Losses.meanSquaredError(r.trace.layers[l].feedForward.output, t.layers[l].feedForward.output).0)
+            }
+            count += b.size
+        }
+        let inv = 1 / Double(max(count, 1))
+        return (kd * inv, attn.map { $0 * inv }, out.map { $0 * inv })
+    }
+}
