@@ -1,5 +1,6 @@
 // Entry point: one subcommand per file; the CLI parses and calls library code.
 import ArgumentParser
+import Glibc
 
 @main
 struct Tianalyze: ParsableCommand {
@@ -10,6 +11,10 @@ struct Tianalyze: ParsableCommand {
 
     static func main() {
         BlasKernelSelection.reexecWithAVX512KernelsIfNeeded()
+        // Activation buffers of a few MB are allocated and freed every pass; keeping them on the
+        // heap instead of fresh mmap()s avoids a page fault per touched page each time.
+        mallopt(M_MMAP_THRESHOLD, 256 << 20)
+        mallopt(M_TRIM_THRESHOLD, 512 << 20)
         do {
             var command = try parseAsRoot()
             try command.run()
