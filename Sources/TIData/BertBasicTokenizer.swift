@@ -5,14 +5,14 @@
 import Foundation
 
 public struct BertBasicTokenizer: Sendable, Equatable {
-    public var lowercase: Bool
-    /// nil follows `lowercase`, as in the reference.
+    public var doLowerCase: Bool
+    /// nil follows `doLowerCase`, as in the reference.
     public var stripAccents: Bool?
     public var cleanText: Bool
     public var handleChineseChars: Bool
 
-    public init(lowercase: Bool = true, stripAccents: Bool? = nil, cleanText: Bool = true, handleChineseChars: Bool = true) {
-        self.lowercase = lowercase
+    public init(doLowerCase: Bool = true, stripAccents: Bool? = nil, cleanText: Bool = true, handleChineseChars: Bool = true) {
+        self.doLowerCase = doLowerCase
         self.stripAccents = stripAccents
         self.cleanText = cleanText
         self.handleChineseChars = handleChineseChars
@@ -42,12 +42,12 @@ public struct BertBasicTokenizer: Sendable, Equatable {
             }
         }
         // ASCII text is already decomposed and has no marks, so the costly NFD pass is skipped.
-        if stripAccents ?? lowercase, !s.allSatisfy(\.isASCII) {
+        if stripAccents ?? doLowerCase, !s.allSatisfy(\.isASCII) {
             // Canonical decomposition splits "é" into "e" + U+0301, then the marks (Mn) are dropped.
             let decomposed = String(String.UnicodeScalarView(s)).decomposedStringWithCanonicalMapping
             s = decomposed.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }
         }
-        if lowercase {
+        if doLowerCase {
             // Per-scalar full lowercase mapping (no context rules such as Greek final sigma),
             // which is what the reference applies.
             var lowered: [Unicode.Scalar] = []

@@ -32,7 +32,7 @@ public struct TensorInfo: Equatable, Sendable {
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
-public struct SafeTensorsFile {
+public struct SafeTensorsFile: Sendable {
     /// Largest header accepted; real headers are kilobytes, this only bounds hostile lengths.
     public static let maxHeaderBytes = 100_000_000
 
