@@ -158,6 +158,18 @@ final class SafeTensorsMalformedTests: XCTestCase {
         expect(#"{"__metadata__":[]}"#, dataBytes: 0, ["__metadata__"])
     }
 
+    func testHeaderStringEscapes() throws {
+        let header = #"{"__metadata__":{"k\"ey":"tab\there\u00e9\ud83d\ude00\/"},"n\u00e9\\x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#
+        let f = try SafeTensorsFile(data: file(header, dataBytes: 2), name: "ok")
+        XCTAssertEqual(f.metadata, ["k\"ey": "tab\there\u{e9}\u{1F600}/"])
+        XCTAssertEqual(f.tensorNames, ["n\u{e9}\\x"])
+        XCTAssertEqual(try f.intValues("n\u{e9}\\x"), [0, 0])
+        expect(#"{"a\ud83d":1}"#, dataBytes: 0, ["not valid JSON", "surrogate"])
+        expect(#"{"a\q":1}"#, dataBytes: 0, ["not valid JSON", "invalid escape"])
+        expect("{\"a\u{1}\":1}", dataBytes: 0, ["not valid JSON", "control character"])
+        expect(#"{"w":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}}"#, dataBytes: 4, ["not valid JSON"])
+    }
+
     func testLayoutProblems() {
         expect(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
                dataBytes: 12, ["'b'", "overlap tensor 'a'"])
