@@ -13,6 +13,7 @@ Outputs (default Tests/TIDataTests/Fixtures/tokenizer/):
 """
 import json
 import os
+import random
 import sys
 
 from tokenizers import BertWordPieceTokenizer
@@ -56,8 +57,19 @@ pairs = [
     ("premise only", "", 16), ("", "", 8), ("Héllo café", "中文字符", 9), (long_a, long_b, 5),
     ("one two three four five", "six seven", 9), ("one two", "three four five six seven", 9),
 ]
+# Random strings from a pool of assigned code points of every kind the normalizer treats
+# specially (seeded, so the fixture is reproducible).
+pool = (list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") * 4
+        + list(" " * 30) + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+        + list("àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÉÎÕÜßøæœ") + ["\u0301", "\u0308", "\u0327", "\u20dd"]
+        + list("中文字符测试語日本") + list("のテキスト") + list("한국어") + list("αβγΣΩπ") + list("абвЖЯ")
+        + ["\t", "\n", "\r", "\u00a0", "\u2028", "\u3000", "\u200b", "\u00ad", "\u0000", "\u0007", "\ufffd", "\ufeff"]
+        + list("“”‘’–—…«»¿¡§¶•°±×÷€£¥©®™♥😀👍🏽") + ["##", "[MASK]", "[UNK]", "un", "##able"])
+rng = random.Random(7)
+randoms = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 40))) for _ in range(300)]
 corpus = {
     "singles": [{"text": t, "max_length": 64} for t in singles]
+    + [{"text": t, "max_length": 48} for t in randoms]
     + [{"text": long_a, "max_length": 10}, {"text": long_a, "max_length": 3}],
     "pairs": [{"a": a, "b": b, "max_length": n} for a, b, n in pairs],
 }

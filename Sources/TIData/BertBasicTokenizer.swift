@@ -5,14 +5,14 @@
 import Foundation
 
 public struct BertBasicTokenizer: Sendable, Equatable {
-    public var lowercase: Bool
-    /// nil follows `lowercase`, as in the reference.
+    public var doLowerCase: Bool
+    /// nil follows `doLowerCase`, as in the reference.
     public var stripAccents: Bool?
     public var cleanText: Bool
     public var handleChineseChars: Bool
 
-    public init(lowercase: Bool = true, stripAccents: Bool? = nil, cleanText: Bool = true, handleChineseChars: Bool = true) {
-        self.lowercase = lowercase
+    public init(doLowerCase: Bool = true, stripAccents: Bool? = nil, cleanText: Bool = true, handleChineseChars: Bool = true) {
+        self.doLowerCase = doLowerCase
         self.stripAccents = stripAccents
         self.cleanText = cleanText
         self.handleChineseChars = handleChineseChars
@@ -41,12 +41,13 @@ public struct BertBasicTokenizer: Sendable, Equatable {
                 s.append(c)
             }
         }
-        if stripAccents ?? lowercase {
+        // ASCII text is already decomposed and has no marks, so the costly NFD pass is skipped.
+        if stripAccents ?? doLowerCase, !s.allSatisfy(\.isASCII) {
             // Canonical decomposition splits "é" into "e" + U+0301, then the marks (Mn) are dropped.
             let decomposed = String(String.UnicodeScalarView(s)).decomposedStringWithCanonicalMapping
             s = decomposed.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }
         }
-        if lowercase {
+        if doLowerCase {
             // Per-scalar full lowercase mapping (no context rules such as Greek final sigma),
             // which is what the reference applies.
             var lowered: [Unicode.Scalar] = []
@@ -67,7 +68,7 @@ public struct BertBasicTokenizer: Sendable, Equatable {
         var out: [[Unicode.Scalar]] = []
         var word: [Unicode.Scalar] = []
         for c in s {
-            if c.properties.isWhitespace {
+            if c.isASCII ? (c == " " || (c.value >= 0x09 && c.value <= 0x0D)) : c.properties.isWhitespace {
                 if !word.isEmpty { out.append(word); word = [] }
             } else if Self.isPunctuation(c) {
                 if !word.isEmpty { out.append(word); word = [] }
@@ -81,12 +82,14 @@ public struct BertBasicTokenizer: Sendable, Equatable {
     }
 
     static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
-        c == "\t" || c == "\n" || c == "\r" || c.properties.isWhitespace
+        if c.value > 0x20 && c.value < 0x7F { return false }
+        return c == "\t" || c == "\n" || c == "\r" || c.properties.isWhitespace
     }
 
     /// Control, format, surrogate, private-use and unassigned scalars, except tab/newline/CR.
     static func isControl(_ c: Unicode.Scalar) -> Bool {
         if c == "\t" || c == "\n" || c == "\r" { return false }
+        if c.value >= 0x20 && c.value < 0x7F { return false }
         switch c.properties.generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned: return true
         default: return false
@@ -99,6 +102,7 @@ public struct BertBasicTokenizer: Sendable, Equatable {
         if (0x21...0x2F).contains(v) || (0x3A...0x40).contains(v) || (0x5B...0x60).contains(v) || (0x7B...0x7E).contains(v) {
             return true
         }
+        if v < 0x80 { return false }
         switch c.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
              .initialPunctuation, .finalPunctuation, .otherPunctuation:

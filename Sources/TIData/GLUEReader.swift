@@ -29,36 +29,69 @@ public enum GLUEReader {
     public static func parse(task: GLUETask, data: Data, file: String, skipBadRows: Bool = false) throws
         -> (examples: [TextExample], skipped: Int)
     {
-        let layout = Layout(task)
         guard !data.isEmpty else { throw DataError.malformed(file: file, reason: "file is empty") }
+        // MNLI's train file is hundreds of MB of parse trees nobody reads: rows are cut into byte
+        // ranges first and only the text and label columns are decoded.
+        return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            try parseRows(task: task, bytes: raw.bindMemory(to: UInt8.self), file: file, skipBadRows: skipBadRows)
+        }
+    }
+
+    private static func parseRows(task: GLUETask, bytes: UnsafeBufferPointer<UInt8>, file: String, skipBadRows: Bool) throws
+        -> (examples: [TextExample], skipped: Int)
+    {
+        let layout = Layout(task)
         var examples: [TextExample] = []
         var skipped = 0
         var columnCount = layout.columnCount
         var lineNumber = 0
-        for var lineBytes in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        var lineStart = 0
+        var columns: [Range<Int>] = []
+        while lineStart < bytes.count {
             lineNumber += 1
-            if lineNumber == 1, lineBytes.starts(with: [0xEF, 0xBB, 0xBF]) { lineBytes = lineBytes.dropFirst(3) }
-            if lineBytes.last == 0x0D { lineBytes = lineBytes.dropLast() }
-            // The final newline leaves one empty trailing piece; blank lines elsewhere are rows.
-            if lineBytes.isEmpty && lineNumber > 1 && lineBytes.endIndex == data.endIndex { break }
-            guard let line = String(validating: lineBytes, as: UTF8.self) else {
-                if skipBadRows && !(layout.hasHeader && lineNumber == 1) { skipped += 1; continue }
-                throw DataError.malformed(file: file, reason: "line \(lineNumber): not valid UTF-8")
+            var lineEnd = lineStart
+            while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let next = lineEnd + 1
+            var s = lineStart, e = lineEnd
+            if lineNumber == 1, e - s >= 3, bytes[s] == 0xEF, bytes[s + 1] == 0xBB, bytes[s + 2] == 0xBF { s += 3 }
+            if e > s, bytes[e - 1] == 0x0D { e -= 1 }
+            columns.removeAll(keepingCapacity: true)
+            var c = s
+            for i in s..<e where bytes[i] == 0x09 {
+                columns.append(c..<i)
+                c = i + 1
             }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if layout.hasHeader && lineNumber == 1 {
-                try layout.checkHeader(fields, file: file)
-                columnCount = fields.count
-                continue
-            }
+            columns.append(c..<e)
+            lineStart = next
+
+            let row = Row(bytes: bytes, columns: columns)
             do {
-                examples.append(try layout.example(fields, columnCount: columnCount, task: task))
+                if layout.hasHeader && lineNumber == 1 {
+                    try layout.checkHeader(row)
+                    columnCount = columns.count
+                    continue
+                }
+                examples.append(try layout.example(row, columnCount: columnCount, task: task))
             } catch let reason as RowError {
-                if skipBadRows { skipped += 1; continue }
+                if skipBadRows && !(layout.hasHeader && lineNumber == 1) { skipped += 1; continue }
                 throw DataError.malformed(file: file, reason: "line \(lineNumber): \(reason.message)")
             }
         }
         return (examples, skipped)
+    }
+
+    /// One line cut into column byte ranges; fields are decoded (and UTF-8 checked) on demand.
+    struct Row {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let columns: [Range<Int>]
+        var count: Int { columns.count }
+
+        func field(_ i: Int) throws -> String {
+            guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[columns[i]]), as: UTF8.self) else {
+                throw RowError(message: "column \(i + 1) is not valid UTF-8")
+            }
+            return s
+        }
     }
 
     struct RowError: Error { let message: String }
@@ -95,21 +128,24 @@ public enum GLUEReader {
 
         private func resolve(_ i: Int, _ count: Int) -> Int { i < 0 ? count + i : i }
 
-        func checkHeader(_ fields: [String], file: String) throws {
+        func checkHeader(_ row: Row) throws {
             for (i, name) in header {
-                let j = resolve(i, fields.count)
-                guard j >= 0, j < fields.count, fields[j] == name else {
-                    let found = (j >= 0 && j < fields.count) ? "'\(fields[j])'" : "only \(fields.count) columns"
-                    throw DataError.malformed(file: file, reason: "line 1: expected header column \(j + 1) to be '\(name)', found \(found)")
+                let j = resolve(i, row.count)
+                guard j >= 0, j < row.count else {
+                    throw RowError(message: "expected header column \(j + 1) to be '\(name)', found only \(row.count) columns")
+                }
+                let found = try row.field(j)
+                guard found == name else {
+                    throw RowError(message: "expected header column \(j + 1) to be '\(name)', found '\(found)'")
                 }
             }
         }
 
-        func example(_ fields: [String], columnCount: Int?, task: GLUETask) throws -> TextExample {
-            let n = columnCount ?? fields.count
-            guard fields.count == n else { throw RowError(message: "expected \(n) tab-separated columns, found \(fields.count)") }
-            var ex = TextExample(textA: fields[textA], textB: textB.map { fields[$0] })
-            let raw = fields[resolve(label, n)]
+        func example(_ row: Row, columnCount: Int?, task: GLUETask) throws -> TextExample {
+            let n = columnCount ?? row.count
+            guard row.count == n else { throw RowError(message: "expected \(n) tab-separated columns, found \(row.count)") }
+            var ex = TextExample(textA: try row.field(textA), textB: try textB.map { try row.field($0) })
+            let raw = try row.field(resolve(label, n))
             if task.isRegression {
                 guard let v = Double(raw), v.isFinite else { throw RowError(message: "score '\(raw)' is not a finite number") }
                 ex.target = v

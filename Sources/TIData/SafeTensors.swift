@@ -32,7 +32,7 @@ public struct TensorInfo: Equatable, Sendable {
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
-public struct SafeTensorsFile {
+public struct SafeTensorsFile: Sendable {
     /// Largest header accepted; real headers are kilobytes, this only bounds hostile lengths.
     public static let maxHeaderBytes = 100_000_000
 
@@ -139,6 +139,17 @@ public struct SafeTensorsFile {
     public func values<T: BLASScalar>(_ tensorName: String, as: T.Type) throws -> [T] {
         let t = try lookup(tensorName)
         let n = t.elementCount
+        // Same width and little-endian host: the bytes already are the values, copy them whole.
+        #if _endian(little)
+        if (t.dtype == .f32 && T.self == Float.self) || (t.dtype == .f64 && T.self == Double.self) {
+            return withTensorBytes(t) { raw in
+                [T](unsafeUninitializedCapacity: n) { buf, count in
+                    if n > 0 { UnsafeMutableRawBufferPointer(buf).copyMemory(from: raw) }
+                    count = n
+                }
+            }
+        }
+        #endif
         return withTensorBytes(t) { raw in
             func load<U>(_ i: Int, _ u: U.Type) -> U { raw.loadUnaligned(fromByteOffset: i * MemoryLayout<U>.size, as: U.self) }
             switch t.dtype {

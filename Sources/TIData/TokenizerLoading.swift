@@ -5,7 +5,7 @@ import Foundation
 
 extension WordPieceTokenizer {
     /// vocab.txt: one token per line, id = zero-based line number.
-    public static func load(vocabTxt url: URL, lowercase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
+    public static func load(vocabTxt url: URL, doLowerCase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
         let data = try readFile(url)
         guard let text = String(data: data, encoding: .utf8) else {
             throw DataError.malformed(file: url.path, reason: "vocabulary is not valid UTF-8")
@@ -16,7 +16,7 @@ extension WordPieceTokenizer {
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw DataError.malformed(file: url.path, reason: "vocabulary is empty") }
         return try WordPieceTokenizer(vocab: lines.enumerated().map { ($0.element, $0.offset) },
-                                      basic: BertBasicTokenizer(lowercase: lowercase, stripAccents: stripAccents),
+                                      basic: BertBasicTokenizer(doLowerCase: doLowerCase, stripAccents: stripAccents),
                                       file: url.path)
     }
 
@@ -63,7 +63,7 @@ extension WordPieceTokenizer {
         var basic = BertBasicTokenizer()
         switch field(top, "normalizer") {
         case nil, .null?:
-            basic = BertBasicTokenizer(lowercase: false, stripAccents: false, cleanText: false, handleChineseChars: false)
+            basic = BertBasicTokenizer(doLowerCase: false, stripAccents: false, cleanText: false, handleChineseChars: false)
         case .object(let n)?:
             let type = try string(n, "type", "")
             guard type == "BertNormalizer" else {
@@ -76,7 +76,7 @@ extension WordPieceTokenizer {
                 case let v?: throw bad("field 'normalizer.\(key)': expected a boolean, found \(v.kind)")
                 }
             }
-            basic = BertBasicTokenizer(lowercase: try flag("lowercase", true)!, stripAccents: try flag("strip_accents", nil),
+            basic = BertBasicTokenizer(doLowerCase: try flag("lowercase", true)!, stripAccents: try flag("strip_accents", nil),
                                        cleanText: try flag("clean_text", true)!, handleChineseChars: try flag("handle_chinese_chars", true)!)
         case let v?:
             throw bad("field 'normalizer': expected an object, found \(v.kind)")
@@ -93,6 +93,32 @@ extension WordPieceTokenizer {
         }
         return try WordPieceTokenizer(vocab: vocab, basic: basic, specialTokens: specials, unkToken: unk,
                                       continuingSubwordPrefix: prefix, maxInputCharsPerWord: maxChars, file: file)
+    }
+
+    /// A checkpoint folder: tokenizer.json when present, else vocab.txt with `do_lower_case`
+    /// (and `strip_accents`) from tokenizer_config.json when that exists.
+    public static func load(modelDirectory dir: URL) throws -> WordPieceTokenizer {
+        let fm = FileManager.default
+        let json = dir.appendingPathComponent("tokenizer.json")
+        if fm.fileExists(atPath: json.path) { return try load(tokenizerJSON: json) }
+        let vocab = dir.appendingPathComponent("vocab.txt")
+        guard fm.fileExists(atPath: vocab.path) else {
+            throw DataError.io(file: dir.path, reason: "no tokenizer.json or vocab.txt in this folder")
+        }
+        var doLowerCase = true
+        var stripAccents: Bool?
+        let configURL = dir.appendingPathComponent("tokenizer_config.json")
+        if fm.fileExists(atPath: configURL.path) {
+            struct TokenizerConfig: Decodable { let do_lower_case: Bool?; let strip_accents: Bool? }
+            do {
+                let c = try JSONDecoder().decode(TokenizerConfig.self, from: readFile(configURL))
+                doLowerCase = c.do_lower_case ?? true
+                stripAccents = c.strip_accents
+            } catch is DecodingError {
+                throw DataError.malformed(file: configURL.path, reason: "do_lower_case / strip_accents must be booleans in a JSON object")
+            }
+        }
+        return try load(vocabTxt: vocab, doLowerCase: doLowerCase, stripAccents: stripAccents)
     }
 
     private static func readFile(_ url: URL) throws -> Data {

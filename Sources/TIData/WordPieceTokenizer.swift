@@ -159,15 +159,16 @@ public struct WordPieceTokenizer: Sendable {
     private func splitOnSpecialTokens(_ text: String) -> [Segment] {
         guard !specialBytes.isEmpty else { return [.text(Array(text.unicodeScalars))] }
         let bytes = Array(text.utf8)
+        // Only bytes that can start a special token are checked; a UTF-8 lead or ASCII byte
+        // always sits on a scalar boundary, so a match never splits a character.
+        let specialFirstBytes = Set(specialBytes.map { $0.bytes[0] })
         var segments: [Segment] = []
         var start = 0, i = 0
         func flush(_ end: Int) {
             if end > start { segments.append(.text(Array(String(decoding: bytes[start..<end], as: UTF8.self).unicodeScalars))) }
         }
         while i < bytes.count {
-            // Special tokens are ASCII in practice, so a match always starts on a scalar boundary;
-            // checking the first byte against a non-continuation byte keeps this true in general.
-            if bytes[i] & 0xC0 != 0x80, let m = specialBytes.first(where: { bytes.count - i >= $0.bytes.count && bytes[i..<(i + $0.bytes.count)].elementsEqual($0.bytes) }) {
+            if specialFirstBytes.contains(bytes[i]), let m = specialBytes.first(where: { bytes.count - i >= $0.bytes.count && bytes[i..<(i + $0.bytes.count)].elementsEqual($0.bytes) }) {
                 flush(i)
                 segments.append(.special(m.id))
                 i += m.bytes.count

@@ -1,5 +1,6 @@
 import Foundation
 import TIData
+import TILinalg
 import XCTest
 
 final class SafeTensorsTests: XCTestCase {
@@ -158,6 +159,18 @@ final class SafeTensorsMalformedTests: XCTestCase {
         expect(#"{"__metadata__":[]}"#, dataBytes: 0, ["__metadata__"])
     }
 
+    func testHeaderStringEscapes() throws {
+        let header = #"{"__metadata__":{"k\"ey":"tab\there\u00e9\ud83d\ude00\/"},"n\u00e9\\x":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#
+        let f = try SafeTensorsFile(data: file(header, dataBytes: 2), name: "ok")
+        XCTAssertEqual(f.metadata, ["k\"ey": "tab\there\u{e9}\u{1F600}/"])
+        XCTAssertEqual(f.tensorNames, ["n\u{e9}\\x"])
+        XCTAssertEqual(try f.intValues("n\u{e9}\\x"), [0, 0])
+        expect(#"{"a\ud83d":1}"#, dataBytes: 0, ["not valid JSON", "surrogate"])
+        expect(#"{"a\q":1}"#, dataBytes: 0, ["not valid JSON", "invalid escape"])
+        expect("{\"a\u{1}\":1}", dataBytes: 0, ["not valid JSON", "control character"])
+        expect(#"{"w":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}}"#, dataBytes: 4, ["not valid JSON"])
+    }
+
     func testLayoutProblems() {
         expect(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
                dataBytes: 12, ["'b'", "overlap tensor 'a'"])
@@ -167,5 +180,27 @@ final class SafeTensorsMalformedTests: XCTestCase {
         // Out-of-order entries in the header are fine as long as the data is tiled.
         let ok = #"{"b":{"dtype":"I8","shape":[2],"data_offsets":[4,6]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
         XCTAssertEqual(try SafeTensorsFile(data: file(ok, dataBytes: 6), name: "ok").tensorNames, ["a", "b"])
+    }
+}
+
+final class SafeTensorsLayoutTests: XCTestCase {
+    func testFlatRoundTripThroughLayout() throws {
+        let layout = ParameterLayout([("w", [2, 3], .matrix), ("b", [3], .bias)])
+        let flat: [Double] = [1, 2, 3, 4, 5, 6, -1, -2, -3]
+        let dir = try Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("flat.safetensors")
+        try SafeTensorsWriter.write(flat: flat, layout: layout, metadata: ["fingerprint": layout.fingerprint], to: url,
+                                    tensorName: { "bert." + $0 })
+        let f = try SafeTensorsFile.read(url: url)
+        XCTAssertEqual(f.metadata["fingerprint"], layout.fingerprint)
+        XCTAssertEqual(f.info("bert.w")?.shape, [2, 3])
+        XCTAssertEqual(try f.flatValues(layout: layout, as: Double.self, tensorName: { "bert." + $0 }), flat)
+        assertDataError(["no tensor named 'w'", "parameter 'w'"]) { try f.flatValues(layout: layout, as: Float.self) }
+        let wrong = ParameterLayout([("bert.w", [3, 2], .matrix)])
+        assertDataError(["'bert.w'", "expected shape [3, 2], found [2, 3]"]) { try f.flatValues(layout: wrong, as: Float.self) }
+        assertDataError(["9 values", "layout needs 6"]) {
+            try SafeTensorsWriter.write(flat: flat, layout: ParameterLayout([("w", [2, 3], .matrix)]), to: url)
+        }
     }
 }

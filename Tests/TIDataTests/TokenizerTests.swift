@@ -41,14 +41,14 @@ final class TokenizerTests: XCTestCase {
     }
 
     func testCasedVocabTxtMatchesReference() throws {
-        let tok = try WordPieceTokenizer.load(vocabTxt: Fixture.url("tokenizer/vocab.txt"), lowercase: false, stripAccents: false)
+        let tok = try WordPieceTokenizer.load(vocabTxt: Fixture.url("tokenizer/vocab.txt"), doLowerCase: false, stripAccents: false)
         let setting = try XCTUnwrap(expected().first { !$0.lowercase })
         check(tok, setting, label: "cased")
     }
 
     func testTokenizerJSONMatchesReference() throws {
         let tok = try WordPieceTokenizer.load(tokenizerJSON: Fixture.url("tokenizer/tokenizer.json"))
-        XCTAssertTrue(tok.basic.lowercase)
+        XCTAssertTrue(tok.basic.doLowerCase)
         XCTAssertEqual(tok.vocabSize, try WordPieceTokenizer.load(vocabTxt: Fixture.url("tokenizer/vocab.txt")).vocabSize)
         let setting = try XCTUnwrap(expected().first { $0.lowercase })
         check(tok, setting, label: "tokenizer.json")
@@ -66,12 +66,27 @@ final class TokenizerTests: XCTestCase {
     func testBasicTokenizerAndDecode() throws {
         let basic = BertBasicTokenizer()
         XCTAssertEqual(basic.split("Héllo,\u{00A0}WORLD!! 中文x"), ["hello", ",", "world", "!", "!", "中", "文", "x"])
-        XCTAssertEqual(BertBasicTokenizer(lowercase: false).split("Héllo"), ["Héllo"])
+        XCTAssertEqual(BertBasicTokenizer(doLowerCase: false).split("Héllo"), ["Héllo"])
         let tok = try WordPieceTokenizer.load(vocabTxt: Fixture.url("tokenizer/vocab.txt"))
         let e = tok.encode("How are you?", "I am fine.", maxLength: 32)
         XCTAssertEqual(tok.decode(e.inputIds), "how are you ? i am fine .")
         XCTAssertEqual(tok.decodeTokens([tok.clsId, -5]), ["[CLS]", "[UNK]"])
         XCTAssertEqual(tok.tokenize("[MASK]"), ["[MASK]"])
+    }
+
+    func testModelDirectoryPrefersTokenizerJSONAndReadsConfig() throws {
+        let dir = try Fixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: Fixture.url("tokenizer/vocab.txt"), to: dir.appendingPathComponent("vocab.txt"))
+        XCTAssertEqual(try WordPieceTokenizer.load(modelDirectory: dir).tokenize("Hello"), ["hello"])
+        try #"{"do_lower_case": false}"#.write(to: dir.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try WordPieceTokenizer.load(modelDirectory: dir).tokenize("Hello"), ["Hello"])
+        try FileManager.default.copyItem(at: Fixture.url("tokenizer/tokenizer.json"), to: dir.appendingPathComponent("tokenizer.json"))
+        XCTAssertEqual(try WordPieceTokenizer.load(modelDirectory: dir).tokenize("Hello"), ["hello"])
+        try #"{"do_lower_case": "yes"}"#.write(to: dir.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("tokenizer.json"))
+        assertDataError(["tokenizer_config.json", "do_lower_case"]) { try WordPieceTokenizer.load(modelDirectory: dir) }
+        assertDataError(["no tokenizer.json or vocab.txt"]) { try WordPieceTokenizer.load(modelDirectory: dir.appendingPathComponent("none")) }
     }
 
     func testBadVocabularies() throws {
