@@ -1,0 +1,106 @@
+import Foundation
+import TILandscape
+import TILinalg
+import XCTest
+
+final class DirectionTests: XCTestCase {
+    private func rowNorm(_ v: [Float], _ start: Int, _ len: Int) -> Double {
+        (start..<(start + len)).reduce(0.0) { $0 + Double(v[$1]) * Double(v[$1]) }.squareRoot()
+    }
+
+    func testFilterNormalizationMatchesWeightRowsAndZeroesOneDimensionalTensors() {
+        let w = Toy.weights
+        let dirs = Toy.directions()
+        XCTAssertEqual(dirs.count, 2)
+        XCTAssertNotEqual(dirs.vectors[0], dirs.vectors[1], "the two directions must be independent draws")
+        for d in dirs.vectors {
+            for slot in Toy.layout.slots {
+                if slot.role.isOneDimensional {
+                    XCTAssertTrue(slot.range.allSatisfy { d[$0] == 0 }, "\(slot.name) must be zero under biasbn")
+                    continue
+                }
+                for r in 0..<slot.rows {
+                    let start = slot.offset + r * slot.rowLength
+                    let wn = rowNorm(w, start, slot.rowLength), dn = rowNorm(d, start, slot.rowLength)
+                    if wn == 0 {
+                        XCTAssertEqual(dn, 0, "\(slot.name) row \(r): zero weight row needs a zero direction row")
+                    } else {
+                        XCTAssertEqual(dn, wn, accuracy: 1e-5 * wn, "\(slot.name) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+
+    func testDirectionsAreReproducibleFromTheSeed() {
+        XCTAssertEqual(Toy.directions(seed: 3), Toy.directions(seed: 3))
+        XCTAssertNotEqual(Toy.directions(seed: 3).hash, Toy.directions(seed: 4).hash)
+    }
+
+    func testIncludedOneDimensionalTensorsGetVectorNormOrWeights() {
+        let w = Toy.weights
+        let vn = LandscapeDirections.random(weights: w, layout: Toy.layout, seed: 1, count: 1,
+                                            options: DirectionOptions(ignore: .none, oneDimensional: .vectorNorm))
+        let cw = LandscapeDirections.random(weights: w, layout: Toy.layout, seed: 1, count: 1,
+                                            options: DirectionOptions(ignore: .none, oneDimensional: .copyWeights))
+        for slot in Toy.layout.slots where slot.role.isOneDimensional {
+            let wn = rowNorm(w, slot.offset, slot.count)
+            XCTAssertEqual(rowNorm(vn.vectors[0], slot.offset, slot.count), wn, accuracy: 1e-5 * wn, slot.name)
+            XCTAssertEqual(Array(cw.vectors[0][slot.range]), Array(w[slot.range]), slot.name)
+        }
+        // Matrices are treated the same way under both rules.
+        let m = Toy.layout.slot("dense.weight")
+        XCTAssertEqual(Array(vn.vectors[0][m.range]), Array(cw.vectors[0][m.range]))
+    }
+
+    func testLayerNormalizationScalesWholeTensor() {
+        let w = Toy.weights
+        let d = LandscapeDirections.random(weights: w, layout: Toy.layout, seed: 2, count: 1,
+                                           options: DirectionOptions(normalization: .layer)).vectors[0]
+        for slot in Toy.layout.slots where !slot.role.isOneDimensional {
+            let wn = rowNorm(w, slot.offset, slot.count)
+            XCTAssertEqual(rowNorm(d, slot.offset, slot.count), wn, accuracy: 1e-5 * wn, slot.name)
+        }
+    }
+
+    func testGivenVectorsAreNormalizedOrKept() {
+        let w = Toy.weights
+        let v: [Float] = (0..<Toy.layout.count).map { Float($0 % 7) - 3 }
+        let kept = LandscapeDirections.fromVectors([v], weights: w, layout: Toy.layout, normalize: false)
+        XCTAssertEqual(kept.vectors[0], v)
+        XCTAssertNil(kept.seed)
+        let normed = LandscapeDirections.fromVectors([v, v], weights: w, layout: Toy.layout,
+                                                     options: DirectionOptions(), normalize: true)
+        let m = Toy.layout.slot("embed")
+        XCTAssertEqual(rowNorm(normed.vectors[1], m.offset, m.rowLength), rowNorm(w, m.offset, m.rowLength), accuracy: 1e-5)
+        XCTAssertEqual(normed.vectors[0][Toy.layout.slot("dense.bias").offset], 0)
+    }
+
+    func testDirectionFileRoundTripAndCorruptionIsDetected() throws {
+        let dir = Toy.tempDir("dirfile")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("dirs.bin")
+        let dirs = Toy.directions()
+        try DirectionFile.write(dirs, to: url)
+        let back = try DirectionFile.read(url, layout: Toy.layout)
+        XCTAssertEqual(back, dirs)
+        XCTAssertEqual(try DirectionFile.readHeader(url).hash, dirs.hash)
+
+        var other = ParameterLayout()
+        other.append("w", shape: [Toy.layout.count], role: .bias)
+        XCTAssertThrowsError(try DirectionFile.read(url, layout: other)) { error in
+            XCTAssertTrue("\(error)".contains("layout"), "\(error)")
+        }
+
+        var bytes = try Data(contentsOf: url)
+        bytes[bytes.count - 2] ^= 0x40  // flip one bit in the last float
+        try bytes.write(to: url)
+        XCTAssertThrowsError(try DirectionFile.read(url)) { error in
+            XCTAssertTrue("\(error)".contains("hash"), "\(error)")
+        }
+        try bytes.prefix(bytes.count - 4).write(to: url)
+        XCTAssertThrowsError(try DirectionFile.read(url)) { error in
+            XCTAssertTrue("\(error)".contains("payload"), "\(error)")
+        }
+    }
+}
