@@ -36,7 +36,7 @@ if (exists("logy") && logy eq '1') { set logscale y }
 set xlabel xlabel
 set ylabel ylabel
 set grid lc rgb '#dddddd'
-set key top center box opaque
+set key top center box opaque Left reverse width 1
 set tics out nomirror
 # The centre / start point (x = 0) is the trained checkpoint.
 set arrow from 0, graph 0 to 0, graph 1 nohead dt 3 lc rgb '#888888'
