@@ -47,13 +47,13 @@ set grid lc rgb '#dddddd'
 set key top right box opaque Left reverse width 1
 
 if (exists("step1")) {
-    s1 = step1 + 0
+    eval 's1 = ' . step1
     set arrow 1 from s1, graph 0 to s1, graph 1 nohead dt 2 lw 1.5 lc rgb '#555555'
     set label 1 'end of step 1' at s1, graph 0.97 offset 0.5, 0 left textcolor rgb '#555555'
 }
 
 if (exists("ema")) {
-    a = ema + 0
+    eval 'a = 1.0 * (' . ema . ')'
     # Running average restarts at each file's first data row (column(0) == 0).
     plot for [i=1:n] word(files, i) using (column("step")):(column("loss")) with lines lw 0.6 lc i \
              notitle, \

@@ -30,8 +30,10 @@ if (!exists("teacher")) { exit error "convergence-metric.gp: set teacher='<FP te
 if (!exists("titles")) { titles = files }
 if (!exists("metricname")) { metricname = 'dev metric' }
 n = words(files)
-tm = teacher + 0
-tg = exists("target") ? target + 0 : tm
+# Numbers arrive as strings; eval parses them as gnuplot literals ("1e-3" included).
+eval 'tm = ' . teacher
+tg = tm
+if (exists("target")) { eval 'tg = ' . target }
 
 if (strlen(out) > 4 && out[strlen(out)-3:] eq '.svg') {
     set terminal svg size 720, 440 dynamic enhanced font 'DejaVu Sans,12' background rgb 'white'
@@ -65,7 +67,7 @@ if (tg != tm) {
     set label 2 'target' at graph 0.01, first tg offset 0, -0.6 left textcolor rgb '#777777'
 }
 if (exists("step1")) {
-    s1 = step1 + 0
+    eval 's1 = ' . step1
     set arrow 3 from s1, graph 0 to s1, graph 1 nohead dt 2 lw 1 lc rgb '#555555'
     set label 3 'end of step 1' at s1, graph 0.5 offset -0.8, 0 center rotate by 90 textcolor rgb '#555555'
 }

@@ -28,7 +28,8 @@ if (!exists("levels")) { levels = '15' }
 if (!exists("xlabel")) { xlabel = 'α' }
 if (!exists("ylabel")) { ylabel = 'β' }
 n = words(files)
-nlevels = int(levels + 0)
+# Numbers arrive as strings; eval parses them as gnuplot literals ("1e-3" included).
+eval 'nlevels = int(' . levels . ')'
 
 # One value range over every file: the shared scale is the point of the figure.
 zlo = 1e300; zhi = -1e300
@@ -37,8 +38,8 @@ do for [i=1:n] {
     if (STATS_min < zlo) { zlo = STATS_min }
     if (STATS_max > zhi) { zhi = STATS_max }
 }
-if (exists("zmin")) { zlo = zmin + 0 }
-if (exists("zmax")) { zhi = zmax + 0 }
+if (exists("zmin")) { eval 'zlo = 1.0 * (' . zmin . ')' }
+if (exists("zmax")) { eval 'zhi = 1.0 * (' . zmax . ')' }
 if (zhi <= zlo) { zhi = zlo + 1 }
 
 width = 420 * n + 120
@@ -53,7 +54,7 @@ set output out
 set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')
 set cbrange [zlo:zhi]
 set zrange [zlo:zhi]
-set cntrparam levels incremental zlo, (zhi - zlo) / nlevels, zhi
+set cntrparam levels incremental zlo, (zhi - zlo) / (1.0 * nlevels), zhi
 set cntrparam bspline
 unset key
 set tics out nomirror
