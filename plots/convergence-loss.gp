@@ -41,10 +41,10 @@ set datafile separator comma
 if (exists("title")) { set title title }
 if (exists("logy") && logy eq '1') { set logscale y }
 set xlabel 'iteration'
-set ylabel ylabel
+set ylabel ylabel noenhanced
 set tics out nomirror
 set grid lc rgb '#dddddd'
-set key top right box opaque Left reverse width 1
+set key top right box opaque Left reverse width 1 noenhanced
 
 if (exists("step1")) {
     eval 's1 = ' . step1

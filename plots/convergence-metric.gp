@@ -55,10 +55,10 @@ runtitle(i) = reach[i] < 1e30 ? sprintf("%s: %d steps to target", word(titles, i
 
 if (exists("title")) { set title title }
 set xlabel 'iteration'
-set ylabel metricname
+set ylabel metricname noenhanced
 set tics out nomirror
 set grid lc rgb '#dddddd'
-set key bottom right box opaque Left reverse width 1
+set key bottom right box opaque Left reverse width 1 noenhanced
 
 set arrow 1 from graph 0, first tm to graph 1, first tm nohead dt 2 lw 1.5 lc rgb 'black'
 set label 1 'FP teacher' at graph 0.01, first tm offset 0, 0.6 left

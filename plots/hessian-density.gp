@@ -44,7 +44,7 @@ set xlabel 'eigenvalue'
 set ylabel 'density (log scale)'
 set tics out nomirror
 set grid lc rgb '#dddddd'
-set key top right box opaque Left reverse width 1
+set key top right box opaque Left reverse width 1 noenhanced
 
 plot for [i=1:n] word(files, i) using (column("x")):(column("density") > 0 ? column("density") : NaN) \
     with lines lw 2 lc i title word(titles, i)

@@ -48,7 +48,7 @@ nbin(x) = N_min + nw * (floor((x - N_min) / nw) + 0.5)
 set style fill transparent solid 0.45 border
 set tics out nomirror
 set grid y lc rgb '#dddddd'
-set key top right box opaque Left reverse width 1
+set key top right box opaque Left reverse width 1 noenhanced
 set ylabel 'examples'
 set yrange [0:*]
 # Headroom so the tallest bar does not touch the frame.

@@ -74,10 +74,10 @@ set ylabel ylabel offset 1, 0
 do for [i=1:n] {
     set origin (i - 1) * pw, 0.5
     set size ratio -1 pw, top - 0.5
-    set title word(titles, i)
+    set title word(titles, i) noenhanced
     if (i == n) {
         set colorbox user origin screen 0.91, screen 0.15 size screen 0.015, screen 0.7
-        set cblabel zlabel
+        set cblabel zlabel noenhanced
     } else { unset colorbox }
     splot word(files, i) using 1:2:3 with pm3d nocontour, \
           word(files, i) using 1:2:3 nosurface with lines lc rgb '#202020' lw 0.8
@@ -87,7 +87,7 @@ do for [i=1:n] {
 unset contour
 set view 55, 35, 0.95, 1.0
 set xyplane 0
-set zlabel zlabel rotate by 90 offset 1, 0
+set zlabel zlabel rotate by 90 offset 1, 0 noenhanced
 set xlabel xlabel offset 0, -0.5
 set ylabel ylabel offset 0, -0.5
 # About four z tics at a 1-2-5 step, so the small 3-D panels stay legible.
@@ -100,7 +100,7 @@ unset colorbox
 do for [i=1:n] {
     set origin (i - 1) * pw, 0.0
     set size noratio pw, 0.5
-    set title word(titles, i) offset 0, -1
+    set title word(titles, i) offset 0, -1 noenhanced
     splot word(files, i) using 1:2:3 with pm3d
 }
 unset multiplot

@@ -34,9 +34,9 @@ set output out
 if (exists("title")) { set title title }
 if (exists("logy") && logy eq '1') { set logscale y }
 set xlabel xlabel
-set ylabel ylabel
+set ylabel ylabel noenhanced
 set grid lc rgb '#dddddd'
-set key top center box opaque Left reverse width 1
+set key top center box opaque Left reverse width 1 noenhanced
 set tics out nomirror
 # The centre / start point (x = 0) is the trained checkpoint.
 set arrow from 0, graph 0 to 0, graph 1 nohead dt 3 lc rgb '#888888'

@@ -43,7 +43,7 @@ set xlabel 'layer'
 set xtics 1 out nomirror
 set ytics out nomirror
 set grid lc rgb '#dddddd'
-set key top left box opaque Left reverse width 1
+set key top left box opaque Left reverse width 1 noenhanced
 set autoscale xfix
 set offsets 0.3, 0.3, 0, 0
 
