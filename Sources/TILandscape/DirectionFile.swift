@@ -75,7 +75,7 @@ public enum DirectionFile {
         for k in 0..<header.count {
             let start = payloadStart + k * header.dimension * 4
             var v = [Float](repeating: 0, count: header.dimension)
-            v.withUnsafeMutableBytes { dst in
+            _ = v.withUnsafeMutableBytes { dst in
                 data.copyBytes(to: dst, from: start..<(start + header.dimension * 4))
             }
             vectors.append(v)
@@ -101,7 +101,7 @@ public enum DirectionFile {
             throw DataError.malformed(file: url.path, reason: "not a tianalyze direction file (bad magic)")
         }
         var len: UInt32 = 0
-        withUnsafeMutableBytes(of: &len) { data.copyBytes(to: $0, from: 8..<12) }
+        _ = withUnsafeMutableBytes(of: &len) { data.copyBytes(to: $0, from: 8..<12) }
         let headerLength = Int(UInt32(littleEndian: len))
         guard data.count >= 12 + headerLength else {
             throw DataError.malformed(file: url.path, reason: "header length \(headerLength) exceeds file size \(data.count)")

@@ -96,15 +96,21 @@ public struct LandscapeDirections: Sendable, Equatable {
         return LandscapeDirections(vectors: vectors, options: options, seed: seed, layoutFingerprint: layout.fingerprint)
     }
 
-    /// Directions from given vectors (e.g. top Hessian eigenvectors). With `normalize: false` they are
-    /// used as they are (only the ignore rule is applied when `options.ignore == .biasbn`).
-    public static func fromVectors(_ vectors: [[Float]], weights: [Float], layout: ParameterLayout,
-                                   options: DirectionOptions = DirectionOptions(normalization: .none),
-                                   normalize: Bool = true) -> LandscapeDirections {
+    /// Directions from given vectors (e.g. top Hessian eigenvectors). With `normalization: nil` they
+    /// are used exactly as given; otherwise they are normalized like random directions (e.g.
+    /// `DirectionOptions()` for filter/biasbn, so eigenvector and random landscapes share a scale).
+    /// Double vectors (as Lanczos/LAPACK return them) are rounded to Float once, before normalizing.
+    public static func fromVectors<T: BLASScalar>(_ vectors: [[T]], weights: [Float], layout: ParameterLayout,
+                                                  normalization: DirectionOptions? = nil) -> LandscapeDirections {
         precondition(vectors.allSatisfy { $0.count == layout.count }, "directions: vector length differs from layout")
+        precondition(weights.count == layout.count, "directions: weights have \(weights.count) entries, layout \(layout.count)")
+        let floats: [[Float]] = vectors.map { v in v.map { Float($0) } }
+        guard let options = normalization else {
+            return LandscapeDirections(vectors: floats, options: DirectionOptions(normalization: .none, ignore: .none),
+                                       seed: nil, layoutFingerprint: layout.fingerprint)
+        }
         let normalizer = DirectionNormalizer(layout: layout, options: options)
-        let out = vectors.map { normalize ? normalizer.normalize($0, weights: weights) : $0 }
-        return LandscapeDirections(vectors: out, options: normalize ? options : DirectionOptions(normalization: .none, ignore: .none),
+        return LandscapeDirections(vectors: floats.map { normalizer.normalize($0, weights: weights) }, options: options,
                                    seed: nil, layoutFingerprint: layout.fingerprint)
     }
 }

@@ -168,3 +168,24 @@ final class AppendOnlyFile {
         }
     }
 }
+
+/// Exclusive advisory lock on `<dir>/landscape.lock` for the lifetime of the object, so a shard
+/// resubmitted while its previous job still runs is refused instead of interleaving appends.
+/// The kernel drops the lock when the holder dies, so a killed run never blocks its rerun.
+final class DirectoryLock {
+    private let fd: Int32
+
+    init(_ dir: URL) throws {
+        let url = dir.appendingPathComponent("landscape.lock")
+        fd = open(url.path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else {
+            throw DataError.io(file: url.path, reason: "cannot open lock file (\(String(cString: strerror(errno))))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw DataError.io(file: url.path, reason: "another process is already running this landscape (shard) directory")
+        }
+    }
+
+    deinit { close(fd) }
+}

@@ -77,6 +77,9 @@ public struct LandscapeRun {
         }
         let format = LandscapeCSVFormat(config: config)
         let mine = shard.points(total: config.grid.pointCount)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let lock = try DirectoryLock(directory)
+        defer { withExtendedLifetime(lock) {} }
         let done = try prepareDirectory(format: format)
         let writer = try AppendOnlyFile(csvURL, durable: durable)
         if try FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? Int ?? 0 == 0 {

@@ -66,14 +66,28 @@ final class DirectionTests: XCTestCase {
     func testGivenVectorsAreNormalizedOrKept() {
         let w = Toy.weights
         let v: [Float] = (0..<Toy.layout.count).map { Float($0 % 7) - 3 }
-        let kept = LandscapeDirections.fromVectors([v], weights: w, layout: Toy.layout, normalize: false)
+        let kept = LandscapeDirections.fromVectors([v], weights: w, layout: Toy.layout)
         XCTAssertEqual(kept.vectors[0], v)
         XCTAssertNil(kept.seed)
-        let normed = LandscapeDirections.fromVectors([v, v], weights: w, layout: Toy.layout,
-                                                     options: DirectionOptions(), normalize: true)
+        let asDouble = v.map { Double($0) }
+        let normed = LandscapeDirections.fromVectors([asDouble, asDouble], weights: w, layout: Toy.layout,
+                                                     normalization: DirectionOptions())
+        XCTAssertEqual(normed.count, 2)
         let m = Toy.layout.slot("embed")
-        XCTAssertEqual(rowNorm(normed.vectors[1], m.offset, m.rowLength), rowNorm(w, m.offset, m.rowLength), accuracy: 1e-5)
+        for r in 0..<m.rows {
+            let start = m.offset + r * m.rowLength
+            XCTAssertEqual(rowNorm(normed.vectors[1], start, m.rowLength), rowNorm(w, start, m.rowLength), accuracy: 1e-5)
+        }
         XCTAssertEqual(normed.vectors[0][Toy.layout.slot("dense.bias").offset], 0)
+        XCTAssertNotEqual(normed.hash, kept.hash)
+    }
+
+    func testZeroRowsStayZero() {
+        // A zero direction row (or zero weight row) stays zero instead of becoming NaN.
+        var layout = ParameterLayout()
+        layout.append("w", shape: [2, 2], role: .matrix)
+        let d = DirectionNormalizer(layout: layout, options: DirectionOptions()).normalize([0, 0, 1, 1], weights: [1, 1, 0, 0])
+        XCTAssertEqual(d, [0, 0, 0, 0])
     }
 
     func testDirectionFileRoundTripAndCorruptionIsDetected() throws {

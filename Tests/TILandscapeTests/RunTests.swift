@@ -233,3 +233,38 @@ final class RunTests: XCTestCase {
         XCTAssertThrowsError(try ShardSpec(parsing: "1-4"))
     }
 }
+
+final class LockTests: XCTestCase {
+    /// A second evaluator started on the same directory while the first is mid-run is refused.
+    func testConcurrentRunOnSameDirectoryIsRefused() throws {
+        let space = LandscapeSpace.around(Toy.weights, directions: Toy.directions())
+        let config = Toy.config(grid: try LandscapeGrid.parse("3"), space: space)
+        let out = Toy.tempDir("lock")
+        defer { try? FileManager.default.removeItem(at: out) }
+        final class Reentrant: LandscapeEvaluator {
+            let modes = ["KD", "TI-G"], quantities = ["loss", "metric"]
+            var inner: (() throws -> Void)?
+            var innerError: Error?
+            func evaluate(parameters: [Float]) throws -> [[Double]] {
+                if let inner { self.inner = nil; do { try inner() } catch { innerError = error } }
+                return [[1, 2], [3, 4]]
+            }
+        }
+        let outer = Reentrant()
+        outer.inner = {
+            var r = try LandscapeRun(config: config, space: space, outDir: out)
+            r.durable = false
+            try r.run(ToyEvaluator())
+        }
+        var r = try LandscapeRun(config: config, space: space, outDir: out)
+        r.durable = false
+        try r.run(outer)
+        XCTAssertTrue("\(outer.innerError.map { "\($0)" } ?? "no error")".contains("another process"), "\(String(describing: outer.innerError))")
+        // Once the first run is over, the directory is free again.
+        let again = ToyEvaluator()
+        var r2 = try LandscapeRun(config: config, space: space, outDir: out)
+        r2.durable = false
+        try r2.run(again)
+        XCTAssertEqual(again.calls, 0)
+    }
+}
