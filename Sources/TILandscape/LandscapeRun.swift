@@ -82,9 +82,8 @@ public struct LandscapeRun {
         defer { withExtendedLifetime(lock) {} }
         let done = try prepareDirectory(format: format)
         let writer = try AppendOnlyFile(csvURL, durable: durable)
-        if try FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? Int ?? 0 == 0 {
-            try writer.append(format.header)
-        }
+        let existingBytes = (try FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? Int) ?? 0
+        if existingBytes == 0 { try writer.append(format.header) }
 
         var finished = done.count
         var evaluated = 0
