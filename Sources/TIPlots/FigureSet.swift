@@ -175,7 +175,13 @@ struct RunDirectoryScan {
         for name in names {
             let dir = runDir.appendingPathComponent(name)
             let json = dir.appendingPathComponent("landscape.json")
-            guard fm.fileExists(atPath: json.path) else { continue }
+            guard fm.fileExists(atPath: json.path) else {
+                let entries = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
+                if entries.contains(where: { $0.hasPrefix("shard-") }) {
+                    out.append(.failure(SkippedFigure(reason: "\(name): shards not merged yet (LandscapeMerge.merge(shardsIn:))")))
+                }
+                continue
+            }
             let info: LandscapeInfo
             do { info = try JSONDecoder().decode(LandscapeInfo.self, from: Data(contentsOf: json)) } catch {
                 out.append(.failure(SkippedFigure(reason: "\(name): unreadable landscape.json (\(error.localizedDescription))")))

@@ -99,6 +99,11 @@ final class DirectionTests: XCTestCase {
         let back = try DirectionFile.read(url, layout: Toy.layout)
         XCTAssertEqual(back, dirs)
         XCTAssertEqual(try DirectionFile.readHeader(url).hash, dirs.hash)
+        // Seeds use all 64 bits; JSON must not round them through Double.
+        let bigSeed = LandscapeDirections.random(weights: Toy.weights, layout: Toy.layout, seed: UInt64.max - 12)
+        try DirectionFile.write(bigSeed, to: url)
+        XCTAssertEqual(try DirectionFile.read(url).seed, UInt64.max - 12)
+        try DirectionFile.write(dirs, to: url)
 
         var other = ParameterLayout()
         other.append("w", shape: [Toy.layout.count], role: .bias)
