@@ -2,6 +2,8 @@
 // directions are meaningless at the raw scale of a network (a row with small weights would be
 // swamped), so each one is rescaled per filter to the size of the weights it perturbs; that is
 // what makes plots of different models (KD vs TI) comparable on one axis.
+import Foundation
+import TIData
 import TILinalg
 
 /// How a direction is rescaled against the weights θ.
@@ -58,6 +60,11 @@ public struct LandscapeDirections: Sendable, Equatable {
     public let seed: UInt64?
     public let layoutFingerprint: String
 
+    /// Fingerprint of the vectors' bits (and how many there are); goes into the landscape config,
+    /// so a grid run can never be resumed against different directions. Stored, not computed on
+    /// demand: hashing BERT-sized vectors byte by byte is too slow to repeat casually.
+    public let hash: String
+
     public init(vectors: [[Float]], options: DirectionOptions, seed: UInt64?, layoutFingerprint: String) {
         precondition(!vectors.isEmpty && vectors.count <= 2, "LandscapeDirections: need 1 or 2 vectors")
         precondition(vectors.allSatisfy { $0.count == vectors[0].count }, "LandscapeDirections: length mismatch")
@@ -65,21 +72,16 @@ public struct LandscapeDirections: Sendable, Equatable {
         self.options = options
         self.seed = seed
         self.layoutFingerprint = layoutFingerprint
+        var h = StableHash()
+        h.add("directions")
+        h.add(String(vectors.count))
+        h.add(String(vectors[0].count))
+        for v in vectors { h.add(v) }
+        self.hash = h.hex
     }
 
     public var count: Int { vectors.count }
     public var dimension: Int { vectors[0].count }
-
-    /// Fingerprint of the vectors' bits (and how many there are); goes into the landscape config,
-    /// so a grid run can never be resumed against different directions.
-    public var hash: String {
-        var h = StableHash()
-        h.add("directions")
-        h.add(String(vectors.count))
-        h.add(String(dimension))
-        for v in vectors { h.add(v) }
-        return h.hex
-    }
 
     /// Two (or `count`) seeded Gaussian directions, normalized against `weights`.
     /// Direction k draws from the stream `seed.derived("direction-k")`, so direction 0 is the same
@@ -94,6 +96,23 @@ public struct LandscapeDirections: Sendable, Equatable {
             return DirectionNormalizer(layout: layout, options: options).normalize(raw, weights: weights)
         }
         return LandscapeDirections(vectors: vectors, options: options, seed: seed, layoutFingerprint: layout.fingerprint)
+    }
+
+    /// `--dir-file`: loads the directions stored at `url` if the file exists (checking layout, seed,
+    /// count and options agree with the request), otherwise draws them and saves them there. Every
+    /// shard of a grid can call this; concurrent creators write identical bytes atomically.
+    public static func loadOrCreate(at url: URL, weights: [Float], layout: ParameterLayout, seed: UInt64,
+                                    count: Int = 2, options: DirectionOptions = DirectionOptions()) throws -> LandscapeDirections {
+        if FileManager.default.fileExists(atPath: url.path) {
+            let d = try DirectionFile.read(url, layout: layout)
+            guard d.count == count, d.options == options, d.seed == seed else {
+                throw DataError.mismatch(file: url.path, reason: "holds \(d.count) direction(s), seed \(d.seed.map(String.init) ?? "none"), \(d.options.label); requested \(count), seed \(seed), \(options.label)")
+            }
+            return d
+        }
+        let d = random(weights: weights, layout: layout, seed: seed, count: count, options: options)
+        try DirectionFile.write(d, to: url)
+        return d
     }
 
     /// Directions from given vectors (e.g. top Hessian eigenvectors). With `normalization: nil` they

@@ -19,15 +19,26 @@ public struct LandscapeSpace: Sendable {
         case interpolation(from: [Float], to: [Float])
     }
     public let source: Source
+    /// Hash recorded as the config's `directionsHash`: the directions' hash, or, for interpolation,
+    /// a hash of the target endpoint (the start is the checkpoint). Computed once.
+    public let hash: String
+
+    private init(source: Source, hash: String) {
+        self.source = source
+        self.hash = hash
+    }
 
     public static func around(_ center: [Float], directions: LandscapeDirections) -> LandscapeSpace {
         precondition(center.count == directions.dimension, "LandscapeSpace: centre has \(center.count) entries, directions \(directions.dimension)")
-        return LandscapeSpace(source: .directions(center: center, directions: directions))
+        return LandscapeSpace(source: .directions(center: center, directions: directions), hash: directions.hash)
     }
 
     public static func between(_ a: [Float], _ b: [Float]) -> LandscapeSpace {
         precondition(a.count == b.count, "LandscapeSpace: endpoints differ in length")
-        return LandscapeSpace(source: .interpolation(from: a, to: b))
+        var h = StableHash()
+        h.add("interpolation-target")
+        h.add(b)
+        return LandscapeSpace(source: .interpolation(from: a, to: b), hash: h.hex)
     }
 
     public var kind: GridKind {
@@ -37,19 +48,6 @@ public struct LandscapeSpace: Sendable {
     /// Number of directions (1 or 2) or 1 for interpolation.
     public var axes: Int {
         switch source { case .directions(_, let d): return d.count; case .interpolation: return 1 }
-    }
-
-    /// Hash recorded as the config's `directionsHash`: the directions' hash, or, for interpolation,
-    /// a hash of the target endpoint (the start is the checkpoint).
-    public var hash: String {
-        switch source {
-        case .directions(_, let d): return d.hash
-        case .interpolation(_, let b):
-            var h = StableHash()
-            h.add("interpolation-target")
-            h.add(b)
-            return h.hex
-        }
     }
 
     /// θ + x·d₁ + y·d₂, or (1−t)·θ_a + t·θ_b. Combined in Double and rounded once, so the

@@ -122,4 +122,20 @@ final class DirectionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("payload"), "\(error)")
         }
     }
+
+    func testLoadOrCreateReusesTheFileAndRefusesADifferentRequest() throws {
+        let dir = Toy.tempDir("loadorcreate")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("dirs.bin")
+        let first = try LandscapeDirections.loadOrCreate(at: url, weights: Toy.weights, layout: Toy.layout, seed: 5)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: url.path))
+        // Different weights: the stored directions are still used (the file wins, by design).
+        let again = try LandscapeDirections.loadOrCreate(at: url, weights: Toy.weights.map { $0 * 2 }, layout: Toy.layout, seed: 5)
+        XCTAssertEqual(again, first)
+        XCTAssertThrowsError(try LandscapeDirections.loadOrCreate(at: url, weights: Toy.weights, layout: Toy.layout, seed: 6)) {
+            XCTAssertTrue("\($0)".contains("seed 6"), "\($0)")
+        }
+        XCTAssertThrowsError(try LandscapeDirections.loadOrCreate(at: url, weights: Toy.weights, layout: Toy.layout, seed: 5,
+                                                                  options: DirectionOptions(ignore: .none)))
+    }
 }
