@@ -13,7 +13,9 @@
 #   titles  optional  space-separated panel titles (default: the file names)
 #   zlabel  optional  colour-bar / z-axis label (default 'loss')
 #   levels  optional  number of contour levels (default 15)
-#   zmin, zmax optional  common value range (default: min/max over all files)
+#   zmin, zmax optional  common value range (default: min/max over all files; in log10 units with logz)
+#   logz    optional  '1' plots log10(value) (non-positive values become holes): for landscapes whose
+#                     edges are orders of magnitude above the minimum
 #   xlabel, ylabel optional axis labels (default 'α' and 'β', the direction coordinates)
 #   title   optional  figure title
 #
@@ -31,10 +33,15 @@ n = words(files)
 # Numbers arrive as strings; eval parses them as gnuplot literals ("1e-3" included).
 eval 'nlevels = int(' . levels . ')'
 
+# Diverged points (nan, ±inf) are left undefined: they would wreck the common range and the surfaces.
+logz_on = exists("logz") && logz eq '1'
+finite(v) = abs(v) < 1e300 ? (logz_on ? (v > 0 ? log10(v) : NaN) : v) : NaN
+if (logz_on) { zlabel = 'log10 ' . zlabel }
+
 # One value range over every file: the shared scale is the point of the figure.
 zlo = 1e300; zhi = -1e300
 do for [i=1:n] {
-    stats word(files, i) using 3 nooutput
+    stats word(files, i) using (finite($3)) nooutput
     if (STATS_min < zlo) { zlo = STATS_min }
     if (STATS_max > zhi) { zhi = STATS_max }
 }
@@ -79,8 +86,8 @@ do for [i=1:n] {
         set colorbox user origin screen 0.91, screen 0.15 size screen 0.015, screen 0.7
         set cblabel zlabel noenhanced
     } else { unset colorbox }
-    splot word(files, i) using 1:2:3 with pm3d nocontour, \
-          word(files, i) using 1:2:3 nosurface with lines lc rgb '#202020' lw 0.8
+    splot word(files, i) using 1:2:(finite($3)) with pm3d nocontour, \
+          word(files, i) using 1:2:(finite($3)) nosurface with lines lc rgb '#202020' lw 0.8
 }
 
 # Bottom row: the same data as 3-D surfaces, same z range.
@@ -101,6 +108,6 @@ do for [i=1:n] {
     set origin (i - 1) * pw, 0.0
     set size noratio pw, 0.5
     set title word(titles, i) offset 0, -1 noenhanced
-    splot word(files, i) using 1:2:3 with pm3d
+    splot word(files, i) using 1:2:(finite($3)) with pm3d
 }
 unset multiplot

@@ -41,4 +41,6 @@ set tics out nomirror
 # The centre / start point (x = 0) is the trained checkpoint.
 set arrow from 0, graph 0 to 0, graph 1 nohead dt 3 lc rgb '#888888'
 
-plot for [i=1:n] word(files, i) using 1:2 with linespoints pt 7 ps 0.5 lw 2 title word(titles, i)
+# Diverged points (nan, ±inf) are left undefined instead of breaking autoscaling.
+finite(v) = abs(v) < 1e300 ? v : NaN
+plot for [i=1:n] word(files, i) using 1:(finite($2)) with linespoints pt 7 ps 0.5 lw 2 title word(titles, i)

@@ -17,11 +17,14 @@ public struct FigureSpec: Sendable, Equatable {
     }
 
     /// Contour maps + 3-D surfaces on one colour scale (`grid-<mode>-<quantity>.dat`, 2-D grids).
+    /// `zRange` is in log10 units when `logZ` is set.
     public static func landscape(name: String, gridFiles: [URL], titles: [String], zlabel: String = "loss",
-                                 levels: Int = 15, zRange: ClosedRange<Double>? = nil, title: String? = nil) throws -> FigureSpec {
+                                 levels: Int = 15, zRange: ClosedRange<Double>? = nil, logZ: Bool = false,
+                                 title: String? = nil) throws -> FigureSpec {
         var v = try listVariables(name: name, files: gridFiles, titles: titles)
         v["zlabel"] = zlabel
         v["levels"] = String(levels)
+        if logZ { v["logz"] = "1" }
         if let zRange { v["zmin"] = plain(zRange.lowerBound); v["zmax"] = plain(zRange.upperBound) }
         if let title { v["title"] = title }
         return FigureSpec(name: name, script: "landscape.gp", variables: v)
