@@ -100,7 +100,7 @@ struct RunDirectoryScan {
     /// Just the parts of landscape.json the figures need (TIPlots does not depend on TILandscape).
     private struct LandscapeInfo: Decodable {
         struct Axis: Decodable { var num: Int }
-        struct Grid: Decodable { var kind: String; var y: Axis? }
+        struct Grid: Decodable { var kind: String; var x: Axis; var y: Axis? }
         struct Config: Decodable { var modes: [String]; var quantities: [String]; var grid: Grid }
         var config: Config
         var complete: Bool
@@ -193,7 +193,10 @@ struct RunDirectoryScan {
                     guard info.complete, files.allSatisfy({ fm.fileExists(atPath: $0.path) }) else {
                         throw SkippedFigure(reason: "\(name)-\(q): landscape incomplete (no grid files yet)")
                     }
-                    if info.config.grid.y != nil {
+                    if let y = info.config.grid.y {
+                        guard y.num > 1, info.config.grid.x.num > 1 else {
+                            throw SkippedFigure(reason: "\(name)-\(q): a \(info.config.grid.x.num)×\(y.num) grid has no area to draw")
+                        }
                         return try FigureSpec.landscape(name: "\(name)-\(q)", gridFiles: files, titles: info.config.modes, zlabel: q)
                     }
                     return try FigureSpec.landscape1D(name: "\(name)-\(q)", gridFiles: files, titles: info.config.modes,

@@ -129,4 +129,25 @@ final class PlotTests: XCTestCase {
                                    variables: ["datafile": csv.path, "title": "O'Neil's \"ratios\""], outputs: [png])
         try assertImage(png)
     }
+
+    func testLogScaleAndDivergedPointsStillRender() throws {
+        let figures = try figureSet()
+        let dir = Toy.tempDir("figures-nan")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var grid = "# synthetic\n"
+        for iy in 0..<5 {
+            for ix in 0..<5 {
+                let x = -1 + 0.5 * Double(ix), y = -1 + 0.5 * Double(iy)
+                let v = (ix == 4 && iy == 4) ? Double.infinity : (ix == 0 && iy == 2 ? Double.nan : 0.1 + x * x + 2 * y * y)
+                grid += "\(x) \(y) \(v)\n"
+            }
+            grid += "\n"
+        }
+        let file = dir.appendingPathComponent("grid-KD-loss.dat")
+        try grid.write(to: file, atomically: true, encoding: .utf8)
+        let spec = try FigureSpec.landscape(name: "log", gridFiles: [file, file], titles: ["KD", "TI G"], logZ: true)
+        XCTAssertEqual(spec.variables["titles"], "KD TI\u{00A0}G", "spaces inside a title must not split it")
+        for url in try figures.render(spec, into: dir) { try assertImage(url) }
+        XCTAssertThrowsError(try FigureSpec.layerMSE(csv: URL(fileURLWithPath: "/tmp/with space/x.csv"), modes: ["KD"]))
+    }
 }
