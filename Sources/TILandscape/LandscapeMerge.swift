@@ -125,3 +125,40 @@ public enum LandscapeMerge {
         return meta
     }
 }
+
+/// Where a (possibly sharded) landscape run stands, read from disk without running anything.
+public struct LandscapeStatus: Sendable, Equatable {
+    public struct Part: Sendable, Equatable {
+        public let directory: String
+        public let shard: ShardSpec
+        public let configHash: String
+        /// Finished points per landscape.csv (a torn tail is not counted).
+        public let done: Int
+        public let total: Int
+        public var complete: Bool { done == total }
+    }
+    public let parts: [Part]
+    public var done: Int { parts.reduce(0) { $0 + $1.done } }
+
+    /// Reads `outDir` itself (unsharded or merged run) and its `shard-i-of-n` subdirectories.
+    public static func read(outDir: URL) throws -> LandscapeStatus {
+        var dirs: [URL] = []
+        if FileManager.default.fileExists(atPath: outDir.appendingPathComponent("landscape.json").path) { dirs.append(outDir) }
+        dirs += (try? LandscapeMerge.shardDirectories(in: outDir)) ?? []
+        var parts: [Part] = []
+        for dir in dirs {
+            let url = dir.appendingPathComponent("landscape.json")
+            let meta: LandscapeMetadata
+            do { meta = try JSONDecoder().decode(LandscapeMetadata.self, from: Data(contentsOf: url)) } catch {
+                throw DataError.malformed(file: url.path, reason: "cannot read landscape metadata (\(error.localizedDescription))")
+            }
+            let csv = dir.appendingPathComponent("landscape.csv")
+            let done = FileManager.default.fileExists(atPath: csv.path)
+                ? try LandscapeCSVReader.scan(csv, format: LandscapeCSVFormat(config: meta.config), allowedPoint: meta.shard.owns(point:)).points.count
+                : 0
+            parts.append(Part(directory: dir.lastPathComponent, shard: meta.shard, configHash: meta.configHash, done: done,
+                              total: meta.shard.points(total: meta.config.grid.pointCount).count))
+        }
+        return LandscapeStatus(parts: parts)
+    }
+}

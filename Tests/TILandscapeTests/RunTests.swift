@@ -164,7 +164,13 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(shardDirs.map(\.lastPathComponent), ["shard-0-of-3", "shard-1-of-3", "shard-2-of-3"])
         XCTAssertThrowsError(try LandscapeMerge.merge(dirs: Array(shardDirs.prefix(2)), into: sharded))
 
+        let status = try LandscapeStatus.read(outDir: sharded)
+        XCTAssertEqual(status.parts.map(\.shard.index), [0, 1, 2])
+        XCTAssertTrue(status.parts.allSatisfy(\.complete))
+        XCTAssertEqual(status.done, 35)
+
         try LandscapeMerge.merge(shardsIn: sharded)
+        XCTAssertEqual(try LandscapeStatus.read(outDir: sharded).parts.first?.directory, sharded.lastPathComponent)
         for name in ["landscape.csv", "grid-KD-loss.dat", "grid-TI-G-metric.dat"] {
             XCTAssertEqual(try read(sharded, name), try read(reference, name), name)
         }
@@ -178,6 +184,7 @@ final class RunTests: XCTestCase {
         XCTAssertThrowsError(try run(config, space, out, shard: try ShardSpec(index: 0, count: 2), evaluator: crashing))
         _ = try run(config, space, out, shard: try ShardSpec(index: 1, count: 2))
         XCTAssertThrowsError(try LandscapeMerge.merge(shardsIn: out)) { XCTAssertTrue("\($0)".contains("incomplete"), "\($0)") }
+        XCTAssertEqual(try LandscapeStatus.read(outDir: out).parts.map(\.done), [2, 7])
 
         let other = tempDir("othercfg")
         let config2 = Toy.config(grid: config.grid, space: space, evalSet: "different")
