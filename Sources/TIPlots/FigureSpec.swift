@@ -1,0 +1,133 @@
+// One figure = one script in plots/ + the variables naming its data. The constructors encode each
+// script's interface (documented in the script headers) so callers pass URLs and titles instead
+// of hand-written gnuplot strings.
+import Foundation
+
+public struct FigureSpec: Sendable, Equatable {
+    /// Base name of the rendered files (without extension), e.g. "landscape-loss".
+    public var name: String
+    /// Script file name inside the plots directory, e.g. "landscape.gp".
+    public var script: String
+    public var variables: [String: String]
+
+    public init(name: String, script: String, variables: [String: String]) {
+        self.name = name
+        self.script = script
+        self.variables = variables
+    }
+
+    /// Contour maps + 3-D surfaces on one colour scale (`grid-<mode>-<quantity>.dat`, 2-D grids).
+    /// `zRange` is in log10 units when `logZ` is set.
+    public static func landscape(name: String, gridFiles: [URL], titles: [String], zlabel: String = "loss",
+                                 levels: Int = 15, zRange: ClosedRange<Double>? = nil, logZ: Bool = false,
+                                 title: String? = nil) throws -> FigureSpec {
+        var v = try listVariables(name: name, files: gridFiles, titles: titles)
+        v["zlabel"] = zlabel
+        v["levels"] = String(levels)
+        if logZ { v["logz"] = "1" }
+        if let zRange { v["zmin"] = plain(zRange.lowerBound); v["zmax"] = plain(zRange.upperBound) }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "landscape.gp", variables: v)
+    }
+
+    /// Loss along one direction or an interpolation path (1-D grid files).
+    public static func landscape1D(name: String, gridFiles: [URL], titles: [String], xlabel: String = "α",
+                                   ylabel: String = "loss", logY: Bool = false, title: String? = nil) throws -> FigureSpec {
+        var v = try listVariables(name: name, files: gridFiles, titles: titles)
+        v["xlabel"] = xlabel
+        v["ylabel"] = ylabel
+        if logY { v["logy"] = "1" }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "landscape1d.gp", variables: v)
+    }
+
+    /// Per-layer MSE vs the teacher; CSV `layer,mode,attn_mse,out_mse`.
+    public static func layerMSE(name: String = "layer-mse", csv: URL, modes: [String], logY: Bool = false,
+                                title: String? = nil) throws -> FigureSpec {
+        var v = ["datafile": try path(csv, figure: name), "modes": try words(modes, figure: name)]
+        if logY { v["logy"] = "1" }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "layer-mse.gp", variables: v)
+    }
+
+    /// Training loss per run; CSVs with `step` and `loss` columns; `step1` marks the end of stage 1.
+    public static func convergenceLoss(name: String = "convergence-loss", runs: [URL], titles: [String],
+                                       step1: Int? = nil, ema: Double? = nil, logY: Bool = false,
+                                       title: String? = nil) throws -> FigureSpec {
+        var v = try listVariables(name: name, files: runs, titles: titles)
+        if let step1 { v["step1"] = String(step1) }
+        if let ema { v["ema"] = plain(ema) }
+        if logY { v["logy"] = "1" }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "convergence-loss.gp", variables: v)
+    }
+
+    /// Dev metric per run; CSVs with `step` and `metric`; teacher line and steps-to-target.
+    public static func convergenceMetric(name: String = "convergence-metric", runs: [URL], titles: [String],
+                                         teacher: Double, target: Double? = nil, step1: Int? = nil,
+                                         metricName: String = "dev metric", title: String? = nil) throws -> FigureSpec {
+        var v = try listVariables(name: name, files: runs, titles: titles)
+        v["teacher"] = plain(teacher)
+        if let target { v["target"] = plain(target) }
+        if let step1 { v["step1"] = String(step1) }
+        v["metricname"] = metricName
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "convergence-metric.gp", variables: v)
+    }
+
+    /// Histograms of per-example extreme eigenvalues; CSV `mode,example,lambda_pos,lambda_neg`.
+    public static func hessianHistogram(name: String = "hessian-hist", csv: URL, modes: [String], bins: Int = 30,
+                                        title: String? = nil) throws -> FigureSpec {
+        var v = ["datafile": try path(csv, figure: name), "modes": try words(modes, figure: name), "bins": String(bins)]
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "hessian-hist.gp", variables: v)
+    }
+
+    /// Spectral densities on a log axis; CSVs `x,density`.
+    public static func hessianDensity(name: String = "hessian-density", files: [URL], titles: [String],
+                                      yMin: Double = 1e-8, title: String? = nil) throws -> FigureSpec {
+        var v = try listVariables(name: name, files: files, titles: titles)
+        v["ymin"] = plain(yMin)
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "hessian-density.gp", variables: v)
+    }
+
+    /// Bar chart; CSV `quantity,ratio`.
+    public static func speedRatios(name: String = "speed-ratios", csv: URL, ylabel: String = "speed ratio",
+                                   logY: Bool = false, title: String? = nil) throws -> FigureSpec {
+        var v = ["datafile": try path(csv, figure: name), "ylabel": ylabel]
+        if logY { v["logy"] = "1" }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "speed-ratios.gp", variables: v)
+    }
+
+    // MARK: - Encoding lists for gnuplot's words()/word()
+
+    private static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {
+        guard !files.isEmpty else { throw PlotError.noData(figure: name, reason: "no data files") }
+        guard files.count == titles.count else {
+            throw PlotError.noData(figure: name, reason: "\(files.count) files but \(titles.count) titles")
+        }
+        return ["files": try files.map { try path($0, figure: name) }.joined(separator: " "),
+                "titles": try words(titles, figure: name)]
+    }
+
+    /// Paths are split on whitespace by the scripts, so they must not contain any.
+    private static func path(_ url: URL, figure: String) throws -> String {
+        guard !url.path.contains(where: \.isWhitespace) else {
+            throw PlotError.noData(figure: figure, reason: "path '\(url.path)' contains whitespace, which the gnuplot scripts cannot take")
+        }
+        return url.path
+    }
+
+    /// Titles become gnuplot words: spaces turn into no-break spaces so they survive words().
+    private static func words(_ items: [String], figure: String) throws -> String {
+        guard !items.isEmpty else { throw PlotError.noData(figure: figure, reason: "empty list") }
+        return items.map { $0.isEmpty ? "-" : String($0.map { $0.isWhitespace ? "\u{00A0}" : $0 }) }.joined(separator: " ")
+    }
+
+    /// Plain decimal text for numbers; the scripts eval it, so it must be a gnuplot literal.
+    static func plain(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(format: "%.1f", x) : String(format: "%.17g", x)
+    }
+}

@@ -1,0 +1,153 @@
+// Every plots/*.gp script must render a non-empty PNG and SVG from data in the documented layout.
+// The landscape data comes from a real (toy) LandscapeRun, so grid-file format and script agree.
+import Foundation
+import TILandscape
+import TIPlots
+import XCTest
+
+final class PlotTests: XCTestCase {
+    static let plotsDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("plots")
+
+    private func figureSet() throws -> FigureSet {
+        let gnuplot: Gnuplot
+        do { gnuplot = try Gnuplot.locate() } catch { throw XCTSkip("gnuplot not installed: \(error)") }
+        return FigureSet(plotsDir: Self.plotsDir, gnuplot: gnuplot)
+    }
+
+    private func write(_ text: String, _ dir: URL, _ relative: String) throws {
+        let url = dir.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// A run directory with small synthetic data for every figure.
+    private func makeRunDir() throws -> URL {
+        let run = Toy.tempDir("figures-run")
+        // 2-D and 1-D landscapes from the engine itself.
+        let space = LandscapeSpace.around(Toy.weights, directions: Toy.directions())
+        var r = try LandscapeRun(config: Toy.config(grid: try LandscapeGrid.parse("-1:1:9"), space: space), space: space,
+                                 outDir: run.appendingPathComponent("landscape"))
+        r.durable = false
+        try r.run(ToyEvaluator())
+        let d1 = LandscapeDirections.random(weights: Toy.weights, layout: Toy.layout, seed: 3, count: 1)
+        let space1 = LandscapeSpace.around(Toy.weights, directions: d1)
+        var r1 = try LandscapeRun(config: Toy.config(grid: try LandscapeGrid.parse("-1:1:11", oneDimensional: true), space: space1),
+                                  space: space1, outDir: run.appendingPathComponent("landscape-1d"))
+        r1.durable = false
+        try r1.run(ToyEvaluator())
+
+        var mse = "layer,mode,attn_mse,out_mse\n"
+        for l in 0..<4 { for (i, m) in ["KD", "TI-G"].enumerated() { mse += "\(l),\(m),\(Double(i + 1) * 0.001 * Double(l + 1)),\(0.01 * Double(l * l + i + 1))\n" } }
+        try write(mse, run, "layer-mse.csv")
+        for (name, rate) in [("KD", 300.0), ("TI-G", 150.0)] {
+            var train = "step,phase,lr,loss\n", dev = "step,phase,metric\n"
+            for s in stride(from: 0, through: 2000, by: 50) {
+                train += "\(s),\(s < 800 ? 1 : 2),2e-05,\(0.2 + 1.5 * exp(-Double(s) / rate))\n"
+                dev += "\(s),\(s < 800 ? 1 : 2),\(0.66 * (1 - exp(-Double(s) / rate)))\n"
+            }
+            try write(train, run, "convergence/train-\(name).csv")
+            try write(dev, run, "convergence/dev-\(name).csv")
+            var density = "x,density\n"
+            for i in 0..<100 { let x = -10 + 0.3 * Double(i); density += "\(x),\(exp(-x * x) + 1e-5 * exp(-(x - rate / 30) * (x - rate / 30)))\n" }
+            try write(density, run, "hessian/density-\(name).csv")
+        }
+        try write(#"{"teacher": 0.66, "target": 0.6, "step1": 800, "metricName": "dev accuracy", "runs": ["TI-G", "KD"]}"#,
+                  run, "convergence/figure.json")
+        var eigs = "mode,example,lambda_pos,lambda_neg\n"
+        for e in 0..<50 {
+            eigs += "KD,\(e),\(40 + Double(e % 17) * 3),\(-5 - Double(e % 7))\n"
+            eigs += "TI-G,\(e),\(20 + Double(e % 11) * 2),\(-2 - Double(e % 5) * 0.5)\n"
+        }
+        try write(eigs, run, "hessian/eigs.csv")
+        try write("quantity,ratio\nforward,1.8\nbackward,2.3\nHessian-vector product,0.9\n", run, "speed-ratios.csv")
+        return run
+    }
+
+    private func assertImage(_ url: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let data = try Data(contentsOf: url)
+        XCTAssertGreaterThan(data.count, 1000, "\(url.lastPathComponent) is suspiciously small", file: file, line: line)
+        if url.pathExtension == "png" {
+            XCTAssertEqual(Array(data.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(url.lastPathComponent) is not a PNG", file: file, line: line)
+        } else {
+            XCTAssertTrue(String(decoding: data.prefix(2000), as: UTF8.self).contains("<svg"), "\(url.lastPathComponent) is not SVG", file: file, line: line)
+        }
+    }
+
+    func testEveryScriptRendersPNGAndSVGFromARunDirectory() throws {
+        let figures = try figureSet()
+        let run = try makeRunDir()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let out = run.appendingPathComponent("figures")
+        let report = try figures.renderAll(runDir: run, figuresDir: out)
+        XCTAssertEqual(report.skipped, [])
+        let expected = ["landscape-loss", "landscape-metric", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
+                        "convergence-loss", "convergence-metric", "hessian-hist", "hessian-density", "speed-ratios"]
+        XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
+                       Set(expected.flatMap { ["\($0).png", "\($0).svg"] }))
+        let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
+        XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
+                                 "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp"], "a script without a rendering test")
+        for url in report.rendered { try assertImage(url) }
+        if let keep = ProcessInfo.processInfo.environment["TILANDSCAPE_KEEP_FIGURES"] {
+            for url in report.rendered { try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep).appendingPathComponent(url.lastPathComponent)) }
+        }
+    }
+
+    func testMissingDataIsSkippedWithAReason() throws {
+        let figures = try figureSet()
+        let run = Toy.tempDir("figures-empty")
+        defer { try? FileManager.default.removeItem(at: run) }
+        try write("step,phase,lr,loss\n0,1,0.1,1.0\n10,1,0.1,0.5\n", run, "convergence/train-KD.csv")
+        try write("step,phase,metric\n0,1,0.5\n10,1,0.6\n", run, "convergence/dev-KD.csv")
+        let report = try figures.renderAll(runDir: run, figuresDir: run.appendingPathComponent("figures"))
+        XCTAssertEqual(report.rendered.map(\.lastPathComponent), ["convergence-loss.png", "convergence-loss.svg"])
+        XCTAssertTrue(report.skipped.contains { $0.contains("teacher") }, "\(report.skipped)")
+        XCTAssertTrue(report.skipped.contains { $0.contains("speed-ratios.csv") }, "\(report.skipped)")
+    }
+
+    func testGnuplotErrorsAreClearAndLeaveNoImage() throws {
+        let figures = try figureSet()
+        let dir = Toy.tempDir("figures-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let png = dir.appendingPathComponent("bad.png")
+        // A required variable missing: the script's own message comes through.
+        XCTAssertThrowsError(try figures.gnuplot.render(script: Self.plotsDir.appendingPathComponent("speed-ratios.gp"),
+                                                        variables: [:], outputs: [png])) { error in
+            XCTAssertTrue("\(error)".contains("set datafile="), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: png.path))
+        XCTAssertThrowsError(try figures.gnuplot.render(script: Self.plotsDir.appendingPathComponent("speed-ratios.gp"),
+                                                        variables: ["bad name": "x"], outputs: [png]))
+        XCTAssertThrowsError(try Gnuplot.locate(environment: ["PATH": dir.path])) { error in
+            XCTAssertTrue("\(error)".contains("gnuplot not found"), "\(error)")
+        }
+        // Quotes in values are escaped, not interpreted.
+        let csv = dir.appendingPathComponent("r.csv")
+        try "quantity,ratio\nit's,2\n".write(to: csv, atomically: true, encoding: .utf8)
+        try figures.gnuplot.render(script: Self.plotsDir.appendingPathComponent("speed-ratios.gp"),
+                                   variables: ["datafile": csv.path, "title": "O'Neil's \"ratios\""], outputs: [png])
+        try assertImage(png)
+    }
+
+    func testLogScaleAndDivergedPointsStillRender() throws {
+        let figures = try figureSet()
+        let dir = Toy.tempDir("figures-nan")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var grid = "# synthetic\n"
+        for iy in 0..<5 {
+            for ix in 0..<5 {
+                let x = -1 + 0.5 * Double(ix), y = -1 + 0.5 * Double(iy)
+                let v = (ix == 4 && iy == 4) ? Double.infinity : (ix == 0 && iy == 2 ? Double.nan : 0.1 + x * x + 2 * y * y)
+                grid += "\(x) \(y) \(v)\n"
+            }
+            grid += "\n"
+        }
+        let file = dir.appendingPathComponent("grid-KD-loss.dat")
+        try grid.write(to: file, atomically: true, encoding: .utf8)
+        let spec = try FigureSpec.landscape(name: "log", gridFiles: [file, file], titles: ["KD", "TI G"], logZ: true)
+        XCTAssertEqual(spec.variables["titles"], "KD TI\u{00A0}G", "spaces inside a title must not split it")
+        for url in try figures.render(spec, into: dir) { try assertImage(url) }
+        XCTAssertThrowsError(try FigureSpec.layerMSE(csv: URL(fileURLWithPath: "/tmp/with space/x.csv"), modes: ["KD"]))
+    }
+}
