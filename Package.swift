@@ -27,10 +27,12 @@ let package = Package(
         .target(name: "TIAnalysis", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TILandscape", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TIPlots", dependencies: ["TIData"]),
+        .target(name: "TIStudies", dependencies: ["TICore", "TIAnalysis", "TILandscape", "TIPlots", "TIData", "TILinalg"],
+                swiftSettings: numericSettings),
         .executableTarget(
             name: "tianalyze",
             dependencies: [
-                "TICore", "TIAnalysis", "TIData", "TILandscape", "TIPlots",
+                "TICore", "TIAnalysis", "TIData", "TILandscape", "TIPlots", "TIStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -40,7 +42,7 @@ let package = Package(
         .testTarget(name: "TICoreTests", dependencies: ["TICore", "TITestSupport"]),
         .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TITestSupport"]),
         .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TICore", "TIData", "TITestSupport"]),
     ]
 )

@@ -15,11 +15,14 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Epoch budget (early stopping on dev may end sooner).") var epochs: Int = FineTuneConfig().epochs
     @Option(help: "Batch size.") var batchSize: Int = FineTuneConfig().batchSize
     @Option(help: "Training examples generated.") var trainSize: Int = Workspace.defaultTrainSize
+    @Option(help: "Early stopping: evaluations without dev improvement before stopping.") var patience: Int = FineTuneConfig().patience
+    @Option(help: "Evaluate on dev every this many steps.") var evalEvery: Int = FineTuneConfig().evalEvery
 
     func run() throws {
         common.apply()
         var cfg = FineTuneConfig()
         cfg.seed = common.seed; cfg.learningRate = lr; cfg.epochs = epochs; cfg.batchSize = batchSize
+        cfg.patience = patience; cfg.evalEvery = evalEvery
         let ws = common.workspace
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.teacherDir(task)
         let (_, _, result) = try ws.trainTeacher(task, config: cfg, trainSize: trainSize, to: dir)

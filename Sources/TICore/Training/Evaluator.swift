@@ -26,14 +26,18 @@ public struct Evaluator<T: BLASScalar> {
         let θq = QuantizedParameters(latent: θ, layout: model.layout, config: quantization).effective
         var lossSum = 0.0
         var predictions: [Int] = [], outputs: [Double] = []
-        for batch in Batching.batches(data, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression) {
-            let tr = model.forward(effective: θq, batch: batch, options: ForwardOptions(quantization: quantization))
-            lossSum += Double(obj.taskLoss(tr.logits, batch: batch).0) * Double(batch.size)
-            let c = model.config.numLabels
+        let batches = Batching.batches(data, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression)
+        let logits = Parallel.map(batches.count) { i -> (loss: Double, logits: [T]) in
+            let tr = model.forward(effective: θq, batch: batches[i], options: ForwardOptions(quantization: quantization))
+            return (Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size), tr.logits.array)
+        }
+        let c = model.config.numLabels
+        for (batch, out) in zip(batches, logits) {
+            lossSum += out.loss
             for i in 0..<batch.size {
-                if task.isRegression { outputs.append(Double(tr.logits.p[i])); continue }
+                if task.isRegression { outputs.append(Double(out.logits[i])); continue }
                 var best = 0
-                for j in 1..<c where tr.logits.p[i * c + j] > tr.logits.p[i * c + best] { best = j }
+                for j in 1..<c where out.logits[i * c + j] > out.logits[i * c + best] { best = j }
                 predictions.append(best)
             }
         }

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import TICore
+import TIStudies
+
+struct HessianCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hessian",
+        abstract: "Hessian spectrum of a QAT objective: top-k and extreme eigenvalues, trace, density, per-layer and per-example spectra.",
+        discussion: """
+        The Hessian is taken with respect to the latent full-precision parameters of the stand-in loss in which
+        every quantizer is its straight-through estimator (mask·x + constant at the base point) and every
+        detached input a constant: the matrix autograd double-backprop computes on the reference PyTorch code.
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
+    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @Option(help: "Analyse this checkpoint directory instead of the method's student.") var checkpoint: String?
+    @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .trained
+    @Option(help: "task (task loss, no intervention) or train (the method's loss with its intervention).") var objective: ObjectiveChoice = .task
+    @Option(help: "Intervention for --objective train of a schedule: OI, CI or MI.") var phase: InterventionPoint?
+    @Option(help: "Dev examples averaged over (default: the whole dev set).") var samples: Int?
+    @Option(help: "Batch size of the averaged HVP.") var batchSize = 64
+    @Option(help: "f64 or f32.") var precision = "f64"
+    @Option(help: "Top eigenvalues by power iteration.") var topK = 3
+    @Option(help: "Relative tolerance (eigenvalue change and residual).") var tol = 1e-3
+    @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
+    @Option(help: "Lanczos steps for the extreme algebraic eigenvalues.") var lanczosSteps = 40
+    @Option(help: "Minimum Hutchinson probes.") var traceProbes = 30
+    @Flag(help: "Also estimate the spectral density (SLQ).") var density = false
+    @Flag(help: "Top eigenvalue and trace per layer group.") var perLayer = false
+    @Option(help: "Restrict to parameters matching this name pattern (* wildcards).") var params: String?
+    @Option(help: "Per-example spectra (batch size 1) for the first N dev examples (Figure 5).") var perExample = 0
+    @Option(help: "λ of the paper's Figure 5 loss: task loss + λ·Σ‖θ‖₂.") var normPenalty = 0.0
+    @Option(help: "Output directory (default <runs>/hessian-<task>-<mode>).") var out: String?
+
+    func run() throws {
+        common.apply()
+        var o = HessianOptions()
+        o.mode = mode; o.objective = objective; o.phase = phase; o.at = at; o.samples = samples; o.batchSize = batchSize
+        o.precision = precision; o.seed = common.seed; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
+        o.lanczosSteps = lanczosSteps; o.traceMinProbes = traceProbes; o.traceMaxProbes = max(traceProbes, 2 * traceProbes)
+        o.density = density; o.perLayer = perLayer; o.parameters = params; o.perExample = perExample; o.normPenalty = normPenalty
+        let ws = common.workspace
+        let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
+        let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.rawValue)-\(mode.rawValue)")
+        let r = try HessianStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
+        let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")
+        print("hessian \(mode.rawValue) [\(objective.rawValue)] on \(r.samples) examples: top eigenvalues \(eig)")
+        if let s = r.report.smallestEigenvalues, let l = r.report.largestEigenvalues {
+            print(String(format: "  Lanczos: largest %.5g, smallest %.5g", l.values[0], s.values[0]))
+        }
+        if let t = r.report.trace { print(String(format: "  trace %.5g ± %.2g (%d probes)", t.mean, t.stderr, t.probes)) }
+        for row in r.perLayer {
+            print(String(format: "  %-10@ %8d params  λmax %.5g  trace %.5g ± %.2g", row.group, row.parameters, row.topEigenvalue, row.trace, row.traceStderr))
+        }
+        print(String(format: "  %d HVPs, %.1f s → %@", r.hvpCount, r.wallSeconds, dir.appendingPathComponent("hessian.json").path))
+    }
+}
+
+extension InterventionPoint: ExpressibleByArgument {}
+extension AnalysisPointChoice: ExpressibleByArgument {}
+extension ObjectiveChoice: ExpressibleByArgument {}
