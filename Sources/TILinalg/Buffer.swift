@@ -12,6 +12,13 @@ public final class Buffer<T: BLASScalar> {
         p.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// Storage the caller overwrites completely before reading (forward outputs): skipping the
+    /// zero fill saves a memory pass per activation.
+    public init(uninitialized count: Int) {
+        self.count = count
+        p = .allocate(capacity: max(count, 1))
+    }
+
     public convenience init(_ values: [T]) {
         self.init(count: values.count)
         values.withUnsafeBufferPointer { src in

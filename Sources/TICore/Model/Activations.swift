@@ -2,20 +2,27 @@
 import TILinalg
 
 public enum GELU {
-    /// The exact (erf) form used by BERT: x·Φ(x).
-    public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, count: Int, y: UnsafeMutablePointer<T>) {
+    /// The exact (erf) form used by BERT: y = x·Φ(x). Writes Φ(x) into `cdf` when given, so the
+    /// backward pass need not evaluate erf again.
+    public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, count: Int, y: UnsafeMutablePointer<T>,
+                                              cdf: UnsafeMutablePointer<T>? = nil) {
         let invSqrt2 = T(0.7071067811865476)
-        for i in 0..<count { y[i] = T(0.5) * x[i] * (1 + T.erfm(x[i] * invSqrt2)) }
+        for i in 0..<count {
+            let phi = T(0.5) * (1 + T.erfm(x[i] * invSqrt2))
+            cdf?[i] = phi
+            y[i] = x[i] * phi
+        }
     }
 
-    /// dx += dy·(Φ(x) + x·φ(x))
-    public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, x: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>) {
+    /// dx += dy·(Φ(x) + x·φ(x)); Φ(x) from the forward pass when given.
+    public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, x: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>,
+                                               cdf: UnsafePointer<T>? = nil) {
         let invSqrt2 = T(0.7071067811865476), invSqrt2Pi = T(0.3989422804014327)
         for i in 0..<count {
             let v = x[i]
-            let cdf = T(0.5) * (1 + T.erfm(v * invSqrt2))
+            let phi = cdf?[i] ?? T(0.5) * (1 + T.erfm(v * invSqrt2))
             let pdf = invSqrt2Pi * T.expm(-T(0.5) * v * v)
-            dx[i] += dy[i] * (cdf + v * pdf)
+            dx[i] += dy[i] * (phi + v * pdf)
         }
     }
 }

@@ -13,7 +13,7 @@ public enum Embeddings {
         dropout: inout SeededRandom?, hiddenDropout: Double
     ) -> EmbeddingTrace<T> {
         let h = d.hidden, n = d.rows
-        let sum = Buffer<T>(count: n * h)
+        let sum = Buffer<T>(uninitialized: n * h)
         for r in 0..<n {
             let w = θ + o.wordEmbeddings + batch.tokens[r] * h
             let p = θ + o.positionEmbeddings + (r % d.seq) * h
@@ -21,7 +21,7 @@ public enum Embeddings {
             let out = sum.p + r * h
             for j in 0..<h { out[j] = w[j] + p[j] + t[j] }
         }
-        let normed = Buffer<T>(count: n * h)
+        let normed = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: sum.p, rows: n, width: h, gain: θ + o.embeddingNorm.gain,
                                      bias: θ + o.embeddingNorm.bias, eps: eps, y: normed.p)
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)

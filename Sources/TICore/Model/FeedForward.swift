@@ -6,6 +6,7 @@ public struct FeedForwardTrace<T: BLASScalar> {
     var inputQ: Buffer<T>, inputMask: Buffer<T>?
     var hidden: Buffer<T>                     // [N, F] FFN1 output (pre-GELU)
     var activated: Buffer<T>                  // [N, F] GELU output
+    var cdf: Buffer<T>                        // [N, F] Φ(hidden), reused by backward
     var activatedQ: Buffer<T>, activatedMask: Buffer<T>?
     var dropMask: Buffer<T>?
     var norm: LayerNormCache<T>
@@ -19,22 +20,22 @@ public enum FeedForward {
     ) -> FeedForwardTrace<T> {
         let n = d.rows, h = d.hidden, f = d.ffn
         let (xq, xMask) = quant.apply(.intermediateInput, x)
-        let hidden = Buffer<T>(count: n * f)
+        let hidden = Buffer<T>(uninitialized: n * f)
         Linear.forward(x: xq.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
                        bias: θ + o.intermediate.bias, y: hidden.p)
-        let activated = Buffer<T>(count: n * f)
-        GELU.forward(hidden.p, count: n * f, y: activated.p)
+        let activated = Buffer<T>(uninitialized: n * f), cdf = Buffer<T>(uninitialized: n * f)
+        GELU.forward(hidden.p, count: n * f, y: activated.p, cdf: cdf.p)
         let (aq, aMask) = quant.apply(.outputInput, activated)
-        let projected = Buffer<T>(count: n * h)
+        let projected = Buffer<T>(uninitialized: n * h)
         Linear.forward(x: aq.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
                        bias: θ + o.output.bias, y: projected.p)
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
         if let dropMask { projected.multiply(by: dropMask) }
         projected.add(x)
-        let out = Buffer<T>(count: n * h)
+        let out = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: projected.p, rows: n, width: h, gain: θ + o.outputNorm.gain,
                                      bias: θ + o.outputNorm.bias, eps: eps, y: out.p)
-        return FeedForwardTrace(input: x, inputQ: xq, inputMask: xMask, hidden: hidden, activated: activated,
+        return FeedForwardTrace(input: x, inputQ: xq, inputMask: xMask, hidden: hidden, activated: activated, cdf: cdf,
                                 activatedQ: aq, activatedMask: aMask, dropMask: dropMask, norm: norm, output: out)
     }
 
@@ -54,7 +55,7 @@ public enum FeedForward {
                         dx: dAq.p, dWeight: g + o.output.weight, dBias: g + o.output.bias)
         if let m = tr.activatedMask { dAq.multiply(by: m) }
         let dHidden = Buffer<T>(count: n * f)
-        GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p)
+        GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p, cdf: tr.cdf.p)
         let dXq = Buffer<T>(count: n * h)
         Linear.backward(dy: dHidden.p, x: tr.inputQ.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
                         dx: dXq.p, dWeight: g + o.intermediate.weight, dBias: g + o.intermediate.bias)

@@ -12,7 +12,7 @@ public enum LayerNorm {
         x: UnsafePointer<T>, rows n: Int, width h: Int, gain: UnsafePointer<T>, bias: UnsafePointer<T>,
         eps: T, y: UnsafeMutablePointer<T>
     ) -> LayerNormCache<T> {
-        let xhat = Buffer<T>(count: n * h), rstd = Buffer<T>(count: n)
+        let xhat = Buffer<T>(uninitialized: n * h), rstd = Buffer<T>(uninitialized: n)
         let invH = 1 / T(h)
         for r in 0..<n {
             let xr = x + r * h, yr = y + r * h, xh = xhat.p + r * h

@@ -57,7 +57,7 @@ public enum SelfAttention {
         let inputQK = intervention != nil ? quant.detach(xq) : xq
         let inputV = (intervention?.detachesValueInput ?? false) ? quant.detach(xq) : xq
 
-        let q = Buffer<T>(count: n * h), k = Buffer<T>(count: n * h), v = Buffer<T>(count: n * h)
+        let q = Buffer<T>(uninitialized: n * h), k = Buffer<T>(uninitialized: n * h), v = Buffer<T>(uninitialized: n * h)
         Linear.forward(x: inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.query.weight, bias: θ + o.query.bias, y: q.p)
         Linear.forward(x: inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.key.weight, bias: θ + o.key.bias, y: k.p)
         Linear.forward(x: inputV.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.value.weight, bias: θ + o.value.bias, y: v.p)
@@ -65,7 +65,7 @@ public enum SelfAttention {
         let (kh, kMask) = quant.apply(.key, k)
 
         // scores[b, head] = Q_bh·K_bhᵀ/√d + mask; heads are strided views (lda = H), no reshapes.
-        let scores = Buffer<T>(count: d.batch * nh * tt * tt)
+        let scores = Buffer<T>(uninitialized: d.batch * nh * tt * tt)
         let scale = 1 / T(hd).squareRoot()
         for b in 0..<d.batch {
             for head in 0..<nh {
@@ -77,7 +77,7 @@ public enum SelfAttention {
                 }
             }
         }
-        let probs = Buffer<T>(count: scores.count)
+        let probs = Buffer<T>(uninitialized: scores.count)
         Softmax.forward(scores.p, rows: d.batch * nh * tt, width: tt, y: probs.p)
 
         let probsUsed = intervention == .map ? substitutes!.probs : probs
@@ -87,7 +87,7 @@ public enum SelfAttention {
         let (pq, pMask) = quant.apply(.probs, probsDropped)
         let (vq, vMask) = quant.apply(.value, v)
 
-        let context = Buffer<T>(count: n * h)
+        let context = Buffer<T>(uninitialized: n * h)
         for b in 0..<d.batch {
             for head in 0..<nh {
                 let pOff = (b * nh + head) * tt * tt, vOff = b * tt * h + head * hd
@@ -97,15 +97,15 @@ public enum SelfAttention {
         }
         let contextUsed = intervention == .context ? substitutes!.context : context
         let (cq, cMask) = quant.apply(.contextInput, contextUsed)
-        let projected = Buffer<T>(count: n * h)
+        let projected = Buffer<T>(uninitialized: n * h)
         Linear.forward(x: cq.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,
                        bias: θ + o.attentionOutput.bias, y: projected.p)
         let projectedUsed = intervention == .output ? substitutes!.output : projected
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
-        let sum = Buffer<T>(count: n * h)
+        let sum = Buffer<T>(uninitialized: n * h)
         Dropout.apply(projectedUsed.p, mask: dropMask, count: n * h, y: sum.p)
         sum.add(x)
-        let blockOutput = Buffer<T>(count: n * h)
+        let blockOutput = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: sum.p, rows: n, width: h, gain: θ + o.attentionNorm.gain,
                                      bias: θ + o.attentionNorm.bias, eps: eps, y: blockOutput.p)
         return AttentionTrace(

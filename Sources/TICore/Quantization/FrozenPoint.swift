@@ -61,16 +61,16 @@ public struct ActivationQuantization<T: BLASScalar> {
     public func apply(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, Buffer<T>?) {
         guard let q = config.activations[site] else { return (x, nil) }
         let n = x.count
-        let out = Buffer<T>(count: n)
+        let out = Buffer<T>(uninitialized: n)
         if let f = frozen, f.phase == .replaying {
             let e = f.nextActivation(count: n)
             for i in 0..<n { out.p[i] = e.mask.p[i] * x.p[i] + e.offset.p[i] }
             return (out, e.mask)
         }
-        let mask = Buffer<T>(count: n)
+        let mask = Buffer<T>(uninitialized: n)
         q.quantize(x.p, count: n, out: out.p, mask: mask.p)
         if let f = frozen {
-            let offset = Buffer<T>(count: n)
+            let offset = Buffer<T>(uninitialized: n)
             for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }
             f.record(offset: offset, mask: mask)
         }

@@ -8,8 +8,8 @@ public enum EmbeddedTask: String, CaseIterable, Codable, Sendable {
     case count
     /// Sentence pair with token types, 5 classes: count of "a" in segment 1 minus segment 2 (−2…2).
     case pairCount = "pair-count"
-    /// Sentence pair regression (STS-B-like, 0–5): share of segment 2's symbols that occur in segment 1.
-    case overlap
+    /// Sentence pair regression (STS-B-like, 0–3): |count of "a" in segment 1 − count in segment 2|.
+    case pairDistance = "pair-distance"
 
     public static let `default` = EmbeddedTask.count
 
@@ -17,7 +17,7 @@ public enum EmbeddedTask: String, CaseIterable, Codable, Sendable {
         switch self {
         case .count: return 8
         case .pairCount: return 5
-        case .overlap: return 1
+        case .pairDistance: return 1
         }
     }
 }
@@ -43,7 +43,7 @@ public struct SyntheticTaskGenerator: Sendable {
     public var seqLen: Int {
         switch task {
         case .count: return 26            // [CLS] + up to 24 symbols + [SEP]
-        case .pairCount, .overlap: return 27  // [CLS] + 12 + [SEP] + 12 + [SEP]
+        case .pairCount, .pairDistance: return 27  // [CLS] + 12 + [SEP] + 12 + [SEP]
         }
     }
 
@@ -70,19 +70,15 @@ public struct SyntheticTaskGenerator: Sendable {
             let countA = countB + diff
             let la = 8 + rng.below(5), lb = 8 + rng.below(5)
             return pair(symbols(length: la, withTarget: countA, &rng), symbols(length: lb, withTarget: countB, &rng), label: diff + 2)
-        case .overlap:
-            // Segment 2 takes k of its symbols from segment 1 and the rest from symbols absent there.
+        case .pairDistance:
+            // The fold |d| makes the target a non-monotone function of the difference the model
+            // estimates, so a loss of gain or offset under quantization costs correlation too.
+            let diff = rng.below(7) - 3
+            let countB = max(0, -diff) + rng.below(3)
+            let countA = countB + diff
             let la = 8 + rng.below(5), lb = 8 + rng.below(5)
-            var pool = Array(1..<SymbolVocabulary.symbols.count)  // "a" excluded keeps the tasks distinct
-            rng.shuffle(&pool)
-            let inA = Array(pool[0..<6]), outA = Array(pool[6...])
-            let a = (0..<la).map { _ in SymbolVocabulary.id(ofSymbol: inA[rng.below(inA.count)]) }
-            let shared = rng.below(lb + 1)
-            var b = (0..<lb).map { i in SymbolVocabulary.id(ofSymbol: i < shared ? inA[rng.below(inA.count)] : outA[rng.below(outA.count)]) }
-            rng.shuffle(&b)
-            let target = 5.0 * Double(shared) / Double(lb)
-            var e = pair(a, b, label: 0)
-            e.target = target
+            var e = pair(symbols(length: la, withTarget: countA, &rng), symbols(length: lb, withTarget: countB, &rng), label: 0)
+            e.target = Double(abs(diff))
             return e
         }
     }

@@ -44,7 +44,7 @@ public struct Evaluator<T: BLASScalar> {
         return Self.score(task: task, data: data, predictions: predictions, outputs: outputs, loss: lossSum / Double(max(data.count, 1)))
     }
 
-    static func score(task: TaskData, data: [Example], predictions: [Int], outputs: [Double], loss: Double) -> EvaluationResult {
+    public static func score(task: TaskData, data: [Example], predictions: [Int], outputs: [Double], loss: Double) -> EvaluationResult {
         var extra: [String: Double] = [:]
         let metric: Double
         if task.isRegression {

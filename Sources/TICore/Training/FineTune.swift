@@ -6,11 +6,11 @@ import TILinalg
 public struct FineTuneConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     public var learningRate = 1e-3
-    public var epochs = 4
+    public var epochs = 8
     public var batchSize = 32
     /// Evaluate on dev every this many steps; stop after `patience` evaluations without improvement.
     public var evalEvery = 100
-    public var patience = 4
+    public var patience = 10
     public var adam = AdamWConfig()
     public init() {}
 }
@@ -37,6 +37,29 @@ public struct EvalPoint: Codable, Sendable {
 }
 
 public enum FineTune {
+    /// Full precision has no batch-wide quantizer scales, so a batch splits exactly into fixed
+    /// chunks evaluated in parallel (the loss is a per-example mean). The chunking does not depend
+    /// on the worker count, so results are identical with 1 or 2 workers.
+    static let chunks = 2
+
+    static func fullPrecisionStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, seed: UInt64, step: Int) -> (Double, [Float]) {
+        let size = batch.size, per = (size + chunks - 1) / chunks
+        let parts = stride(from: 0, to: size, by: per).map { batch.slice($0..<min($0 + per, size)) }
+        let results = Parallel.map(parts.count) { i -> (Double, [Float]) in
+            var stream = SeededRandom(seed: seed).derived("dropout/\(step)/\(i)")
+            let r = obj.evaluate(θ, batch: parts[i], teacher: nil, gradient: true, dropoutSeed: stream.next())
+            return (r.terms.total, r.gradient!)
+        }
+        var loss = 0.0
+        var g = [Float](repeating: 0, count: θ.count)
+        for (part, r) in zip(parts, results) {
+            let w = Double(part.size) / Double(size)
+            loss += w * r.0
+            BLAS.axpy(Float(w), r.1, &g)
+        }
+        return (loss, g)
+    }
+
     public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, progress: Bool = true) throws -> ([Float], FineTuneResult) {
         let start = Date()
         var θ: [Float] = model.initialParameters(seed: config.seed)
@@ -56,11 +79,12 @@ public enum FineTune {
             var order = task.train
             rng.shuffle(&order)
             for batch in Batching.batches(order, batchSize: config.batchSize, seqLen: task.seqLen, regression: task.isRegression) {
-                var dropoutStream = SeededRandom(seed: config.seed).derived("dropout/\(step)")
-                let r = obj.evaluate(θ, batch: batch, teacher: nil, gradient: true, dropoutSeed: dropoutStream.next())
-                guard r.terms.total.isFinite else { throw ModelError.nonFinite("training loss at step \(step)") }
-                adam.step(&θ, gradient: r.gradient!, learningRate: schedule.rate(at: step))
-                runningLoss += r.terms.total; runningCount += 1
+                let (loss, gradient) = fullPrecisionStep(obj, θ: θ, batch: batch, seed: config.seed, step: step)
+                guard loss.isFinite, Vec.isFinite(gradient) else {
+                    throw ModelError.nonFinite("training loss at step \(step); lower --lr")
+                }
+                adam.step(&θ, gradient: gradient, learningRate: schedule.rate(at: step))
+                runningLoss += loss; runningCount += 1
                 step += 1
                 if step % config.evalEvery == 0 || step == total {
                     let ev = evaluator.evaluate(θ, quantization: .fullPrecision)

@@ -98,6 +98,11 @@ public struct BertObjective<T: BLASScalar> {
         return ObjectiveResult(loss: T(terms.total), terms: terms, gradient: grad, trace: tr)
     }
 
+    /// The loss terms of an existing forward trace (e.g. one shared by several objectives).
+    public func loss(of tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?) -> LossTerms {
+        lossAndSeeds(tr, batch: batch, teacher: teacher).0
+    }
+
     func lossAndSeeds(_ tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?) -> (LossTerms, TraceSeeds<T>) {
         let c = model.config.numLabels, L = model.config.numLayers
         var terms = LossTerms()

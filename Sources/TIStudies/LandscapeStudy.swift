@@ -1,0 +1,162 @@
+// `tianalyze landscape`: the loss surface around a point along two filter-normalized random
+// directions, for several objectives (with and without intervention) on the same directions and
+// points, resumable and shardable (TILandscape), evaluated by the model (this file).
+import Foundation
+import TILinalg
+import TIData
+import TICore
+import TILandscape
+
+/// One surface: a QAT method's objective, with a schedule's phase when it has one ("TI-G:MI").
+public struct LandscapeMode: Sendable, Equatable {
+    public var name: String
+    public var mode: QATMode
+    public var phase: InterventionPoint?
+
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":").map(String.init)
+        guard let m = QATMode(rawValue: parts[0]), parts.count <= 2 else {
+            throw DataError.mismatch(file: "--mode/--compare", reason: "unknown mode '\(text)' (expected one of \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")), optionally :OI|:CI|:MI)")
+        }
+        var phase: InterventionPoint? = nil
+        if parts.count == 2 {
+            guard let p = InterventionPoint(rawValue: parts[1]) else {
+                throw DataError.mismatch(file: "--mode/--compare", reason: "unknown phase '\(parts[1])' in '\(text)' (expected OI, CI or MI)")
+            }
+            phase = p
+        }
+        name = text; mode = m; self.phase = phase
+    }
+}
+
+public struct LandscapeOptions: Sendable {
+    public var modes: [LandscapeMode] = []
+    public var objective: ObjectiveChoice = .train
+    public var grid = "41"
+    public var range: ClosedRange<Double> = -1...1
+    public var oneDimensional = false
+    public var evalSize = 256
+    public var batchSize = 64
+    public var seed: UInt64 = 1
+    public var directionOptions = DirectionOptions()
+    public var directionFile: String? = nil
+    public var shard: ShardSpec = .whole
+    public var interpolate = false  // θ(t) = (1−t)·teacher + t·point
+    public init() {}
+}
+
+/// Evaluates every mode's objective, plus the task loss and metric of the quantized model, at θ.
+/// The teacher's activations on the evaluation set are computed once and reused at every point.
+public final class ModelLandscapeEvaluator: LandscapeEvaluator {
+    public let modes: [String]
+    public let quantities = ["loss", "task_loss", "metric"]
+    let specs: [ObjectiveSpec]
+    let model: BertModel
+    let task: TaskData
+    let examples: [Example]
+    let batches: [Batch]
+    let teacherTraces: [ForwardTrace<Float>]
+
+    public init(target: AnalysisTarget, modes: [LandscapeMode], objective: ObjectiveChoice, examples: [Example], batchSize: Int) {
+        self.modes = modes.map(\.name)
+        specs = modes.map { AnalysisTarget.spec(mode: $0.mode, objective: objective, phase: $0.phase) }
+        model = target.model
+        task = target.task
+        self.examples = examples
+        batches = Batching.batches(examples, batchSize: batchSize, seqLen: target.task.seqLen, regression: target.task.isRegression)
+        let m = target.model, teacher = target.teacher, bs = batches
+        teacherTraces = Parallel.map(bs.count) { i in m.forward(effective: teacher, batch: bs[i], options: ForwardOptions()) }
+    }
+
+    public func evaluate(parameters θ: [Float]) throws -> [[Double]] {
+        // One plain forward per quantization scheme serves the task loss, the metric and every
+        // objective without intervention; intervened objectives need their own forward.
+        let schemes = Array(Set(specs.map(\.quantization.name))).sorted()
+        let perBatch = Parallel.map(batches.count) { b -> (modeLoss: [Double], taskLoss: [String: Double], logits: [String: [Float]]) in
+            let batch = batches[b], teacher = teacherTraces[b]
+            var plain: [String: ForwardTrace<Float>] = [:]
+            var taskLoss: [String: Double] = [:], logits: [String: [Float]] = [:]
+            for name in schemes {
+                let q = specs.first { $0.quantization.name == name }!.quantization
+                let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: q, loss: .task))
+                let tr = model.forward(effective: obj.effectiveParameters(θ, frozen: nil).effective, batch: batch,
+                                       options: ForwardOptions(quantization: q))
+                plain[name] = tr
+                taskLoss[name] = Double(obj.taskLoss(tr.logits, batch: batch).0)
+                logits[name] = tr.logits.array
+            }
+            let modeLoss = specs.map { spec -> Double in
+                let obj = BertObjective<Float>(model: model, spec: spec)
+                if spec.intervention == nil { return obj.loss(of: plain[spec.quantization.name]!, batch: batch, teacher: teacher).total }
+                return obj.evaluate(θ, batch: batch, teacher: teacher, gradient: false).terms.total
+            }
+            return (modeLoss, taskLoss, logits)
+        }
+        let n = Double(examples.count)
+        var out: [[Double]] = []
+        for (k, spec) in specs.enumerated() {
+            let name = spec.quantization.name
+            var loss = 0.0, taskLoss = 0.0
+            var predictions: [Int] = [], outputs: [Double] = []
+            for (b, r) in perBatch.enumerated() {
+                let w = Double(batches[b].size) / n
+                loss += w * r.modeLoss[k]
+                taskLoss += w * r.taskLoss[name]!
+                let lg = r.logits[name]!, c = model.config.numLabels
+                for i in 0..<batches[b].size {
+                    if task.isRegression { outputs.append(Double(lg[i])); continue }
+                    predictions.append((0..<c).max { lg[i * c + $0] < lg[i * c + $1] }!)
+                }
+            }
+            let metric = Evaluator<Float>.score(task: task, data: examples, predictions: predictions, outputs: outputs, loss: taskLoss).metric
+            out.append([loss, taskLoss, metric])
+        }
+        return out
+    }
+}
+
+public enum LandscapeStudy {
+    public static func run(target: AnalysisTarget, options o: LandscapeOptions, outDir: URL, progress: Bool) throws -> (LandscapeProgress, LandscapeConfig) {
+        // A seeded evaluation subset of the dev set, recorded in the metadata.
+        var order = Array(target.task.dev.indices)
+        var rng = SeededRandom(seed: o.seed).derived("eval-set")
+        rng.shuffle(&order)
+        let picked = order.prefix(min(o.evalSize, order.count)).sorted()
+        let examples = picked.map { target.task.dev[$0] }
+        let layout = target.model.layout
+        let space: LandscapeSpace
+        let normalization: String
+        var seed = o.seed
+        if o.interpolate {
+            space = .between(target.teacher, target.parameters)
+            normalization = "interpolation teacher→point"
+        } else {
+            let directions: LandscapeDirections
+            if let file = o.directionFile {
+                directions = try LandscapeDirections.loadOrCreate(at: URL(fileURLWithPath: file), weights: target.parameters, layout: layout,
+                                                                   seed: o.seed, count: o.oneDimensional ? 1 : 2, options: o.directionOptions)
+                seed = directions.seed ?? o.seed
+            } else {
+                directions = LandscapeDirections.random(weights: target.parameters, layout: layout, seed: o.seed,
+                                                        count: o.oneDimensional ? 1 : 2, options: o.directionOptions)
+            }
+            space = .around(target.parameters, directions: directions)
+            normalization = o.directionOptions.label
+        }
+        let grid = try LandscapeGrid.parse(o.grid, kind: o.interpolate ? .interpolation : .directions, oneDimensional: o.oneDimensional,
+                                           range: o.interpolate ? 0...1 : o.range)
+        let evalSet = "\(target.task.name) dev: \(examples.count) of \(target.task.dev.count) examples (seed \(o.seed)); task data \(target.task.hash)"
+        let config = LandscapeConfig(modes: o.modes.map(\.name), quantities: ["loss", "task_loss", "metric"], grid: grid, seed: seed,
+                                     directionsHash: space.hash, checkpointHash: target.checkpointHash, evalSet: evalSet,
+                                     normalization: normalization + "; objective \(o.objective.rawValue)")
+        let run = try LandscapeRun(config: config, space: space, outDir: outDir, shard: o.shard)
+        let evaluator = ModelLandscapeEvaluator(target: target, modes: o.modes, objective: o.objective, examples: examples, batchSize: o.batchSize)
+        var last = Date.distantPast
+        let result = try run.run(evaluator) { p in
+            guard progress, Date().timeIntervalSince(last) > 2 || p.done == p.total else { return }
+            last = Date()
+            FileHandle.standardError.write(Data("landscape \(p.summary)\n".utf8))
+        }
+        return (result, config)
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import TICore
+import TILandscape
+import TIStudies
+
+struct LandscapeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "landscape",
+        abstract: "Loss surface along filter-normalized random directions, with and without intervention (resumable, shardable).",
+        discussion: """
+        With no options: the embedded default's freshly quantized teacher (--at init), training objectives of
+        KD (no intervention) and MI, CI, OI (intervention), on one 41×41 grid over [-1, 1]².
+        Sharding: --shard i/n, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, OMPI_COMM_WORLD_RANK/SIZE, PMI_RANK/SIZE;
+        then `tianalyze merge <dir>`.
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Mode whose surface is drawn (e.g. TI-G, or TI-G:MI for a schedule's phase).") var mode: String?
+    @Option(help: "Comma-separated modes evaluated on the same points (default with no --mode: KD,MI,CI,OI).") var compare: String?
+    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @Option(help: "Checkpoint directory to analyse instead of the method's student.") var checkpoint: String?
+    @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice?
+    @Option(help: "train (the method's loss with intervention) or task (task loss, no intervention).") var objective: ObjectiveChoice = .train
+    @Option(help: "Points per axis over the range, or min:max:num (use x,y for two axes).") var grid: String = "41"
+    @Option(help: "x axis as min:max:num (overrides --grid).") var x: String?
+    @Option(help: "y axis as min:max:num.") var y: String?
+    @Option(help: "Range of both axes as min:max.") var range: String = "-1:1"
+    @Flag(help: "One direction only.") var oneD = false
+    @Flag(help: "Linear interpolation from the FP teacher (t=0) to the analysed point (t=1).") var interpolate = false
+    @Option(help: "Evaluation-set size (seeded subset of dev).") var evalSize = 256
+    @Option(help: "Save/reuse the directions in this file.") var dirFile: String?
+    @Option(help: "Directions normalization: filter, layer or none.") var normalization: DirectionNormalization = .filter
+    @Option(help: "biasbn (zero 1-D tensors in the directions) or none.") var ignore: DirectionIgnore = .biasbn
+    @Option(help: "Evaluate every n-th point: i/n.") var shard: String?
+    @Option(help: "Output directory.") var out: String?
+
+    func run() throws {
+        common.apply()
+        var o = LandscapeOptions()
+        let names: [String]
+        if let mode {
+            names = [mode] + (compare?.split(separator: ",").map(String.init) ?? [])
+        } else {
+            names = compare?.split(separator: ",").map(String.init) ?? ["KD", "MI", "CI", "OI"]
+        }
+        o.modes = try names.map { try LandscapeMode(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+        let point: AnalysisPointChoice = at ?? (mode == nil && checkpoint == nil ? .initial : .trained)
+        o.objective = objective
+        o.grid = x.map { xs in y.map { "\(xs),\($0)" } ?? xs } ?? grid
+        let r = range.split(separator: ":").compactMap { Double($0) }
+        guard r.count == 2, r[0] < r[1] else { throw ValidationError("--range must be min:max with min < max, got '\(range)'") }
+        o.range = r[0]...r[1]
+        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.seed = common.seed
+        o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
+        o.directionFile = dirFile
+        if let shard { o.shard = try ShardSpec(parsing: shard) } else if let s = try ShardSpec.fromEnvironment(ProcessInfo.processInfo.environment) { o.shard = s }
+        let ws = common.workspace
+        let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
+        let dir = out.map { URL(fileURLWithPath: $0) }
+            ?? ws.root.appendingPathComponent("landscape-\(task.rawValue)-\(point.rawValue)-\(names.joined(separator: "_"))")
+        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
+        print("landscape \(config.modes.joined(separator: ", ")) [\(objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
+    }
+}
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join the shards of a landscape run (one config hash, all points).")
+    @Argument(help: "The landscape output directory holding shard-i-of-n folders.") var dir: String
+    func run() throws {
+        let meta = try LandscapeMerge.merge(shardsIn: URL(fileURLWithPath: dir))
+        print("merged \(meta.pointsDone)/\(meta.pointsTotal) points, config \(meta.configHash) → \(dir)")
+    }
+}
+
+extension DirectionNormalization: ExpressibleByArgument {}
+extension DirectionIgnore: ExpressibleByArgument {}
