@@ -13,7 +13,7 @@ public struct HessianOptions: Codable, Sendable {
     public var phase: InterventionPoint? = nil
     public var at: AnalysisPointChoice = .trained
     public var samples: Int? = nil          // nil: the whole dev set
-    public var batchSize = 64
+    public var batchSize = 32
     public var precision = "f64"
     public var seed: UInt64 = 1
     public var topK = 3

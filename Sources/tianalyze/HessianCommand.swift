@@ -21,7 +21,7 @@ struct HessianCommand: ParsableCommand {
     @Option(help: "task (task loss, no intervention) or train (the method's loss with its intervention).") var objective: ObjectiveChoice = .task
     @Option(help: "Intervention for --objective train of a schedule: OI, CI or MI.") var phase: InterventionPoint?
     @Option(help: "Dev examples averaged over (default: the whole dev set).") var samples: Int?
-    @Option(help: "Batch size of the averaged HVP.") var batchSize = 64
+    @Option(help: "Batch size of the averaged HVP.") var batchSize = 32
     @Option(help: "f64 or f32.") var precision = "f64"
     @Option(help: "Top eigenvalues by power iteration.") var topK = 3
     @Option(help: "Relative tolerance (eigenvalue change and residual).") var tol = 1e-3

@@ -117,9 +117,10 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
                 m = max(m, abs(v))
             }
             guard m > 0 else { return }  // all zeros stay zeros
-            let s = T((1 << (bits - 1)) - 1) / m
-            // |out·s| ≤ 2^(bits−1) − 1, well inside roundEvenSmall's range.
-            for i in 0..<n { out[i] = roundEvenSmall(out[i] * s) / s }
+            let s = T((1 << (bits - 1)) - 1) / m, inv = m / T((1 << (bits - 1)) - 1)
+            // |out·s| ≤ 2^(bits−1) − 1, well inside roundEvenSmall's range. Multiplying by the step
+            // m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
+            for i in 0..<n { out[i] = roundEvenSmall(out[i] * s) * inv }
         case .asymmetric(let bits):
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         }

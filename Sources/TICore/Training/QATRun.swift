@@ -192,7 +192,8 @@ public struct DistillationProbe {
         self.model = model
         let examples = Array(task.dev.prefix(size))
         batches = Batching.batches(examples, batchSize: 64, seqLen: task.seqLen, regression: task.isRegression)
-        teacherTraces = batches.map { model.forward(effective: teacher, batch: $0, options: ForwardOptions()) }
+        let bs = batches
+        teacherTraces = Parallel.map(bs.count) { model.forward(effective: teacher, batch: bs[$0], options: ForwardOptions()) }
     }
 
     public func measure(_ θ: [Float], quantization: QuantConfig) -> (kd: Double, attention: [Double], output: [Double]) {
@@ -200,14 +201,17 @@ public struct DistillationProbe {
         let L = model.config.numLayers
         var kd = 0.0, attn = [Double](repeating: 0, count: L), out = attn
         var count = 0
-        for (b, t) in zip(batches, teacherTraces) {
-            let r = obj.evaluate(θ, batch: b, teacher: t, gradient: false)
+        let perBatch = Parallel.map(batches.count) { i -> (Double, [Double], [Double]) in
+            let t = teacherTraces[i]
+            let r = obj.evaluate(θ, batch: batches[i], teacher: t, gradient: false)
+            let a = (0..<L).map { Double(Losses.meanSquaredError(r.trace.layers[$0].attention.blockOutput, t.layers[$0].attention.blockOutput).0) }
+            let o = (0..<L).map { Double(Losses.meanSquaredError(r.trace.layers[$0].feedForward.output, t.layers[$0].feedForward.output).0) }
+            return (r.terms.total, a, o)
+        }
+        for (b, r) in zip(batches, perBatch) {
             let w = Double(b.size)
-            kd += w * r.terms.total
-            for l in 0..<L {
-                attn[l] += w * Double(Losses.meanSquaredError(r.trace.layers[l].attention.blockOutput, t.layers[l].attention.blockOutput).0)
-                out[l] += w * Double(Losses.meanSquaredError(r.trace.layers[l].feedForward.output, t.layers[l].feedForward.output).0)
-            }
+            kd += w * r.0
+            for l in 0..<L { attn[l] += w * r.1[l]; out[l] += w * r.2[l] }
             count += b.size
         }
         let inv = 1 / Double(max(count, 1))

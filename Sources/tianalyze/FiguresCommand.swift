@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import TICore
+import TIPlots
+import TIStudies
+
+struct FiguresCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Collect the runs of a task into a study folder and render every figure with gnuplot (PNG and SVG).",
+        discussion: "Landscape and Hessian runs are taken from <runs>/landscape-<task>-* and <runs>/hessian-<task>-*.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @Option(help: "QAT modes whose convergence and per-layer error are drawn (runs of --seed).") var modes: String = "KD,MI,OI,TI-G"
+    @Option(help: "Render an existing study/run directory as it is instead of collecting.") var dir: String?
+    @Option(help: "Folder for the PNG and SVG files.") var out: String = "figures"
+
+    func run() throws {
+        let ws = common.workspace
+        let study: URL
+        if let dir {
+            study = URL(fileURLWithPath: dir)
+        } else {
+            study = ws.root.appendingPathComponent("study-\(task.rawValue)")
+            let teacher = try ws.teacher(task)
+            let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
+            let runs = try parseList(modes, QATMode.init(rawValue:))
+                .map { (mode: $0.rawValue, dir: ws.studentDir(task, $0, seed: common.seed)) }
+                .filter { FileManager.default.fileExists(atPath: $0.dir.appendingPathComponent("evals.csv").path) }
+            if !runs.isEmpty {
+                try FigureAssembly.collectQAT(runs: runs, into: study, teacherMetric: info.dev.metric, metricName: info.dev.metricName)
+            }
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: ws.root.path)) ?? []
+            let hessians = entries.filter { $0.hasPrefix("hessian-\(task.rawValue)-") }.sorted().map { ws.root.appendingPathComponent($0) }
+            try FigureAssembly.collectHessian(dirs: hessians, into: study)
+            for name in entries where name.hasPrefix("landscape-\(task.rawValue)-") {
+                let link = study.appendingPathComponent(name)
+                try? FileManager.default.removeItem(at: link)
+                try FileManager.default.createSymbolicLink(at: link, withDestinationURL: ws.root.appendingPathComponent(name).standardizedFileURL.absoluteURL)
+            }
+        }
+        let report = try FigureSet().renderAll(runDir: study, figuresDir: URL(fileURLWithPath: out))
+        for url in report.rendered where url.pathExtension == "png" { print("rendered \(url.path) (+ .svg)") }
+        for s in report.skipped { print("skipped \(s)") }
+    }
+}
