@@ -83,10 +83,23 @@ public struct BertObjective<T: BLASScalar> {
     public func evaluate(_ θ: [T], batch: Batch, teacher: ForwardTrace<T>?, gradient wantGradient: Bool,
                          frozen: FrozenPoint<T>? = nil, dropoutSeed: UInt64? = nil) -> ObjectiveResult<T> {
         precondition(!spec.needsTeacher || teacher != nil, "objective \(spec.loss) needs the teacher's trace")
+        let (q, tr) = studentForward(θ, batch: batch, teacher: teacher, frozen: frozen, dropoutSeed: dropoutSeed)
+        return finish(q, tr, batch: batch, teacher: teacher, gradient: wantGradient)
+    }
+
+    /// Without an intervention the student's forward does not need the teacher, so a trainer can
+    /// run the teacher's forward at the same time and call `finish` with both.
+    public func studentForward(_ θ: [T], batch: Batch, teacher: ForwardTrace<T>?, frozen: FrozenPoint<T>? = nil,
+                               dropoutSeed: UInt64? = nil) -> (QuantizedParameters<T>, ForwardTrace<T>) {
+        precondition(spec.intervention == nil || teacher != nil, "an intervention needs the teacher's trace")
         let q = effectiveParameters(θ, frozen: frozen)
         let options = ForwardOptions<T>(quantization: spec.quantization, frozen: frozen, intervention: spec.intervention,
                                         teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed)
-        let tr = model.forward(effective: q.effective, batch: batch, options: options)
+        return (q, model.forward(effective: q.effective, batch: batch, options: options))
+    }
+
+    public func finish(_ q: QuantizedParameters<T>, _ tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?,
+                       gradient wantGradient: Bool) -> ObjectiveResult<T> {
         let (terms, seeds) = lossAndSeeds(tr, batch: batch, teacher: teacher)
         var grad: [T]? = nil
         if wantGradient {

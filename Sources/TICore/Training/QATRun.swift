@@ -122,9 +122,8 @@ public struct QATRun {
                 let batch = stream.next()
                 let point = phase == 1 ? mode.intervention(atStep: local, stepOneLength: s, rng: &scheduleRng) : nil
                 let obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
-                let tTrace = obj.spec.needsTeacher ? obj.teacherTrace(teacher: teacher, batch: batch) : nil
                 var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
-                let r = obj.evaluate(θ, batch: batch, teacher: tTrace, gradient: true, dropoutSeed: dropout.next())
+                let r = Self.trainingStep(obj, θ: θ, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
                 guard r.terms.total.isFinite, Vec.isFinite(r.gradient!) else {
                     throw ModelError.nonFinite("\(mode.rawValue) training loss or gradient at step \(step) (phase \(phase)); lower --lr")
                 }
@@ -154,6 +153,28 @@ public struct QATRun {
         meta.summary = summary
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
         return (θ, summary, evals)
+    }
+}
+
+extension QATRun {
+    /// Forward and backward of one step. Without intervention the teacher's and the student's
+    /// forwards are independent and run on two workers; the result does not depend on the worker count.
+    static func trainingStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64) -> ObjectiveResult<Float> {
+        guard obj.spec.needsTeacher else {
+            return obj.evaluate(θ, batch: batch, teacher: nil, gradient: true, dropoutSeed: dropoutSeed)
+        }
+        if obj.spec.intervention != nil {
+            let t = obj.teacherTrace(teacher: teacher, batch: batch)
+            return obj.evaluate(θ, batch: batch, teacher: t, gradient: true, dropoutSeed: dropoutSeed)
+        }
+        var teacherTrace: ForwardTrace<Float>? = nil
+        var student: (QuantizedParameters<Float>, ForwardTrace<Float>)? = nil
+        _ = Parallel.map(2) { i -> Bool in
+            if i == 0 { teacherTrace = obj.teacherTrace(teacher: teacher, batch: batch) }
+            else { student = obj.studentForward(θ, batch: batch, teacher: nil, dropoutSeed: dropoutSeed) }
+            return true
+        }
+        return obj.finish(student!.0, student!.1, batch: batch, teacher: teacherTrace, gradient: true)
     }
 }
 
