@@ -6,6 +6,7 @@ import TILinalg
 import TIData
 import TICore
 import TIAnalysis
+import TILandscape
 
 public struct HessianOptions: Codable, Sendable {
     public var mode: QATMode = .tiG
@@ -98,6 +99,10 @@ public enum HessianStudy {
 
         let top = try PowerIteration(count: o.topK, tolerance: o.tolerance, maxIterations: o.maxIterations)
             .topEigenpairs(of: op, rng: &rng, progress: tick)
+        // The top eigenvectors, as landscape directions (`tianalyze landscape --eigen-dirs`).
+        let vectors = top.vectors.map { op.expand($0) }
+        try DirectionFile.write(LandscapeDirections.fromVectors(vectors, weights: target.parameters, layout: layout),
+                                to: outDir.appendingPathComponent("eigenvectors-\(o.mode.rawValue).dir"))
         let ext = try lanczosExtremes(op, k: 1, steps: min(o.lanczosSteps, op.dimension), tol: o.tolerance, rng: &rng, progress: tick)
         let trace = try HutchinsonTrace(minProbes: o.traceMinProbes, maxProbes: o.traceMaxProbes, tolerance: o.tolerance)
             .estimate(op, rng: &rng, progress: tick)

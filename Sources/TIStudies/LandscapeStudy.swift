@@ -40,6 +40,9 @@ public struct LandscapeOptions: Sendable {
     public var seed: UInt64 = 1
     public var directionOptions = DirectionOptions()
     public var directionFile: String? = nil
+    /// Directions from a Hessian run's eigenvector file (normalized like random ones unless
+    /// the normalization is `none`).
+    public var eigenDirections: String? = nil
     public var shard: ShardSpec = .whole
     public var interpolate = false  // θ(t) = (1−t)·teacher + t·point
     public init() {}
@@ -132,7 +135,15 @@ public enum LandscapeStudy {
             normalization = "interpolation teacher→point"
         } else {
             let directions: LandscapeDirections
-            if let file = o.directionFile {
+            if let file = o.eigenDirections {
+                let raw = try DirectionFile.read(URL(fileURLWithPath: file), layout: layout)
+                let wanted = o.oneDimensional ? 1 : 2
+                guard raw.count >= wanted else {
+                    throw DataError.mismatch(file: file, reason: "holds \(raw.count) eigenvector(s), the landscape needs \(wanted)")
+                }
+                directions = LandscapeDirections.fromVectors(Array(raw.vectors.prefix(wanted)), weights: target.parameters, layout: layout,
+                                                             normalization: o.directionOptions.normalization == .none ? nil : o.directionOptions)
+            } else if let file = o.directionFile {
                 directions = try LandscapeDirections.loadOrCreate(at: URL(fileURLWithPath: file), weights: target.parameters, layout: layout,
                                                                    seed: o.seed, count: o.oneDimensional ? 1 : 2, options: o.directionOptions)
                 seed = directions.seed ?? o.seed

@@ -24,6 +24,10 @@ struct BenchCommand: ParsableCommand {
         for (cfg, n, label) in [(small, 32 * 26, "default"), (base, 8 * 128, "BERT-base")] {
             print(String(format: "sgemm at %@ Linear shapes: %.1f GFLOP/s", label, ModelBenchmark.sgemmRate(cfg, rows: n)))
         }
+        for (label, cfg, b, t) in [("default model, B=32 T=26", small, 32, 26), ("BERT-base layers, B=8 T=128", base, 8, 128)] {
+            let (h, g) = ModelBenchmark.hvpCost(Double.self, cfg, batch: b, seq: t, repeats: max(1, repeats / 2))
+            print(String(format: "HVP (f64, ternary KD) %@: %.2f× one gradient (%.0f vs %.0f ms)", label, h / g, h * 1000, g * 1000))
+        }
         for r in rows {
             print(String(format: "%@: %.2f ms/step, %.1f GFLOP/s = %.0f%% of sgemm at these shapes",
                          r.name, r.seconds * 1000, r.gflops, 100 * r.shareOfSgemm))

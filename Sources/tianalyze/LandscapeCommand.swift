@@ -30,6 +30,7 @@ struct LandscapeCommand: ParsableCommand {
     @Flag(help: "Linear interpolation from the FP teacher (t=0) to the analysed point (t=1).") var interpolate = false
     @Option(help: "Evaluation-set size (seeded subset of dev).") var evalSize = 256
     @Option(help: "Save/reuse the directions in this file.") var dirFile: String?
+    @Option(help: "Use the top Hessian eigenvectors saved by `tianalyze hessian` (eigenvectors-<mode>.dir) as directions.") var eigenDirs: String?
     @Option(help: "Directions normalization: filter, layer or none.") var normalization: DirectionNormalization = .filter
     @Option(help: "biasbn (zero 1-D tensors in the directions) or none.") var ignore: DirectionIgnore = .biasbn
     @Option(help: "Evaluate every n-th point: i/n.") var shard: String?
@@ -54,6 +55,7 @@ struct LandscapeCommand: ParsableCommand {
         o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.seed = common.seed
         o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
         o.directionFile = dirFile
+        o.eigenDirections = eigenDirs
         if let shard { o.shard = try ShardSpec(parsing: shard) } else if let s = try ShardSpec.fromEnvironment(ProcessInfo.processInfo.environment) { o.shard = s }
         let ws = common.workspace
         let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)

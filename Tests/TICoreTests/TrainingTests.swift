@@ -93,3 +93,22 @@ final class TrainingTests: XCTestCase {
         }
     }
 }
+
+final class LayoutTests: XCTestCase {
+    /// The BERT parameter table covers the flat buffer exactly once, with HF names in HF order.
+    func testBertLayoutCoversBufferExactlyOnce() {
+        let cfg = BertConfig.small(vocabSize: 25, maxPositions: 64, numLabels: 8)
+        let layout = cfg.parameterLayout
+        var next = 0
+        for s in layout.slots {
+            XCTAssertEqual(s.offset, next, "gap or overlap before \(s.name)")
+            next += s.count
+        }
+        XCTAssertEqual(next, layout.count)
+        XCTAssertEqual(layout.slots.count, 5 + 16 * cfg.numLayers + 4)
+        XCTAssertEqual(layout.slots.first?.name, "bert.embeddings.word_embeddings.weight")
+        XCTAssertEqual(layout["bert.encoder.layer.3.attention.self.query.weight"]?.shape, [128, 128])
+        XCTAssertEqual(layout["bert.encoder.layer.0.intermediate.dense.weight"]?.shape, [512, 128])
+        XCTAssertEqual(layout.slots.last?.name, "classifier.bias")
+    }
+}

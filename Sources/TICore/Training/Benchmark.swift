@@ -60,6 +60,24 @@ public enum ModelBenchmark {
         return (s, 3 * forwardFlops(c, batch: b, seq: t) / s / 1e9)
     }
 
+    /// Seconds of one Hessian-vector product and of one gradient on the same batch and objective
+    /// (ternary KD, the noise recording at θ₀ amortized as in power iteration).
+    public static func hvpCost<T: BLASScalar>(_: T.Type, _ c: BertConfig, batch b: Int, seq t: Int, repeats: Int) -> (hvp: Double, gradient: Double) {
+        let model = BertModel(config: c)
+        let teacher: [T] = model.initialParameters(seed: 1)
+        var rng = SeededRandom(seed: 3)
+        let θ = teacher.map { $0 + T(0.01 * rng.normal()) }
+        let batch = Batch(size: b, seqLen: t, tokens: (0..<(b * t)).map { _ in rng.below(c.vocabSize) },
+                          tokenTypes: [Int](repeating: 0, count: b * t), attentionMask: [Int](repeating: 1, count: b * t),
+                          labels: (0..<b).map { _ in rng.below(c.numLabels) })
+        let obj = DatasetObjective<T>(objective: BertObjective(model: model, spec: ObjectiveSpec(quantization: .ternaryW8A8, loss: .distillation)),
+                                      batches: [batch], teacher: teacher)
+        let v: [T] = rng.normalVector(θ.count)
+        let g = time(repeats: repeats) { _ = obj.evaluate(θ, gradient: true) }
+        let h = time(repeats: repeats) { _ = obj.hessianVectorProduct(at: θ, along: v) }
+        return (h, g)
+    }
+
     public static func row(_ name: String, _ c: BertConfig, batch b: Int, seq t: Int, repeats: Int) -> BenchmarkRow {
         let rate = sgemmRate(c, rows: b * t)
         let (s, g) = trainStep(c, batch: b, seq: t, repeats: repeats)
