@@ -41,6 +41,14 @@ public struct AdamW<T: BLASScalar> {
         decayMask = layout.mask(for: layout.slots.filter { !$0.role.isOneDimensional })
     }
 
+    /// Restores the moments of an interrupted run.
+    public init(layout: ParameterLayout, config: AdamWConfig = AdamWConfig(), m: [T], v: [T]) {
+        precondition(m.count == layout.count && v.count == layout.count, "AdamW: moments do not match the layout")
+        self.init(layout: layout, config: config)
+        self.m = m
+        self.v = v
+    }
+
     /// One update in place; returns the gradient norm before clipping.
     @discardableResult
     public mutating func step(_ θ: inout [T], gradient g: [T], learningRate lr: Double) -> Double {

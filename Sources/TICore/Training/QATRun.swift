@@ -66,6 +66,8 @@ public struct QATRunMetadata: Codable, Sendable {
     public var started: String
     public var finished: String?
     public var summary: QATSummary?
+    /// Hash of the configuration, teacher and data: a rerun resumes only the same run.
+    public var configHash: String?
 }
 
 public struct QATRun {
@@ -73,6 +75,8 @@ public struct QATRun {
     public let task: TaskData
     public let teacher: [Float]
     public let config: QATConfig
+    /// Test hook: stop (throwing) right after the state saved at the first evaluation at or past this step.
+    public var interruptAfterStep: Int? = nil
 
     public init(model: BertModel, task: TaskData, teacher: [Float], config: QATConfig) {
         self.model = model; self.task = task; self.teacher = teacher; self.config = config
@@ -83,20 +87,37 @@ public struct QATRun {
         let mode = config.mode
         let total = config.totalSteps(trainExamples: task.train.count)
         let s = mode.isTwoStep ? min(config.resolvedStepOneLength(total: total), total) : 0
+        let configHash = Self.configHash(config: config, teacher: teacher, task: task)
+        if let done = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
+           done.configHash == configHash, let summary = done.summary,
+           let student = try? Checkpoint.load(outDir.appendingPathComponent("student")) {
+            return (student.parameters, summary, try Self.readEvals(outDir))  // finished before: nothing to do
+        }
+        let resume = try QATCheckpointState.load(outDir, expectedHash: configHash)
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: mode.quantization.summary, gitRevision: Provenance.gitRevision(),
-                                  started: Provenance.timestamp())
+                                  started: Provenance.timestamp(), configHash: configHash)
+        if resume == nil, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
+           existing.configHash != configHash {
+            throw DataError.mismatch(file: outDir.appendingPathComponent("metadata.json").path,
+                                     reason: "the run directory holds another configuration (hash \(existing.configHash ?? "none"), this one \(configHash)); use another --out or remove it")
+        }
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
+        let resumedAt = resume?.step
         let stepLog = try CSVLog(outDir.appendingPathComponent("steps.csv"), header: [
-            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"])
-        let evalLog = try CSVLog(outDir.appendingPathComponent("evals.csv"), header: ["step", "phase", "dev_metric", "dev_loss", "probe_kd_loss"])
-        let layerLog = try CSVLog(outDir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"])
+            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"],
+            truncateAfter: resumedAt)
+        let evalLog = try CSVLog(outDir.appendingPathComponent("evals.csv"), header: ["step", "phase", "dev_metric", "dev_loss", "probe_kd_loss"],
+                                 truncateAfter: resumedAt)
+        let layerLog = try CSVLog(outDir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"],
+                                  truncateAfter: resumedAt)
 
         let probe = DistillationProbe(model: model, task: task, teacher: teacher, size: config.devProbeSize)
         let evaluator = Evaluator<Float>(model: model, task: task)
-        var evals: [QATEval] = []
-        var θ = teacher
+        var evals: [QATEval] = resume == nil ? [] : try Self.readEvals(outDir)
+        var θ = resume?.parameters ?? teacher
+        let elapsedBefore = resume?.elapsed ?? 0
         func evaluate(step: Int, phase: Int) throws {
             let ev = evaluator.evaluate(θ, quantization: mode.quantization)
             let (kd, attn, out) = probe.measure(θ, quantization: mode.quantization)
@@ -106,7 +127,7 @@ public struct QATRun {
             try evalLog.append([String(step), String(phase), Fmt.g(ev.metric), Fmt.g(ev.loss), Fmt.g(kd)])
             for l in attn.indices { try layerLog.append([String(step), String(l), Fmt.g(attn[l]), Fmt.g(out[l])]) }
         }
-        try evaluate(step: 0, phase: mode.isTwoStep ? 1 : 0)
+        if resume == nil { try evaluate(step: 0, phase: mode.isTwoStep ? 1 : 0) }
 
         var stream = BatchStream(examples: task.train, batchSize: config.batchSize, seqLen: task.seqLen,
                                  regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("shuffle"))
@@ -114,13 +135,20 @@ public struct QATRun {
         let phases: [(phase: Int, steps: Int)] = mode.isTwoStep ? [(1, s), (2, total - s)] : [(0, total)]
         let bar = ProgressReporter("qat \(mode.rawValue)", total: total, enabled: progress)
         var step = 0
-        var lastStepOneLoss: Double? = nil, jump: Double? = nil
+        var lastStepOneLoss: Double? = resume?.lastStepOneLoss, jump: Double? = resume?.stepOneJump
         for (phase, steps) in phases where steps > 0 {
-            var adam = AdamW<Float>(layout: model.layout, config: config.adam)  // fresh state per step, as the seed
+            // Fresh optimizer state per step, as the seed does (step 2 is a separate run there).
+            var adam = AdamW<Float>(layout: model.layout, config: config.adam)
             let schedule = LinearWarmupSchedule(peak: config.learningRate, totalSteps: steps)
             for local in 0..<steps {
                 let batch = stream.next()
                 let point = phase == 1 ? mode.intervention(atStep: local, stepOneLength: s, rng: &scheduleRng) : nil
+                if let r = resume, step < r.step {
+                    // Replaying the data order and schedule draws up to the saved step.
+                    step += 1
+                    if step == r.step, r.phase == phase { adam = AdamW(layout: model.layout, config: config.adam, m: r.m, v: r.v) }
+                    continue
+                }
                 let obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
                 var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
                 let r = Self.trainingStep(obj, θ: θ, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
@@ -133,12 +161,17 @@ public struct QATRun {
                 if phase == 1 && local == steps - 1 { lastStepOneLoss = r.terms.total }
                 if phase == 2 && local == 0, let last = lastStepOneLoss { jump = r.terms.total - last }
                 let t = r.terms
+                let elapsed = elapsedBefore + Date().timeIntervalSince(start)
                 try stepLog.append([String(step), String(phase), point?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
                                     Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gnorm),
-                                    Fmt.g(Date().timeIntervalSince(start))])
+                                    Fmt.g(elapsed)])
                 if step % config.evalEvery == 0 || local == steps - 1 || (phase == 1 && step % max(1, s / 6) == 0) {
                     try evaluate(step: step, phase: phase)
                     bar.update(step, String(format: "loss %.4f dev %@ %.4f", t.total, task.metricName, evals.last!.devMetric))
+                    try QATCheckpointState(step: step, phase: phase, parameters: θ, m: adam.m, v: adam.v, elapsed: elapsed,
+                                           lastStepOneLoss: lastStepOneLoss, stepOneJump: jump)
+                        .save(outDir, hash: configHash)
+                    if let k = interruptAfterStep, step >= k { throw CancellationError() }
                 }
             }
         }
@@ -146,12 +179,13 @@ public struct QATRun {
                                  finalDevMetric: evals.last!.devMetric, bestDevMetric: evals.map(\.devMetric).max()!,
                                  finalProbeDistillationLoss: evals.last!.probeDistillationLoss,
                                  initialProbeDistillationLoss: evals.first!.probeDistillationLoss, stepOneLossJump: jump,
-                                 seconds: Date().timeIntervalSince(start))
+                                 seconds: elapsedBefore + Date().timeIntervalSince(start))
         try Checkpoint.save(θ, config: model.config, to: outDir.appendingPathComponent("student"),
                             metadata: ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": mode.quantization.name])
         meta.finished = Provenance.timestamp()
         meta.summary = summary
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
+        QATCheckpointState.remove(outDir)
         return (θ, summary, evals)
     }
 }
