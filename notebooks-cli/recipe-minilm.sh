@@ -51,7 +51,9 @@ T=.build/release/tianalyze
 
 # ---- Everything below needs the CLI options listed at the top. ----
 : "${GLUE_DIR:?set GLUE_DIR to the glue_data folder (or one task folder) for steps 3-7}"
-if ! $T finetune --help 2>&1 | grep -q -- "--data-dir" || ! $T finetune --help 2>&1 | grep -q -- "--checkpoint"; then
+# Help text captured first: with pipefail, `grep -q` closing the pipe early could fail the check.
+HELP=$($T finetune --help 2>&1 || true)
+if [[ "$HELP" != *--data-dir* || "$HELP" != *--checkpoint* ]]; then
   echo "recipe-minilm: this tianalyze has no 'finetune --checkpoint/--data-dir' yet; steps 3-7 are waiting for them (see the header)." >&2
   exit 2
 fi
