@@ -54,7 +54,8 @@ public enum GLUETaskData {
     /// returns the GLUE task whose layout the files use. Read them back with `loadEmbedded`; for
     /// pair-distance (regression, like STS-B) plain `load(task: .stsb, ...)` gives the same data.
     @discardableResult
-    public static func renderEmbedded(task: EmbeddedTask, to dir: URL, train: Int = 12_000, dev: Int = 1_000,
+    public static func renderEmbedded(task: EmbeddedTask, to dir: URL, train: Int = Workspace.defaultTrainSize,
+                                      dev: Int = Workspace.defaultDevSize,
                                       seed: UInt64 = 1234) throws -> GLUETask {
         let data = SyntheticTaskGenerator(task: task, seed: seed).make(train: train, dev: dev)
         let names = SymbolVocabulary.tokens
