@@ -20,7 +20,7 @@ public enum AnalysisPointChoice: String, Codable, CaseIterable, Sendable {
 public struct AnalysisTarget {
     public var model: BertModel
     public var task: TaskData
-    public var taskName: EmbeddedTask
+    public var taskName: TaskSource
     public var teacher: [Float]
     public var parameters: [Float]
     public var checkpointPath: String
@@ -28,10 +28,10 @@ public struct AnalysisTarget {
 
     /// Resolves the point: `checkpoint` wins; otherwise the workspace's student of `mode` (trained
     /// on demand), or the teacher itself for `.initial` and for FP.
-    public static func resolve(workspace: Workspace, task: EmbeddedTask, mode: QATMode, at: AnalysisPointChoice,
+    public static func resolve(workspace: Workspace, task: TaskSource, mode: QATMode, at: AnalysisPointChoice,
                                checkpoint: String?, seed: UInt64) throws -> AnalysisTarget {
         let t = try workspace.teacher(task)
-        let data = workspace.taskData(task)
+        let data = try workspace.taskData(task)
         var θ = t.parameters, path = t.dir.path
         if let checkpoint {
             let ck = try Checkpoint.load(URL(fileURLWithPath: checkpoint))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TICore
 import TILinalg
+import TIData
 
 /// Options every subcommand shares.
 struct CommonOptions: ParsableArguments {
@@ -20,3 +21,17 @@ struct CommonOptions: ParsableArguments {
 
 extension EmbeddedTask: ExpressibleByArgument {}
 extension QATMode: ExpressibleByArgument {}
+
+/// Which task's data a command reads.
+struct TaskOptions: ParsableArguments {
+    @Option(help: "Task: embedded (\(EmbeddedTask.allCases.map(\.rawValue).joined(separator: ", "))) or GLUE (\(GLUETask.allCases.map(\.rawValue).joined(separator: ", "))) with --data-dir.")
+    var task: String = EmbeddedTask.default.rawValue
+    @Option(help: "Folder with the task's GLUE TSV files (train.tsv, dev.tsv); with an embedded task name, its rendering as text.")
+    var dataDir: String?
+    @Option(help: "Maximum sequence length for text tasks (truncation of the longer segment first).") var maxSeqLength = 128
+    @Flag(help: "Skip malformed TSV rows (reported with their count) instead of stopping.") var skipBadRows = false
+
+    func source() throws -> TaskSource {
+        try TaskSource(name: task, dataDir: dataDir, maxSeqLength: maxSeqLength, skipBadRows: skipBadRows)
+    }
+}

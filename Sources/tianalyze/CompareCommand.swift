@@ -9,7 +9,7 @@ struct CompareCommand: ParsableCommand {
         abstract: "Convergence of QAT methods on one task over seeds: final metric, steps to 99 % of FP, probe-loss thresholds, step-1 jump.")
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Comma-separated modes.") var modes: String = "KD,TI-G"
     @Option(help: "Comma-separated seeds.") var seeds: String = "1"
     @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig(mode: .kd).epochs
@@ -17,6 +17,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
+        let task = try taskOptions.source()
         let ws = common.workspace
         let teacher = try ws.teacher(task)
         let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
@@ -30,7 +31,7 @@ struct CompareCommand: ParsableCommand {
             }
         }
         print(ConvergenceReport.table(rows, teacherMetric: info.dev.metric, ternaryMetric: info.devTernaryNoQAT.metric, metricName: info.dev.metricName))
-        let csv = ws.root.appendingPathComponent("compare-\(task.rawValue).csv")
+        let csv = ws.root.appendingPathComponent("compare-\(task.name).csv")
         try ConvergenceReport.writeCSV(rows, to: csv)
         print("→ \(csv.path)")
     }

@@ -11,18 +11,19 @@ struct FiguresCommand: ParsableCommand {
         discussion: "Landscape and Hessian runs are taken from <runs>/landscape-<task>-* and <runs>/hessian-<task>-*.")
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @OptionGroup var taskOptions: TaskOptions
     @Option(help: "QAT modes whose convergence and per-layer error are drawn (runs of --seed).") var modes: String = "KD,MI,OI,TI-G"
     @Option(help: "Render an existing study/run directory as it is instead of collecting.") var dir: String?
     @Option(help: "Folder for the PNG and SVG files.") var out: String = "figures"
 
     func run() throws {
         let ws = common.workspace
+        let task = try taskOptions.source()
         let study: URL
         if let dir {
             study = URL(fileURLWithPath: dir)
         } else {
-            study = ws.root.appendingPathComponent("study-\(task.rawValue)")
+            study = ws.root.appendingPathComponent("study-\(task.name)")
             let teacher = try ws.teacher(task)
             let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
             let runs = try parseList(modes, QATMode.init(rawValue:))
@@ -32,9 +33,9 @@ struct FiguresCommand: ParsableCommand {
                 try FigureAssembly.collectQAT(runs: runs, into: study, teacherMetric: info.dev.metric, metricName: info.dev.metricName)
             }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: ws.root.path)) ?? []
-            let hessians = entries.filter { $0.hasPrefix("hessian-\(task.rawValue)-") }.sorted().map { ws.root.appendingPathComponent($0) }
+            let hessians = entries.filter { $0.hasPrefix("hessian-\(task.name)-") }.sorted().map { ws.root.appendingPathComponent($0) }
             try FigureAssembly.collectHessian(dirs: hessians, into: study)
-            for name in entries where name.hasPrefix("landscape-\(task.rawValue)-") {
+            for name in entries where name.hasPrefix("landscape-\(task.name)-") {
                 let link = study.appendingPathComponent(name)
                 try? FileManager.default.removeItem(at: link)
                 try FileManager.default.createSymbolicLink(at: link, withDestinationURL: ws.root.appendingPathComponent(name).standardizedFileURL.absoluteURL)

@@ -15,7 +15,7 @@ struct HessianCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
-    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Analyse this checkpoint directory instead of the method's student.") var checkpoint: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .trained
     @Option(help: "task (task loss, no intervention) or train (the method's loss with its intervention).") var objective: ObjectiveChoice = .task
@@ -37,6 +37,7 @@ struct HessianCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
+        let task = try taskOptions.source()
         var o = HessianOptions()
         o.mode = mode; o.objective = objective; o.phase = phase; o.at = at; o.samples = samples; o.batchSize = batchSize
         o.precision = precision; o.seed = common.seed; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
@@ -44,7 +45,7 @@ struct HessianCommand: ParsableCommand {
         o.density = density; o.perLayer = perLayer; o.parameters = params; o.perExample = perExample; o.normPenalty = normPenalty
         let ws = common.workspace
         let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
-        let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.rawValue)-\(mode.rawValue)")
+        let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.name)-\(mode.rawValue)")
         let r = try HessianStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
         let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")
         print("hessian \(mode.rawValue) [\(objective.rawValue)] on \(r.samples) examples: top eigenvalues \(eig)")

@@ -18,7 +18,7 @@ struct LandscapeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Mode whose surface is drawn (e.g. TI-G, or TI-G:MI for a schedule's phase).") var mode: String?
     @Option(help: "Comma-separated modes evaluated on the same points (default with no --mode: KD,MI,CI,OI).") var compare: String?
-    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Checkpoint directory to analyse instead of the method's student.") var checkpoint: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice?
     @Option(help: "train (the method's loss with intervention) or task (task loss, no intervention).") var objective: ObjectiveChoice = .train
@@ -38,6 +38,7 @@ struct LandscapeCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
+        let task = try taskOptions.source()
         var o = LandscapeOptions()
         let names: [String]
         if let mode {
@@ -60,7 +61,7 @@ struct LandscapeCommand: ParsableCommand {
         let ws = common.workspace
         let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
         let dir = out.map { URL(fileURLWithPath: $0) }
-            ?? ws.root.appendingPathComponent("landscape-\(task.rawValue)-\(point.rawValue)-\(names.joined(separator: "_"))")
+            ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
         let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
         print("landscape \(config.modes.joined(separator: ", ")) [\(objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
     }

@@ -9,7 +9,7 @@ struct QATCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Method: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
-    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>).") var out: String?
     @Option(help: "Peak learning rate (the same for every mode).") var lr: Double = QATConfig(mode: .kd).learningRate
     @Option(help: "Budget N in epochs.") var epochs: Int = QATConfig(mode: .kd).epochs
@@ -20,6 +20,7 @@ struct QATCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
+        let task = try taskOptions.source()
         let ws = common.workspace
         let teacher = try ws.teacher(task)
         var cfg = QATConfig(mode: mode)
@@ -29,7 +30,7 @@ struct QATCommand: ParsableCommand {
         let (_, s, _) = try QATRun(model: teacher.model, task: ws.taskData(task), teacher: teacher.parameters, config: cfg)
             .run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, progress: !common.quiet)
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",
-                     mode.rawValue, task.rawValue, s.finalDevMetric, s.bestDevMetric, s.initialProbeDistillationLoss,
+                     mode.rawValue, task.name, s.finalDevMetric, s.bestDevMetric, s.initialProbeDistillationLoss,
                      s.finalProbeDistillationLoss, s.totalSteps, s.stepOneLength.map { " (step 1: \($0))" } ?? "",
                      s.seconds, dir.path))
     }

@@ -60,9 +60,11 @@ public enum FineTune {
         return (loss, g)
     }
 
-    public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, progress: Bool = true) throws -> ([Float], FineTuneResult) {
+    /// Fine-tunes from `initial` (a pretrained encoder) or from a seeded random initialization.
+    public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, initial: [Float]? = nil,
+                           progress: Bool = true) throws -> ([Float], FineTuneResult) {
         let start = Date()
-        var θ: [Float] = model.initialParameters(seed: config.seed)
+        var θ: [Float] = initial ?? model.initialParameters(seed: config.seed)
         var adam = AdamW<Float>(layout: model.layout, config: config.adam)
         let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: .fullPrecision, loss: .task))
         let evaluator = Evaluator<Float>(model: model, task: task)
