@@ -15,6 +15,7 @@ public struct ConvergenceRow: Codable, Sendable {
     public var stepsToHalfProbeLoss: Int?
     public var stepsToQuarterProbeLoss: Int?
     public var finalProbeLoss: Double
+    /// Mean of the first 5 step-2 training losses minus the mean of the last 5 step-1 losses.
     public var stepOneLossJump: Double?
     public var stepOneLength: Int?
     public var totalSteps: Int
@@ -30,12 +31,22 @@ public enum ConvergenceReport {
         let steps = try evals.column("step").map { Int($0) }, metric = try evals.column("dev_metric"), probe = try evals.column("probe_kd_loss")
         func first(_ ok: (Int) -> Bool) -> Int? { steps.indices.first(where: ok).map { steps[$0] } }
         let initial = probe.first ?? .nan
+        // The jump when the intervention is removed, from the mean of the last 5 step-1 losses to
+        // the mean of the first 5 step-2 losses (single-batch losses are too noisy).
+        var jump: Double? = nil
+        if s.stepOneLength != nil {
+            let t = try CSVTable.read(runDir.appendingPathComponent("steps.csv"))
+            let phase = try t.strings("phase"), loss = try t.column("loss")
+            let one = zip(phase, loss).filter { $0.0 == "1" }.map(\.1).suffix(5)
+            let two = zip(phase, loss).filter { $0.0 == "2" }.map(\.1).prefix(5)
+            if !one.isEmpty && !two.isEmpty { jump = two.reduce(0, +) / Double(two.count) - one.reduce(0, +) / Double(one.count) }
+        }
         return ConvergenceRow(
             mode: meta.config.mode.rawValue, seed: meta.config.seed, finalMetric: s.finalDevMetric, bestMetric: s.bestDevMetric,
             stepsTo99PercentFP: first { metric[$0] >= 0.99 * teacherMetric },
             stepsToHalfProbeLoss: first { probe[$0] <= 0.5 * initial },
             stepsToQuarterProbeLoss: first { probe[$0] <= 0.25 * initial },
-            finalProbeLoss: s.finalProbeDistillationLoss, stepOneLossJump: s.stepOneLossJump, stepOneLength: s.stepOneLength,
+            finalProbeLoss: s.finalProbeDistillationLoss, stepOneLossJump: jump, stepOneLength: s.stepOneLength,
             totalSteps: s.totalSteps, seconds: s.seconds)
     }
 
@@ -43,11 +54,16 @@ public enum ConvergenceReport {
         func opt(_ x: Int?) -> String { x.map(String.init) ?? "—" }
         var lines = [String(format: "FP teacher dev %@ %.4f%@", metricName, teacherMetric,
                             ternaryMetric.map { String(format: "; ternary W8A8 without QAT %.4f", $0) } ?? "")]
-        lines.append("mode   seed  final    best     →99%FP  →½probe  →¼probe  probe-KD  step1-jump  steps")
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        let header = ["mode", "seed", "final", "best", "→99%FP", "→½probe", "→¼probe", "probe-KD", "step1-jump", "steps"]
+        let widths = [6, 5, 8, 8, 8, 8, 8, 9, 11, 6]
+        lines.append(zip(header, widths).map { pad($0, $1) }.joined(separator: " "))
         for r in rows {
-            lines.append(String(format: "%-6@ %4d  %.4f   %.4f   %6@  %7@  %7@  %8.4f  %10@  %5d",
-                                r.mode, Int(r.seed), r.finalMetric, r.bestMetric, opt(r.stepsTo99PercentFP), opt(r.stepsToHalfProbeLoss),
-                                opt(r.stepsToQuarterProbeLoss), r.finalProbeLoss, r.stepOneLossJump.map { String(format: "%+.4f", $0) } ?? "—", r.totalSteps))
+            let cells = [r.mode, String(r.seed), String(format: "%.4f", r.finalMetric), String(format: "%.4f", r.bestMetric),
+                         opt(r.stepsTo99PercentFP), opt(r.stepsToHalfProbeLoss), opt(r.stepsToQuarterProbeLoss),
+                         String(format: "%.4f", r.finalProbeLoss), r.stepOneLossJump.map { String(format: "%+.4f", $0) } ?? "—",
+                         String(r.totalSteps)]
+            lines.append(zip(cells, widths).map { pad($0, $1) }.joined(separator: " "))
         }
         return lines.joined(separator: "\n")
     }

@@ -86,7 +86,8 @@ public struct QATRun {
         let start = Date()
         let mode = config.mode
         let total = config.totalSteps(trainExamples: task.train.count)
-        let s = mode.isTwoStep ? min(config.resolvedStepOneLength(total: total), total) : 0
+        let earlyWindow = min(config.resolvedStepOneLength(total: total), total)
+        let s = mode.isTwoStep ? earlyWindow : 0
         let configHash = Self.configHash(config: config, teacher: teacher, task: task)
         if let done = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
            done.configHash == configHash, let summary = done.summary,
@@ -165,7 +166,9 @@ public struct QATRun {
                 try stepLog.append([String(step), String(phase), point?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
                                     Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gnorm),
                                     Fmt.g(elapsed)])
-                if step % config.evalEvery == 0 || local == steps - 1 || (phase == 1 && step % max(1, s / 6) == 0) {
+                // Every mode is evaluated at the same steps (densely over the first s steps, where
+                // TI's step 1 runs, then every evalEvery), so steps-to-target compare fairly.
+                if step % config.evalEvery == 0 || local == steps - 1 || (step <= earlyWindow && step % max(1, earlyWindow / 6) == 0) {
                     try evaluate(step: step, phase: phase)
                     bar.update(step, String(format: "loss %.4f dev %@ %.4f", t.total, task.metricName, evals.last!.devMetric))
                     try QATCheckpointState(step: step, phase: phase, parameters: θ, m: adam.m, v: adam.v, elapsed: elapsed,
