@@ -29,11 +29,11 @@ done
 wait
 $T compare --runs "$RUNS" --modes KD,TI-G --seeds "$SEED" --epochs 1 --quiet
 
-# 3. Hessian of the task loss of each student: top eigenvalue on 128 dev examples and, per dev
+# 3. Hessian of the task loss of each student: top eigenvalue on 64 dev examples and, per dev
 #    example (batch size 1), the largest and most negative eigenvalue (the paper's Figure 5).
 for m in KD TI-G; do
-  $T hessian --runs "$RUNS" --mode "$m" --samples 128 --top-k 1 --trace-probes 10 --lanczos-steps 20 \
-    --per-example 48 --quiet
+  $T hessian --runs "$RUNS" --mode "$m" --samples 64 --top-k 1 --trace-probes 10 --lanczos-steps 16 \
+    --per-example 24 --quiet
 done
 
 # 4. Loss landscape at the freshly quantized teacher: KD (no intervention) against MI, CI and OI.
