@@ -1,0 +1,17 @@
+import ArgumentParser
+import Foundation
+import TICore
+
+struct RenderTaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render-task",
+        abstract: "Write an embedded task as GLUE-format TSV files (STS-B layout) + vocab.txt, to exercise the text loading path.")
+
+    @Option(help: "Embedded task.") var task: EmbeddedTask = .default
+    @Option(help: "Output folder (train.tsv, dev.tsv, vocab.txt).") var out: String
+
+    func run() throws {
+        let layout = try GLUETaskData.renderEmbedded(task: task, to: URL(fileURLWithPath: out))
+        print("\(task.rawValue) → \(out) (\(layout.rawValue) layout); read it back with --task \(task.rawValue) --data-dir \(out)")
+    }
+}
