@@ -9,9 +9,11 @@ struct RenderTaskCommand: ParsableCommand {
 
     @Option(help: "Embedded task.") var task: EmbeddedTask = .default
     @Option(help: "Output folder (train.tsv, dev.tsv, vocab.txt).") var out: String
+    @Option(help: "Training examples.") var trainSize = Workspace.defaultTrainSize
+    @Option(help: "Dev examples.") var devSize = Workspace.defaultDevSize
 
     func run() throws {
-        let layout = try GLUETaskData.renderEmbedded(task: task, to: URL(fileURLWithPath: out))
+        let layout = try GLUETaskData.renderEmbedded(task: task, to: URL(fileURLWithPath: out), train: trainSize, dev: devSize)
         print("\(task.rawValue) → \(out) (\(layout.rawValue) layout); read it back with --task \(task.rawValue) --data-dir \(out)")
     }
 }
