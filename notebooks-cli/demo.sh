@@ -3,7 +3,7 @@
 #   system packages → release build → FP teacher (count task) → ternary QAT with KD and with TI-G
 #   → convergence comparison → per-example Hessian extremes (Figure 5 method) and a small
 #   landscape with and without intervention → every figure rendered into figures/.
-# Budgets are trimmed for the demo (QAT: 1 epoch; landscape: 15×15, 128 examples); the recipes
+# Budgets are trimmed for the demo (QAT: 1 epoch; landscape: 11×11, 96 examples); the recipes
 # next to this script run the full-size versions of each figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,7 @@ for m in KD TI-G; do
 done
 
 # 4. Loss landscape at the freshly quantized teacher: KD (no intervention) against MI, CI and OI.
-$T landscape --runs "$RUNS" --grid 15 --eval-size 128 --quiet
+$T landscape --runs "$RUNS" --grid 11 --eval-size 96 --quiet
 
 # 5. Figures (PNG + SVG).
 $T plot --runs "$RUNS" --modes KD,TI-G --out "$FIGURES"

@@ -13,6 +13,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         common.apply()
+        // The small model runs one BLAS thread per worker elsewhere; BERT-base shapes are big
+        // enough for OpenBLAS's own threads, so both are measured as they are used.
+        BLAS.setThreads(common.threads)
         print("OpenBLAS core \(BLAS.coreName), \(BLAS.threads) threads")
         let small = BertConfig.small(vocabSize: SymbolVocabulary.size, maxPositions: 64, numLabels: 8)
         let base = BertConfig(vocabSize: 1000, hiddenSize: 768, numLayers: 2, numHeads: 12, intermediateSize: 3072,
