@@ -61,6 +61,8 @@ public struct HessianRunResult: Codable, Sendable {
     public var report: HessianReport
     public var perLayer: [PerLayerRow]
     public var hvpCount: Int
+    /// Seconds spent up to the end of the power iteration (noise recording included).
+    public var topEigenvaluesSeconds: Double
     public var wallSeconds: Double
     public var gitRevision: String
 }
@@ -103,10 +105,14 @@ public enum HessianStudy {
         let vectors = top.vectors.map { op.expand($0) }
         try DirectionFile.write(LandscapeDirections.fromVectors(vectors, weights: target.parameters, layout: layout),
                                 to: outDir.appendingPathComponent("eigenvectors-\(o.mode.rawValue).dir"))
-        let ext = try lanczosExtremes(op, k: 1, steps: min(o.lanczosSteps, op.dimension), tol: o.tolerance, rng: &rng, progress: tick)
-        let trace = try HutchinsonTrace(minProbes: o.traceMinProbes, maxProbes: o.traceMaxProbes, tolerance: o.tolerance)
-            .estimate(op, rng: &rng, progress: tick)
-        var report = HessianReport(topEigenvalues: top.result, largestEigenvalues: ext.largest, smallestEigenvalues: ext.smallest, trace: trace)
+        let topSeconds = Date().timeIntervalSince(start)
+        // Zero Lanczos steps or trace probes skip those estimates.
+        let ext = o.lanczosSteps > 0
+            ? try lanczosExtremes(op, k: 1, steps: min(o.lanczosSteps, op.dimension), tol: o.tolerance, rng: &rng, progress: tick) : nil
+        let trace = o.traceMinProbes > 0
+            ? try HutchinsonTrace(minProbes: o.traceMinProbes, maxProbes: o.traceMaxProbes, tolerance: o.tolerance).estimate(op, rng: &rng, progress: tick)
+            : nil
+        var report = HessianReport(topEigenvalues: top.result, largestEigenvalues: ext?.largest, smallestEigenvalues: ext?.smallest, trace: trace)
         if o.density {
             let d = try SpectralDensityEstimator(runs: o.densityRuns, steps: min(o.densitySteps, op.dimension)).estimate(op, rng: &rng, progress: tick)
             report.density = d
@@ -134,6 +140,7 @@ public enum HessianStudy {
             samples: examples.count, parameterCount: layout.count, restrictedTo: op.dimension, hvpStep: objective.relativeStep,
             eigenvalues: top.result.values, residuals: top.result.residuals, iterations: top.result.iterations,
             converged: top.result.converged, report: report, perLayer: perLayer, hvpCount: objective.hvpCount,
+            topEigenvaluesSeconds: topSeconds,
             wallSeconds: Date().timeIntervalSince(start), gitRevision: Provenance.gitRevision())
         try AtomicFile.writeJSON(result, to: outDir.appendingPathComponent("hessian.json"))
         return result

@@ -26,8 +26,8 @@ struct HessianCommand: ParsableCommand {
     @Option(help: "Top eigenvalues by power iteration.") var topK = 3
     @Option(help: "Relative tolerance (eigenvalue change and residual).") var tol = 1e-3
     @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
-    @Option(help: "Lanczos steps for the extreme algebraic eigenvalues.") var lanczosSteps = 40
-    @Option(help: "Minimum Hutchinson probes.") var traceProbes = 30
+    @Option(help: "Lanczos steps for the extreme algebraic eigenvalues (0: skip).") var lanczosSteps = 40
+    @Option(help: "Minimum Hutchinson probes (0: skip the trace).") var traceProbes = 30
     @Flag(help: "Also estimate the spectral density (SLQ).") var density = false
     @Flag(help: "Top eigenvalue and trace per layer group.") var perLayer = false
     @Option(help: "Restrict to parameters matching this name pattern (* wildcards).") var params: String?
@@ -56,7 +56,8 @@ struct HessianCommand: ParsableCommand {
         for row in r.perLayer {
             print(String(format: "  %-10@ %8d params  λmax %.5g  trace %.5g ± %.2g", row.group, row.parameters, row.topEigenvalue, row.trace, row.traceStderr))
         }
-        print(String(format: "  %d HVPs, %.1f s → %@", r.hvpCount, r.wallSeconds, dir.appendingPathComponent("hessian.json").path))
+        print(String(format: "  %d HVPs, top-%d in %.1f s, %.1f s in all → %@", r.hvpCount, topK, r.topEigenvaluesSeconds, r.wallSeconds,
+                     dir.appendingPathComponent("hessian.json").path))
     }
 }
 
