@@ -101,8 +101,8 @@ public enum HessianStudy {
 
         let top = try PowerIteration(count: o.topK, tolerance: o.tolerance, maxIterations: o.maxIterations)
             .topEigenpairs(of: op, rng: &rng, progress: tick)
-        // The top eigenvectors, as landscape directions (`tianalyze landscape --eigen-dirs`).
-        let vectors = top.vectors.map { op.expand($0) }
+        // The top two eigenvectors, as landscape directions (`tianalyze landscape --eigen-dirs`).
+        let vectors = top.vectors.prefix(2).map { op.expand($0) }
         try DirectionFile.write(LandscapeDirections.fromVectors(vectors, weights: target.parameters, layout: layout),
                                 to: outDir.appendingPathComponent("eigenvectors-\(o.mode.rawValue).dir"))
         let topSeconds = Date().timeIntervalSince(start)

@@ -14,7 +14,8 @@ public struct LandscapeMode: Sendable, Equatable {
     public var phase: InterventionPoint?
 
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ":").map(String.init)
+        // "TI-G:MI" (or "TI-G_MI"); the name kept for files and legends is the file-safe "TI-G_MI".
+        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "_" }).map(String.init)
         guard let m = QATMode(rawValue: parts[0]), parts.count <= 2 else {
             throw DataError.mismatch(file: "--mode/--compare", reason: "unknown mode '\(text)' (expected one of \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")), optionally :OI|:CI|:MI)")
         }
@@ -25,7 +26,7 @@ public struct LandscapeMode: Sendable, Equatable {
             }
             phase = p
         }
-        name = text; mode = m; self.phase = phase
+        name = parts.joined(separator: "_"); mode = m; self.phase = phase
     }
 }
 
