@@ -11,11 +11,14 @@ public struct ForwardOptions<T: BLASScalar> {
     public var teacher: ForwardTrace<T>?
     /// Seed of the dropout stream; nil means evaluation mode (no dropout).
     public var dropoutSeed: UInt64?
+    /// Training only: the EMA range state stored-range quantizers update (Q8BERT).
+    public var rangeTracker: ActivationRangeTracker?
 
     public init(quantization: QuantConfig = .fullPrecision, frozen: FrozenPoint<T>? = nil,
-                intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil) {
+                intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil,
+                rangeTracker: ActivationRangeTracker? = nil) {
         self.quantization = quantization; self.frozen = frozen; self.intervention = intervention
-        self.teacher = teacher; self.dropoutSeed = dropoutSeed
+        self.teacher = teacher; self.dropoutSeed = dropoutSeed; self.rangeTracker = rangeTracker
     }
 }
 
@@ -65,7 +68,7 @@ public struct BertModel: Sendable {
         precondition(options.intervention == nil || options.teacher != nil, "forward: an intervention needs the teacher's trace")
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
-        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen)
+        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker)
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!

@@ -7,6 +7,7 @@ public struct HeadTrace<T: BLASScalar> {
     var pooled: Buffer<T>                    // [B, H] tanh output
     var dropMask: Buffer<T>?
     var pooledDropped: Buffer<T>
+    var pooledQ: Buffer<T>, pooledMask: Buffer<T>?  // classifier input after its (optional) quantizer
     public var logits: Buffer<T>             // [B, C]
 }
 
@@ -26,11 +27,12 @@ public enum Heads {
         let dropMask: Buffer<T>? = Dropout.mask(count: b * h, p: hiddenDropout, rng: &dropout)
         let dropped = dropMask == nil ? pooled : Buffer<T>(count: b * h)
         if dropMask != nil { Dropout.apply(pooled.p, mask: dropMask, count: b * h, y: dropped.p) }
+        let (pooledQ, pooledMask) = quant.apply(.classifierInput, dropped)
         let logits = Buffer<T>(count: b * c)
-        Linear.forward(x: dropped.p, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
+        Linear.forward(x: pooledQ.p, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
                        bias: θ + o.classifier.bias, y: logits.p)
         return HeadTrace(cls: cls, clsQ: clsQ, clsMask: clsMask, pooled: pooled, dropMask: dropMask,
-                         pooledDropped: dropped, logits: logits)
+                         pooledDropped: dropped, pooledQ: pooledQ, pooledMask: pooledMask, logits: logits)
     }
 
     /// Adds the gradient at the [CLS] rows of the last hidden state into dSequence.
@@ -40,8 +42,9 @@ public enum Heads {
     ) {
         let h = d.hidden, b = d.batch
         let dDropped = Buffer<T>(count: b * h)
-        Linear.backward(dy: dLogits.p, x: tr.pooledDropped.p, rows: b, inFeatures: h, outFeatures: c,
+        Linear.backward(dy: dLogits.p, x: tr.pooledQ.p, rows: b, inFeatures: h, outFeatures: c,
                         weight: θ + o.classifier.weight, dx: dDropped.p, dWeight: g + o.classifier.weight, dBias: g + o.classifier.bias)
+        if let m = tr.pooledMask { dDropped.multiply(by: m) }
         if let m = tr.dropMask { dDropped.multiply(by: m) }
         let dPre = Buffer<T>(count: b * h)
         Tanh.backward(dy: dDropped.p, y: tr.pooled.p, count: b * h, dx: dPre.p)

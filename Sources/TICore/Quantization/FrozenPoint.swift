@@ -52,14 +52,19 @@ public final class FrozenPoint<T: BLASScalar> {
 public struct ActivationQuantization<T: BLASScalar> {
     public let config: QuantConfig
     public let frozen: FrozenPoint<T>?
+    /// Training only: stored-range quantizers update this EMA state and quantize with it.
+    public let tracker: ActivationRangeTracker?
+    /// Keys each visit of a stored-range site ("site.occurrence"); one per forward pass.
+    private let counter = SiteCounter()
 
-    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil) {
-        self.config = config; self.frozen = frozen
+    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil) {
+        self.config = config; self.frozen = frozen; self.tracker = tracker
     }
 
     /// Returns the quantized tensor and its STE mask (nil mask: identity, the input is returned as is).
     public func apply(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, Buffer<T>?) {
         guard let q = config.activations[site] else { return (x, nil) }
+        let key = q.usesStoredRange ? counter.next(site) : nil  // counted on replay too: keys stay aligned
         let n = x.count
         let out = Buffer<T>(uninitialized: n)
         if let f = frozen, f.phase == .replaying {
@@ -68,7 +73,15 @@ public struct ActivationQuantization<T: BLASScalar> {
             return (out, e.mask)
         }
         let mask = Buffer<T>(uninitialized: n)
-        q.quantize(x.p, count: n, out: out.p, mask: mask.p)
+        if let key, case .tracked(let bits) = q {
+            // Training: update the EMA with this batch, then quantize with it. Evaluation: the frozen range.
+            let r = tracker.map { $0.update(key, observedMaxAbs: Double(ActivationQuantizer.maxAbs(x.p, count: n))) }
+                ?? config.ranges?.threshold(key)
+            if let r { ActivationQuantizer.symmetric(x.p, count: n, bits: bits, range: T(r), out: out.p, mask: mask.p) }
+            else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
+        } else {
+            q.quantize(x.p, count: n, out: out.p, mask: mask.p)
+        }
         if let f = frozen {
             let offset = Buffer<T>(uninitialized: n)
             for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }

@@ -34,16 +34,42 @@ public enum ActivationSite: String, CaseIterable, Codable, Sendable {
     case intermediateInput  // input of FFN1
     case outputInput        // input of FFN2
     case poolerInput        // [CLS] hidden state entering the pooler
+    // Sites below are used only by the configs that name them (Q8BERT, PTQ); TernaryBERT's set is fixed.
+    case classifierInput    // pooled (dropped-out) state entering the classifier
+
+    /// The sites TernaryBERT / TI quantize (kept explicit so that adding sites never changes those modes).
+    public static let ternaryBERTSites: [ActivationSite] = [
+        .attentionInput, .query, .key, .probs, .value, .contextInput, .intermediateInput, .outputInput, .poolerInput]
+    /// The input of every Linear layer (Q8BERT's activation quantizers).
+    public static let linearInputs: [ActivationSite] = [
+        .attentionInput, .contextInput, .intermediateInput, .outputInput, .poolerInput, .classifierInput]
 }
 
 public struct QuantConfig: Codable, Equatable, Sendable {
     public var name: String
     public var weights: [WeightSite: WeightQuantizer]
     public var activations: [ActivationSite: ActivationQuantizer]
+    /// Frozen ranges of the stored-range quantizers (EMA or calibration); nil for dynamic schemes.
+    public var ranges: ActivationRangeState?
 
-    public init(name: String, weights: [WeightSite: WeightQuantizer] = [:], activations: [ActivationSite: ActivationQuantizer] = [:]) {
-        self.name = name; self.weights = weights; self.activations = activations
+    public init(name: String, weights: [WeightSite: WeightQuantizer] = [:], activations: [ActivationSite: ActivationQuantizer] = [:],
+                ranges: ActivationRangeState? = nil) {
+        self.name = name; self.weights = weights; self.activations = activations; self.ranges = ranges
     }
+
+    /// True when the activation quantizers need a range state (the training loop then tracks one).
+    public var usesStoredRanges: Bool { activations.values.contains { $0.usesStoredRange } }
+
+    /// Q8BERT: 8-bit symmetric per-tensor weights (scale from max|W|) for every Linear, classifier
+    /// included, and the three embedding tables; 8-bit symmetric activations at every Linear input
+    /// with EMA-tracked ranges.
+    public static let q8bert: QuantConfig = {
+        var w: [WeightSite: WeightQuantizer] = [:]
+        for s in WeightSite.allCases { w[s] = .uniform(bits: 8, symmetric: true, perRow: false) }
+        var a: [ActivationSite: ActivationQuantizer] = [:]
+        for s in ActivationSite.linearInputs { a[s] = .tracked(bits: 8) }
+        return QuantConfig(name: "q8bert-w8a8", weights: w, activations: a)
+    }()
 
     public var isFullPrecision: Bool { weights.isEmpty && activations.isEmpty }
 
@@ -58,7 +84,7 @@ public struct QuantConfig: Codable, Equatable, Sendable {
         }
         w[.wordEmbeddings] = .ternary(clip: 2.5, perRow: true)
         var a: [ActivationSite: ActivationQuantizer] = [:]
-        for s in ActivationSite.allCases { a[s] = .symmetric(bits: 8, clip: 2.5) }
+        for s in ActivationSite.ternaryBERTSites { a[s] = .symmetric(bits: 8, clip: 2.5) }
         return QuantConfig(name: "ternary-w8a8", weights: w, activations: a)
     }()
 

@@ -96,11 +96,22 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     case symmetric(bits: Int, clip: Double?)
     /// Asymmetric dynamic per-tensor over [min(x, 0), max(x, 0)].
     case asymmetric(bits: Int)
+    /// Q8BERT: symmetric over ±r with r a range kept across passes (the EMA of max|x| in training,
+    /// frozen at evaluation; see ActivationRanges.swift). Without a known range it falls back to the
+    /// dynamic max|x| of the tensor (what the first EMA update yields anyway).
+    case tracked(bits: Int)
+
+    /// True for the quantizers whose range lives in an `ActivationRangeState` rather than in the tensor.
+    public var usesStoredRange: Bool {
+        if case .tracked = self { return true }
+        return false
+    }
 
     public var label: String {
         switch self {
         case .symmetric(let b, let c): return "sym\(b)" + (c.map { "(clip=\($0))" } ?? "")
         case .asymmetric(let b): return "asym\(b)"
+        case .tracked(let b): return "sym\(b)(ema)"
         }
     }
 
@@ -123,6 +134,30 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             for i in 0..<n { out[i] = roundEvenSmall(out[i] * s) * inv }
         case .asymmetric(let bits):
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
+        case .tracked(let bits):
+            ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask)
         }
+    }
+
+    /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
+    /// passes where |x| ≤ r (clamp's derivative, boundary included, as in PyTorch).
+    public static func symmetric<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, range r: T,
+                                                out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        guard r > 0 else {
+            for i in 0..<n { out[i] = 0; mask[i] = 1 }
+            return
+        }
+        let levels = T((1 << (bits - 1)) - 1), s = levels / r
+        for i in 0..<n {
+            let v = min(max(x[i], -r), r)
+            mask[i] = abs(x[i]) <= r ? 1 : 0
+            out[i] = roundEven(v * s) / s
+        }
+    }
+
+    static func maxAbs<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int) -> T {
+        var m: T = 0
+        for i in 0..<n { m = max(m, abs(x[i])) }
+        return m
     }
 }

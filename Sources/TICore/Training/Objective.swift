@@ -51,6 +51,9 @@ public struct ObjectiveResult<T: BLASScalar> {
 public struct BertObjective<T: BLASScalar> {
     public let model: BertModel
     public var spec: ObjectiveSpec
+    /// Training only: the EMA range state of stored-range activation quantizers (Q8BERT), updated by
+    /// every student forward. Kept out of `spec`, which describes the loss, not mutable state.
+    public var rangeTracker: ActivationRangeTracker? = nil
 
     public init(model: BertModel, spec: ObjectiveSpec) {
         self.model = model; self.spec = spec
@@ -94,7 +97,8 @@ public struct BertObjective<T: BLASScalar> {
         precondition(spec.intervention == nil || teacher != nil, "an intervention needs the teacher's trace")
         let q = effectiveParameters(θ, frozen: frozen)
         let options = ForwardOptions<T>(quantization: spec.quantization, frozen: frozen, intervention: spec.intervention,
-                                        teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed)
+                                        teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed,
+                                        rangeTracker: rangeTracker)
         return (q, model.forward(effective: q.effective, batch: batch, options: options))
     }
 

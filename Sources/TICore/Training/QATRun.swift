@@ -118,9 +118,18 @@ public struct QATRun {
         var evals: [QATEval] = resume == nil ? [] : try Self.readEvals(outDir)
         var θ = resume?.parameters ?? teacher
         let elapsedBefore = resume?.elapsed ?? 0
+        // Stored-range modes (Q8BERT): the EMA activation ranges are training state next to θ, saved
+        // with every resumable state and frozen (copied into the QuantConfig) for evaluation.
+        let tracksRanges = mode.quantization.usesStoredRanges
+        let rangesURL = outDir.appendingPathComponent(Self.activationRangesFile)
+        var ranges = ActivationRangeState(decay: 0.9999)
+        if tracksRanges, resume != nil {
+            ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
+        }
         func evaluate(step: Int, phase: Int) throws {
-            let ev = evaluator.evaluate(θ, quantization: mode.quantization)
-            let (kd, attn, out) = probe.measure(θ, quantization: mode.quantization)
+            let quantization = mode.quantization(ranges: ranges)
+            let ev = evaluator.evaluate(θ, quantization: quantization)
+            let (kd, attn, out) = probe.measure(θ, quantization: quantization)
             let e = QATEval(step: step, phase: phase, devMetric: ev.metric, devLoss: ev.loss, probeDistillationLoss: kd,
                             attentionBlockMSE: attn, layerOutputMSE: out)
             evals.append(e)
@@ -149,9 +158,12 @@ public struct QATRun {
                     if step == r.step, r.phase == phase { adam = AdamW(layout: model.layout, config: config.adam, m: r.m, v: r.v) }
                     continue
                 }
-                let obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
+                var obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
+                let tracker = tracksRanges ? ActivationRangeTracker(state: ranges) : nil
+                obj.rangeTracker = tracker
                 var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
                 let r = Self.trainingStep(obj, θ: θ, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
+                if let tracker { ranges = tracker.state }
                 guard r.terms.total.isFinite, Vec.isFinite(r.gradient!) else {
                     throw ModelError.nonFinite("\(mode.rawValue) training loss or gradient at step \(step) (phase \(phase)); lower --lr")
                 }
@@ -168,6 +180,7 @@ public struct QATRun {
                 if step % config.evalEvery == 0 || local == steps - 1 || (phase == 1 && step % max(1, s / 6) == 0) {
                     try evaluate(step: step, phase: phase)
                     bar.update(step, String(format: "loss %.4f dev %@ %.4f", t.total, task.metricName, evals.last!.devMetric))
+                    if tracksRanges { try AtomicFile.writeJSON(ranges, to: rangesURL) }
                     try QATCheckpointState(step: step, phase: phase, parameters: θ, m: adam.m, v: adam.v, elapsed: elapsed,
                                            lastStepOneLoss: lastStepOneLoss, stepOneJump: jump)
                         .save(outDir, hash: configHash)
@@ -180,8 +193,12 @@ public struct QATRun {
                                  finalProbeDistillationLoss: evals.last!.probeDistillationLoss,
                                  initialProbeDistillationLoss: evals.first!.probeDistillationLoss, stepOneLossJump: jump,
                                  seconds: elapsedBefore + Date().timeIntervalSince(start))
-        try Checkpoint.save(θ, config: model.config, to: outDir.appendingPathComponent("student"),
-                            metadata: ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": mode.quantization.name])
+        var studentMeta = ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": mode.quantization.name]
+        if tracksRanges {
+            try AtomicFile.writeJSON(ranges, to: rangesURL)
+            studentMeta["tianalyze.activation_ranges"] = String(decoding: try JSONEncoder().encode(ranges), as: UTF8.self)
+        }
+        try Checkpoint.save(θ, config: model.config, to: outDir.appendingPathComponent("student"), metadata: studentMeta)
         meta.finished = Provenance.timestamp()
         meta.summary = summary
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
@@ -191,6 +208,9 @@ public struct QATRun {
 }
 
 extension QATRun {
+    /// The EMA activation ranges of a stored-range mode, next to `metadata.json`.
+    public static let activationRangesFile = "activation-ranges.json"
+
     /// Forward and backward of one step. Without intervention the teacher's and the student's
     /// forwards are independent and run on two workers; the result does not depend on the worker count.
     static func trainingStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64) -> ObjectiveResult<Float> {
