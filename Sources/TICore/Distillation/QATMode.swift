@@ -12,6 +12,7 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
     case tiS = "TI-S"     // stochastic: OI, CI or MI uniformly per step
     // The other seed systems (issue 8): single-step, no intervention.
     case q8bert = "Q8BERT"  // 8-bit QAT, EMA activation ranges, task loss
+    case ptqW8A8 = "PTQ-W8A8"  // post-training W8A8, calibrated ranges, no training (options: QATConfig.ptq)
 
     /// The quantization of this mode. Stored-range modes (Q8BERT) return it without ranges, so an
     /// activation quantizer falls back to the tensor's own max|x|; use `quantization(ranges:)` with
@@ -20,23 +21,27 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
         switch self {
         case .fp: return .fullPrecision
         case .q8bert: return .q8bert
+        case .ptqW8A8: return .ptq()
         default: return .ternaryW8A8
         }
     }
 
-    public func quantization(ranges: ActivationRangeState?) -> QuantConfig {
-        var q = quantization
+    public func quantization(ranges: ActivationRangeState?, ptq: PTQOptions? = nil) -> QuantConfig {
+        var q = self == .ptqW8A8 ? QuantConfig.ptq(ptq ?? PTQOptions()) : quantization
         if q.usesStoredRanges { q.ranges = ranges }
         return q
     }
 
-    public var loss: LossKind { [.fp, .qat, .q8bert].contains(self) ? .task : .distillation }
+    /// Post-training modes calibrate and evaluate, with zero training steps.
+    public var isPostTraining: Bool { self == .ptqW8A8 }
+
+    public var loss: LossKind { [.fp, .qat, .q8bert, .ptqW8A8].contains(self) ? .task : .distillation }
     public var isTwoStep: Bool { [.mi, .ci, .oi, .tiG, .tiI, .tiS].contains(self) }
 
     /// Step 1's intervention at `step` of a step 1 of length s. TI-S draws from `rng`.
     public func intervention(atStep step: Int, stepOneLength s: Int, rng: inout SeededRandom) -> InterventionPoint? {
         switch self {
-        case .fp, .qat, .kd, .q8bert: return nil
+        case .fp, .qat, .kd, .q8bert, .ptqW8A8: return nil
         case .mi: return .map
         case .ci: return .context
         case .oi: return .output

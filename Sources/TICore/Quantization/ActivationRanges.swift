@@ -63,8 +63,19 @@ public struct ActivationRangeState: Codable, Equatable, Sendable {
 /// The mutable handle a training forward updates; see the file comment.
 public final class ActivationRangeTracker {
     public private(set) var state: ActivationRangeState
-    public init(state: ActivationRangeState) { self.state = state }
+    /// How calibrated (asymmetric) quantizers turn observed tensors into [lo, hi]; unused by EMA ones.
+    public let estimator: RangeEstimator
+    public init(state: ActivationRangeState, estimator: RangeEstimator = .currentMinMax) {
+        self.state = state; self.estimator = estimator
+    }
     func update(_ key: String, observedMaxAbs m: Double) -> Double { state.update(key, observedMaxAbs: m) }
+
+    /// Feeds one tensor to the estimator of `key` and returns the range to quantize it with.
+    func observe<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, bits: Int) -> (Double, Double) {
+        let r = estimator.update(state.ranges[key], x, count: n, bits: bits)
+        state.ranges[key] = r
+        return (r.lo, r.hi)
+    }
 }
 
 /// Counts how often each site was visited in one forward pass, giving each visit its key.

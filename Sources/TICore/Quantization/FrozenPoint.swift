@@ -79,6 +79,12 @@ public struct ActivationQuantization<T: BLASScalar> {
                 ?? config.ranges?.threshold(key)
             if let r { ActivationQuantizer.symmetric(x.p, count: n, bits: bits, range: T(r), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
+        } else if let key, case .calibrated(let bits) = q {
+            // Calibration: the estimator sees this tensor first, then it is quantized with the estimate so
+            // far (later sites see quantized inputs, as at inference). Evaluation: the frozen range.
+            let r = tracker.map { $0.observe(key, x.p, count: n, bits: bits) } ?? config.ranges?.ranges[key].map { ($0.lo, $0.hi) }
+            if let r { ActivationQuantizer.asymmetric(x.p, count: n, bits: bits, lo: T(r.0), hi: T(r.1), out: out.p, mask: mask.p) }
+            else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
         } else {
             q.quantize(x.p, count: n, out: out.p, mask: mask.p)
         }

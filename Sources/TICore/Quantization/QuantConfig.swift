@@ -36,6 +36,15 @@ public enum ActivationSite: String, CaseIterable, Codable, Sendable {
     case poolerInput        // [CLS] hidden state entering the pooler
     // Sites below are used only by the configs that name them (Q8BERT, PTQ); TernaryBERT's set is fixed.
     case classifierInput    // pooled (dropped-out) state entering the classifier
+    // Linear outputs and residual sums (PTQ W8A8). LayerNorm outputs need no site of their own: each
+    // one is the input of the next Linear (attentionInput, intermediateInput, poolerInput).
+    case attentionOutputProjection  // O projection output, before dropout and residual
+    case attentionResidual          // O output + layer input, entering the attention LayerNorm
+    case intermediateOutput         // FFN1 output, before GELU
+    case ffnOutput                  // FFN2 output before the residual: the seed's `h`
+    case ffnResidual                // FFN2 output + FFN input, entering the LayerNorm: the seed's `y`
+    case poolerOutput               // pooler Linear output before tanh: `P`
+    case logits                     // classifier output: `C`
 
     /// The sites TernaryBERT / TI quantize (kept explicit so that adding sites never changes those modes).
     public static let ternaryBERTSites: [ActivationSite] = [

@@ -18,11 +18,15 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
     case ternary(clip: Double, perRow: Bool)
     /// Uniform n-bit grid over [−max|W|, max|W|] (symmetric) or [min, max] (asymmetric), per tensor or per row.
     case uniform(bits: Int, symmetric: Bool, perRow: Bool)
+    /// Symmetric n-bit per tensor over ±r, r ≤ max|W| minimizing ‖W − Q_r(W)‖² (grid search, then
+    /// golden-section refinement when `golden`); the STE passes where |W| ≤ r. PTQ's MSE weight range.
+    case symmetricMSE(bits: Int, golden: Bool)
 
     public var label: String {
         switch self {
         case .ternary(let c, let r): return "ternary(clip=\(c)\(r ? ",row" : ""))"
         case .uniform(let b, let s, let r): return "uniform\(b)(\(s ? "sym" : "asym")\(r ? ",row" : ""))"
+        case .symmetricMSE(let b, let g): return "uniform\(b)(sym,mse\(g ? "+golden" : ""))"
         }
     }
 
@@ -38,9 +42,29 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
             for g in 0..<groups {
                 Self.uniformGrid(w + g * len, count: len, bits: bits, symmetric: symmetric, out: out + g * len, mask: mask + g * len)
             }
+        case .symmetricMSE(let bits, let golden):
+            let n = rows * cols
+            let r = Self.mseSymmetricRange(w, count: n, bits: bits, golden: golden)
+            ActivationQuantizer.symmetric(w, count: n, bits: bits, range: T(r), out: out, mask: mask)
         }
     }
 
+
+    /// The symmetric range r ∈ (0, max|W|] with the least squared quantization error.
+    public static func mseSymmetricRange<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, bits: Int, golden: Bool) -> Double {
+        let m = Double(ActivationQuantizer.maxAbs(w, count: n))
+        let levels = Double((1 << (bits - 1)) - 1)
+        return RangeSearch.minimize(upper: m, golden: golden) { r in
+            let s = levels / r
+            var e = 0.0
+            for i in 0..<n {
+                let v = min(max(Double(w[i]), -r), r)
+                let d = Double(w[i]) - (v * s).rounded(.toNearestOrEven) / s
+                e += d * d
+            }
+            return e
+        }
+    }
 
     static func ternarize<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, clip: T,
                                          out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
@@ -100,11 +124,22 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     /// frozen at evaluation; see ActivationRanges.swift). Without a known range it falls back to the
     /// dynamic max|x| of the tensor (what the first EMA update yields anyway).
     case tracked(bits: Int)
+    /// PTQ: asymmetric uniform over a calibrated [lo, hi] kept in the range state (see PTQ.swift); without
+    /// one, the tensor's own [min, max] (dynamic asymmetric).
+    case calibrated(bits: Int)
 
     /// True for the quantizers whose range lives in an `ActivationRangeState` rather than in the tensor.
     public var usesStoredRange: Bool {
-        if case .tracked = self { return true }
-        return false
+        switch self {
+        case .tracked, .calibrated: return true
+        case .symmetric, .asymmetric: return false
+        }
+    }
+
+    public var bits: Int {
+        switch self {
+        case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b): return b
+        }
     }
 
     public var label: String {
@@ -112,6 +147,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         case .symmetric(let b, let c): return "sym\(b)" + (c.map { "(clip=\($0))" } ?? "")
         case .asymmetric(let b): return "asym\(b)"
         case .tracked(let b): return "sym\(b)(ema)"
+        case .calibrated(let b): return "asym\(b)(calibrated)"
         }
     }
 
@@ -136,6 +172,8 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         case .tracked(let bits):
             ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask)
+        case .calibrated(let bits):
+            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         }
     }
 
@@ -152,6 +190,25 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             let v = min(max(x[i], -r), r)
             mask[i] = abs(x[i]) <= r ? 1 : 0
             out[i] = roundEven(v * s) / s
+        }
+    }
+
+    /// Asymmetric b-bit over a given [lo, hi] (widened to contain 0 so that 0 is exact): scale
+    /// (hi − lo)/(2^b − 1), integer zero point; the STE passes inside the grid's representable range.
+    public static func asymmetric<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, lo: T, hi: T,
+                                                 out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        let lo = min(lo, 0), hi = max(hi, 0)
+        guard hi > lo else {
+            for i in 0..<n { out[i] = 0; mask[i] = 1 }
+            return
+        }
+        let levels = T((1 << bits) - 1), scale = (hi - lo) / levels
+        let zero = roundEven(-lo / scale)
+        let xmin = -zero * scale, xmax = (levels - zero) * scale
+        for i in 0..<n {
+            let q = min(max(roundEven(x[i] / scale) + zero, 0), levels)
+            out[i] = (q - zero) * scale
+            mask[i] = x[i] >= xmin && x[i] <= xmax ? 1 : 0
         }
     }
 

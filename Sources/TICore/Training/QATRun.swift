@@ -18,6 +18,9 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var devProbeSize = 256
     public var includeTaskLoss = false
     public var adam = AdamWConfig()
+    /// PTQ options (calibration, weight range, quant-dict); nil is the defaults. Optional so that the
+    /// configuration hash of every other mode is unchanged.
+    public var ptq: PTQOptions? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
@@ -85,7 +88,8 @@ public struct QATRun {
     public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, progress: Bool = true) throws -> (student: [Float], summary: QATSummary, evals: [QATEval]) {
         let start = Date()
         let mode = config.mode
-        let total = config.totalSteps(trainExamples: task.train.count)
+        let total = mode.isPostTraining ? 0 : config.totalSteps(trainExamples: task.train.count)
+        let quantization = mode.quantization(ranges: nil, ptq: config.ptq)
         let s = mode.isTwoStep ? min(config.resolvedStepOneLength(total: total), total) : 0
         let configHash = Self.configHash(config: config, teacher: teacher, task: task)
         if let done = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
@@ -96,7 +100,7 @@ public struct QATRun {
         let resume = try QATCheckpointState.load(outDir, expectedHash: configHash)
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
-                                  quantization: mode.quantization.summary, gitRevision: Provenance.gitRevision(),
+                                  quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
                                   started: Provenance.timestamp(), configHash: configHash)
         if resume == nil, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
            existing.configHash != configHash {
@@ -120,14 +124,23 @@ public struct QATRun {
         let elapsedBefore = resume?.elapsed ?? 0
         // Stored-range modes (Q8BERT): the EMA activation ranges are training state next to θ, saved
         // with every resumable state and frozen (copied into the QuantConfig) for evaluation.
-        let tracksRanges = mode.quantization.usesStoredRanges
+        let tracksRanges = quantization.usesStoredRanges
         let rangesURL = outDir.appendingPathComponent(Self.activationRangesFile)
         var ranges = ActivationRangeState(decay: 0.9999)
         if tracksRanges, resume != nil {
             ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
         }
+        if mode.isPostTraining {
+            // PTQ: calibrate on seeded training batches; there are no training steps.
+            let o = config.ptq ?? PTQOptions()
+            var calibration = BatchStream(examples: task.train, batchSize: o.calibrationBatchSize, seqLen: task.seqLen,
+                                          regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("calibration"))
+            let batches = (0..<o.calibrationBatches).map { _ in calibration.next() }
+            ranges = PTQ.calibrate(model: model, latent: θ, config: quantization, batches: batches, estimator: o.estimator).ranges!
+        }
         func evaluate(step: Int, phase: Int) throws {
-            let quantization = mode.quantization(ranges: ranges)
+            var quantization = quantization
+            if tracksRanges { quantization.ranges = ranges }
             let ev = evaluator.evaluate(θ, quantization: quantization)
             let (kd, attn, out) = probe.measure(θ, quantization: quantization)
             let e = QATEval(step: step, phase: phase, devMetric: ev.metric, devLoss: ev.loss, probeDistillationLoss: kd,
@@ -193,7 +206,7 @@ public struct QATRun {
                                  finalProbeDistillationLoss: evals.last!.probeDistillationLoss,
                                  initialProbeDistillationLoss: evals.first!.probeDistillationLoss, stepOneLossJump: jump,
                                  seconds: elapsedBefore + Date().timeIntervalSince(start))
-        var studentMeta = ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": mode.quantization.name]
+        var studentMeta = ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": quantization.name]
         if tracksRanges {
             try AtomicFile.writeJSON(ranges, to: rangesURL)
             studentMeta["tianalyze.activation_ranges"] = String(decoding: try JSONEncoder().encode(ranges), as: UTF8.self)
