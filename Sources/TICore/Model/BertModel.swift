@@ -68,7 +68,8 @@ public struct BertModel: Sendable {
         precondition(options.intervention == nil || options.teacher != nil, "forward: an intervention needs the teacher's trace")
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
-        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker)
+        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
+                                                hiddenWidth: config.hiddenSize)
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!

@@ -14,16 +14,20 @@ import Foundation
 import TILinalg
 
 /// One tracked range: a bias-corrected exponential moving average of max|x| (symmetric quantizers),
-/// or a calibrated [lo, hi] interval (asymmetric quantizers) whose `steps` is 0.
+/// or a calibrated [lo, hi] interval (asymmetric quantizers), or per-dimension intervals (PEG).
 public struct TrackedRange: Codable, Equatable, Sendable {
-    /// Biased EMA of max|x| (or, for calibrated ranges, unused).
+    /// Biased EMA of max|x| (unused by calibrated ranges).
     public var biased: Double
+    /// EMA updates, or calibration batches seen.
     public var steps: Int
     public var lo: Double
     public var hi: Double
+    /// PEG: per-hidden-dimension calibrated [lo, hi].
+    public var dimLo: [Double]?
+    public var dimHi: [Double]?
 
-    public init(biased: Double = 0, steps: Int = 0, lo: Double = 0, hi: Double = 0) {
-        self.biased = biased; self.steps = steps; self.lo = lo; self.hi = hi
+    public init(biased: Double = 0, steps: Int = 0, lo: Double = 0, hi: Double = 0, dimLo: [Double]? = nil, dimHi: [Double]? = nil) {
+        self.biased = biased; self.steps = steps; self.lo = lo; self.hi = hi; self.dimLo = dimLo; self.dimHi = dimHi
     }
 
     /// The EMA with the usual bias correction biased/(1 − decayᵗ): after the first update it equals the
@@ -69,6 +73,19 @@ public final class ActivationRangeTracker {
         self.state = state; self.estimator = estimator
     }
     func update(_ key: String, observedMaxAbs m: Double) -> Double { state.update(key, observedMaxAbs: m) }
+
+    /// PEG: per-dimension [min, max] of this batch (current_minmax), or their running average
+    /// (running_minmax; MSE falls back to it, a per-dimension MSE search is not implemented).
+    func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int) -> ([Double], [Double]) {
+        var (lo, hi) = PEG.dimensionRanges(x, count: n, width: width)
+        let prev = state.ranges[key]
+        if estimator != .currentMinMax, let p = prev, let pl = p.dimLo, let ph = p.dimHi {
+            let m = RangeEstimator.runningMomentum
+            for j in 0..<width { lo[j] = m * pl[j] + (1 - m) * lo[j]; hi[j] = m * ph[j] + (1 - m) * hi[j] }
+        }
+        state.ranges[key] = TrackedRange(steps: (prev?.steps ?? 0) + 1, lo: lo.min() ?? 0, hi: hi.max() ?? 0, dimLo: lo, dimHi: hi)
+        return (lo, hi)
+    }
 
     /// Feeds one tensor to the estimator of `key` and returns the range to quantize it with.
     func observe<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, bits: Int) -> (Double, Double) {

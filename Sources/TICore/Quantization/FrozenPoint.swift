@@ -54,11 +54,13 @@ public struct ActivationQuantization<T: BLASScalar> {
     public let frozen: FrozenPoint<T>?
     /// Training only: stored-range quantizers update this EMA state and quantize with it.
     public let tracker: ActivationRangeTracker?
+    /// Width of [rows, hidden] activations, for per-embedding-group quantizers.
+    public let hiddenWidth: Int
     /// Keys each visit of a stored-range site ("site.occurrence"); one per forward pass.
     private let counter = SiteCounter()
 
-    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil) {
-        self.config = config; self.frozen = frozen; self.tracker = tracker
+    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil, hiddenWidth: Int = 0) {
+        self.config = config; self.frozen = frozen; self.tracker = tracker; self.hiddenWidth = hiddenWidth
     }
 
     /// Returns the quantized tensor and its STE mask (nil mask: identity, the input is returned as is).
@@ -85,6 +87,13 @@ public struct ActivationQuantization<T: BLASScalar> {
             let r = tracker.map { $0.observe(key, x.p, count: n, bits: bits) } ?? config.ranges?.ranges[key].map { ($0.lo, $0.hi) }
             if let r { ActivationQuantizer.asymmetric(x.p, count: n, bits: bits, lo: T(r.0), hi: T(r.1), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
+        } else if let key, case .perEmbeddingGroup(let bits, let groups, let permute) = q, hiddenWidth > 0 {
+            let w = hiddenWidth
+            let r = tracker.map { $0.observePerDimension(key, x.p, count: n, width: w) }
+                ?? config.ranges?.ranges[key].flatMap { t in t.dimLo.flatMap { lo in t.dimHi.map { (lo, $0) } } }
+                ?? PEG.dimensionRanges(x.p, count: n, width: w)  // uncalibrated: the tensor's own ranges
+            PEG.quantize(x.p, count: n, width: w, bits: bits, dimLo: r.0, dimHi: r.1, groups: groups, permute: permute,
+                         out: out.p, mask: mask.p)
         } else {
             q.quantize(x.p, count: n, out: out.p, mask: mask.p)
         }

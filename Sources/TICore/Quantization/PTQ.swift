@@ -18,11 +18,27 @@ public struct PTQOptions: Codable, Equatable, Sendable {
     public var calibrationBatchSize = 32
     /// Mixed precision: seed site name → bits (see `PTQ.quantDictSites`).
     public var quantDict: [String: Int] = [:]
+    /// Per-embedding-group quantization at some sites; nil is per tensor everywhere.
+    public var peg: PEGOptions? = nil
 
     public init() {}
 }
 
+/// PEG at the named sites (seed names `x`, `h`, `y`: the [rows, hidden] ones): K groups (K = hidden
+/// size for per-embedding), `permute` sorts dimensions by range first (the seed's `ngp`, per quantizer).
+public struct PEGOptions: Codable, Equatable, Sendable {
+    public var groups: Int
+    public var permute: Bool
+    public var sites: [String]
+    public init(groups: Int = 6, permute: Bool = true, sites: [String] = ["y"]) {
+        self.groups = groups; self.permute = permute; self.sites = sites
+    }
+}
+
 public enum PTQ {
+    /// The quant-dict names whose tensors are [rows, hidden], where PEG applies.
+    public static let pegSiteNames: Set<String> = ["x", "h", "y"]
+
     /// The seed's quant-dict names: `x` FFN input, `h` FFN output, `y` FFN residual sum, `P` pooler
     /// output, `C` classifier output.
     public static let quantDictSites: [String: [ActivationSite]] = [
@@ -73,7 +89,16 @@ extension QuantConfig {
         var a: [ActivationSite: ActivationQuantizer] = [:]
         for s in PTQ.sites { a[s] = .calibrated(bits: o.activationBits) }
         for (name, bits) in o.quantDict { for s in PTQ.quantDictSites[name] ?? [] { a[s] = .calibrated(bits: bits) } }
+        if let p = o.peg {
+            for name in p.sites where PTQ.pegSiteNames.contains(name) {
+                for s in PTQ.quantDictSites[name]! {
+                    a[s] = .perEmbeddingGroup(bits: a[s]?.bits ?? o.activationBits, groups: p.groups, permute: p.permute)
+                }
+            }
+        }
         let mixed = o.quantDict.keys.sorted().map { "\($0)\(o.quantDict[$0]!)" }.joined(separator: ",")
-        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed), weights: w, activations: a)
+        let peg = o.peg.map { "-peg-\($0.permute ? "ngp" : "ng")\($0.groups)-" + $0.sites.joined(separator: ",") } ?? ""
+        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg,
+                           weights: w, activations: a)
     }
 }

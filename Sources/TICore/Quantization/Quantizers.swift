@@ -127,11 +127,14 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     /// PTQ: asymmetric uniform over a calibrated [lo, hi] kept in the range state (see PTQ.swift); without
     /// one, the tensor's own [min, max] (dynamic asymmetric).
     case calibrated(bits: Int)
+    /// PEG: asymmetric per group of hidden dimensions over calibrated per-dimension ranges (PEG.swift);
+    /// `groups` = hidden size is per-embedding. Only for [rows, hidden] sites.
+    case perEmbeddingGroup(bits: Int, groups: Int, permute: Bool)
 
     /// True for the quantizers whose range lives in an `ActivationRangeState` rather than in the tensor.
     public var usesStoredRange: Bool {
         switch self {
-        case .tracked, .calibrated: return true
+        case .tracked, .calibrated, .perEmbeddingGroup: return true
         case .symmetric, .asymmetric: return false
         }
     }
@@ -139,6 +142,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     public var bits: Int {
         switch self {
         case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b): return b
+        case .perEmbeddingGroup(let b, _, _): return b
         }
     }
 
@@ -148,6 +152,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         case .asymmetric(let b): return "asym\(b)"
         case .tracked(let b): return "sym\(b)(ema)"
         case .calibrated(let b): return "asym\(b)(calibrated)"
+        case .perEmbeddingGroup(let b, let k, let p): return "asym\(b)(peg,\(p ? "ngp" : "ng")\(k))"
         }
     }
 
@@ -172,7 +177,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         case .tracked(let bits):
             ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask)
-        case .calibrated(let bits):
+        case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _):  // (PEG without its width: per tensor)
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         }
     }
@@ -194,7 +199,8 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     }
 
     /// Asymmetric b-bit over a given [lo, hi] (widened to contain 0 so that 0 is exact): scale
-    /// (hi − lo)/(2^b − 1), integer zero point; the STE passes inside the grid's representable range.
+    /// (hi − lo)/(2^b − 1), integer zero point; the STE stops only where the clamp to [0, 2^b − 1] acts
+    /// (not for values within half a step of the grid's ends, which the rounded zero point may shift).
     public static func asymmetric<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, lo: T, hi: T,
                                                  out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
         let lo = min(lo, 0), hi = max(hi, 0)
@@ -204,11 +210,10 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         }
         let levels = T((1 << bits) - 1), scale = (hi - lo) / levels
         let zero = roundEven(-lo / scale)
-        let xmin = -zero * scale, xmax = (levels - zero) * scale
         for i in 0..<n {
-            let q = min(max(roundEven(x[i] / scale) + zero, 0), levels)
-            out[i] = (q - zero) * scale
-            mask[i] = x[i] >= xmin && x[i] <= xmax ? 1 : 0
+            let u = roundEven(x[i] / scale) + zero
+            out[i] = (min(max(u, 0), levels) - zero) * scale
+            mask[i] = u >= 0 && u <= levels ? 1 : 0
         }
     }
 
