@@ -63,6 +63,16 @@ public struct BertModel: Sendable {
         offsets = BertParameterOffsets(config: config, layout: layout)
     }
 
+    /// BERT with extra parameters appended after its own (LSQ steps): the model never reads them, the
+    /// quantizers do; BERT's offsets are unchanged.
+    public init(config: BertConfig, appending extra: [(name: String, shape: [Int], role: ParameterRole)]) {
+        self.config = config
+        var t = config.parameterLayout
+        for e in extra { t.append(e.name, shape: e.shape, role: e.role) }
+        layout = t
+        offsets = BertParameterOffsets(config: config, layout: t)
+    }
+
     public func forward<T: BLASScalar>(effective θ: [T], batch: Batch, options: ForwardOptions<T>) -> ForwardTrace<T> {
         precondition(θ.count == layout.count, "forward: parameter vector has \(θ.count) entries, layout \(layout.count)")
         precondition(options.intervention == nil || options.teacher != nil, "forward: an intervention needs the teacher's trace")

@@ -16,6 +16,8 @@ public final class FrozenPoint<T: BLASScalar> {
 
     /// Weight quantization at θ₀: θ̂ = mask·θ + offset on replay.
     public var weights: (offset: [T], mask: [T])?
+    /// LSQ steps at θ₀: θ̂ also moves by d·(step) on replay.
+    public var weightScaleTerms: [LSQScaleTerm<T>] = []
 
     public init() {}
 

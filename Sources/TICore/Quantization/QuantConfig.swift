@@ -120,10 +120,13 @@ public struct QuantizedParameters<T: BLASScalar> {
     public var effective: [T]
     /// nil when no tensor is quantized (the Jacobian dθ̂/dθ is the identity).
     public var mask: [T]?
+    /// LSQ: how each learned step moves its weights (empty for every other quantizer).
+    public var scaleTerms: [LSQScaleTerm<T>] = []
 
     public init(latent θ: [T], layout: ParameterLayout, config: QuantConfig) {
         var eff = θ
         var mask: [T]? = nil
+        var terms: [LSQScaleTerm<T>] = []
         if !config.weights.isEmpty {
             var m = [T](repeating: 1, count: θ.count)
             θ.withUnsafeBufferPointer { src in
@@ -131,6 +134,15 @@ public struct QuantizedParameters<T: BLASScalar> {
                     m.withUnsafeMutableBufferPointer { mp in
                         for slot in layout.slots {
                             guard let site = WeightSite(parameterName: slot.name), let q = config.weights[site] else { continue }
+                            if case .lsq(let bits) = q, let step = layout[LSQ.scaleName(slot.name)] {
+                                var d = [T](repeating: 0, count: slot.count)
+                                d.withUnsafeMutableBufferPointer { dp in
+                                    LSQ.quantize(src.baseAddress! + slot.offset, count: slot.count, bits: bits, step: src[step.offset],
+                                                 out: dst.baseAddress! + slot.offset, mask: mp.baseAddress! + slot.offset, d: dp.baseAddress!)
+                                }
+                                terms.append(LSQScaleTerm(scaleIndex: step.offset, range: slot.range, d: d))
+                                continue
+                            }
                             q.quantize(src.baseAddress! + slot.offset, rows: slot.rows, cols: slot.rowLength,
                                        out: dst.baseAddress! + slot.offset, mask: mp.baseAddress! + slot.offset)
                         }
@@ -141,11 +153,19 @@ public struct QuantizedParameters<T: BLASScalar> {
         }
         effective = eff
         self.mask = mask
+        scaleTerms = terms
     }
 
     /// Applies the STE Jacobian to a gradient with respect to θ̂, giving the latent gradient.
     public func latentGradient(_ g: inout [T]) {
         guard let mask else { return }
+        // LSQ steps first, from the unmasked gradient: ∂L/∂s = Σ ∂L/∂Ŵ_i·∂Ŵ_i/∂s (clamped entries included).
+        let stepGradients = scaleTerms.map { t -> T in
+            var s: T = 0
+            for (i, d) in zip(t.range, t.d) { s += g[i] * d }
+            return s
+        }
         for i in g.indices { g[i] *= mask[i] }
+        for (t, s) in zip(scaleTerms, stepGradients) { g[t.scaleIndex] += s }
     }
 }

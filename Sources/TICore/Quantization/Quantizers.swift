@@ -21,12 +21,16 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
     /// Symmetric n-bit per tensor over ±r, r ≤ max|W| minimizing ‖W − Q_r(W)‖² (grid search, then
     /// golden-section refinement when `golden`); the STE passes where |W| ≤ r. PTQ's MSE weight range.
     case symmetricMSE(bits: Int, golden: Bool)
+    /// LSQ: symmetric n-bit with a learned step read from the parameter buffer (LSQ.swift). Where the
+    /// layout has no step slot (a plain BERT layout) the step is the MSE-optimal range over Q_P.
+    case lsq(bits: Int)
 
     public var label: String {
         switch self {
         case .ternary(let c, let r): return "ternary(clip=\(c)\(r ? ",row" : ""))"
         case .uniform(let b, let s, let r): return "uniform\(b)(\(s ? "sym" : "asym")\(r ? ",row" : ""))"
         case .symmetricMSE(let b, let g): return "uniform\(b)(sym,mse\(g ? "+golden" : ""))"
+        case .lsq(let b): return "lsq\(b)"
         }
     }
 
@@ -46,6 +50,12 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
             let n = rows * cols
             let r = Self.mseSymmetricRange(w, count: n, bits: bits, golden: golden)
             ActivationQuantizer.symmetric(w, count: n, bits: bits, range: T(r), out: out, mask: mask)
+        case .lsq(let bits):
+            let n = rows * cols
+            let r = Self.mseSymmetricRange(w, count: n, bits: bits, golden: true)
+            let d = UnsafeMutablePointer<T>.allocate(capacity: n)
+            defer { d.deallocate() }
+            LSQ.quantize(w, count: n, bits: bits, step: T(max(r, 1e-8) / Double(LSQ.levels(bits: bits).qp)), out: out, mask: mask, d: d)
         }
     }
 

@@ -71,14 +71,18 @@ public struct BertObjective<T: BLASScalar> {
         if let f = frozen, f.phase == .replaying, let w = f.weights {
             var q = QuantizedParameters<T>(latent: θ, layout: model.layout, config: .fullPrecision)
             for i in θ.indices { q.effective[i] = w.mask[i] * θ[i] + w.offset[i] }
+            for t in f.weightScaleTerms { for (i, d) in zip(t.range, t.d) { q.effective[i] += d * θ[t.scaleIndex] } }
             q.mask = w.mask
+            q.scaleTerms = f.weightScaleTerms
             return q
         }
         let q = QuantizedParameters<T>(latent: θ, layout: model.layout, config: spec.quantization)
         if let f = frozen, let m = q.mask {
             var offset = q.effective
             for i in θ.indices { offset[i] -= m[i] * θ[i] }
+            for t in q.scaleTerms { for (i, d) in zip(t.range, t.d) { offset[i] -= d * θ[t.scaleIndex] } }
             f.weights = (offset, m)
+            f.weightScaleTerms = q.scaleTerms
         }
         return q
     }

@@ -90,16 +90,24 @@ public struct QATRun {
         let mode = config.mode
         let total = mode.isPostTraining ? 0 : config.totalSteps(trainExamples: task.train.count)
         let quantization = mode.quantization(ranges: nil, ptq: config.ptq)
+        // LSQ: the student's layout extends BERT's with the learned steps; the teacher vector is
+        // extended with their initial values (a full-precision forward never reads them).
+        let model = mode.learnsSteps ? LSQ.model(config: self.model.config, quantization: quantization) : self.model
+        let teacher = mode.learnsSteps ? LSQ.initialParameters(bert: self.teacher, model: model, quantization: quantization) : self.teacher
+        let bertCount = self.model.layout.count
+        let stepsURL = outDir.appendingPathComponent(Self.learnedStepsFile)
         let s = mode.isTwoStep ? min(config.resolvedStepOneLength(total: total), total) : 0
-        let configHash = Self.configHash(config: config, teacher: teacher, task: task)
+        let configHash = Self.configHash(config: config, teacher: self.teacher, task: task)
         if let done = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
            done.configHash == configHash, let summary = done.summary,
            let student = try? Checkpoint.load(outDir.appendingPathComponent("student")) {
-            return (student.parameters, summary, try Self.readEvals(outDir))  // finished before: nothing to do
+            var θ = student.parameters
+            if mode.learnsSteps { θ += try SafeTensorsFile.read(url: stepsURL).values("steps", as: Float.self) }
+            return (θ, summary, try Self.readEvals(outDir))  // finished before: nothing to do
         }
         let resume = try QATCheckpointState.load(outDir, expectedHash: configHash)
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
-                                  teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
+                                  teacherHash: Checkpoint.hash(self.teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
                                   started: Provenance.timestamp(), configHash: configHash)
         if resume == nil, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
@@ -130,8 +138,8 @@ public struct QATRun {
         if tracksRanges, resume != nil {
             ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
         }
-        if mode.isPostTraining {
-            // PTQ: calibrate on seeded training batches; there are no training steps.
+        if mode.calibratesActivations, resume == nil {
+            // PTQ (and LSQ's fixed activation ranges): calibrate on seeded training batches before any step.
             let o = config.ptq ?? PTQOptions()
             var calibration = BatchStream(examples: task.train, batchSize: o.calibrationBatchSize, seqLen: task.seqLen,
                                           regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("calibration"))
@@ -171,8 +179,12 @@ public struct QATRun {
                     if step == r.step, r.phase == phase { adam = AdamW(layout: model.layout, config: config.adam, m: r.m, v: r.v) }
                     continue
                 }
-                var obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
-                let tracker = tracksRanges ? ActivationRangeTracker(state: ranges) : nil
+                var spec = mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss)
+                spec.quantization = quantization
+                if tracksRanges { spec.quantization.ranges = ranges }  // fixed ranges (LSQ); the EMA tracker overrides them (Q8BERT)
+                var obj = BertObjective<Float>(model: model, spec: spec)
+                // Only trained ranges (Q8BERT's EMA) are updated by training steps; calibrated ones stay fixed.
+                let tracker = tracksRanges && !mode.calibratesActivations ? ActivationRangeTracker(state: ranges) : nil
                 obj.rangeTracker = tracker
                 var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
                 let r = Self.trainingStep(obj, θ: θ, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
@@ -181,7 +193,10 @@ public struct QATRun {
                     throw ModelError.nonFinite("\(mode.rawValue) training loss or gradient at step \(step) (phase \(phase)); lower --lr")
                 }
                 let lr = schedule.rate(at: local)
-                let gnorm = adam.step(&θ, gradient: r.gradient!, learningRate: lr)
+                var gradient = r.gradient!
+                if mode.learnsSteps { LSQ.scaleGradients(&gradient, model: model, quantization: quantization) }
+                let gnorm = adam.step(&θ, gradient: gradient, learningRate: lr)
+                if mode.learnsSteps { LSQ.clampSteps(&θ, model: model) }
                 step += 1
                 if phase == 1 && local == steps - 1 { lastStepOneLoss = r.terms.total }
                 if phase == 2 && local == 0, let last = lastStepOneLoss { jump = r.terms.total - last }
@@ -211,7 +226,14 @@ public struct QATRun {
             try AtomicFile.writeJSON(ranges, to: rangesURL)
             studentMeta["tianalyze.activation_ranges"] = String(decoding: try JSONEncoder().encode(ranges), as: UTF8.self)
         }
-        try Checkpoint.save(θ, config: model.config, to: outDir.appendingPathComponent("student"), metadata: studentMeta)
+        if mode.learnsSteps {
+            // The HF checkpoint keeps BERT's layout; the learned steps sit next to it, in layout order.
+            let steps = Array(θ[bertCount...])
+            try SafeTensorsWriter.write(tensors: [("steps", [steps.count], steps)],
+                                        metadata: ["names": model.layout.slots.dropFirst(self.model.layout.slots.count).map(\.name).joined(separator: ",")],
+                                        to: stepsURL)
+        }
+        try Checkpoint.save(Array(θ[..<bertCount]), config: model.config, to: outDir.appendingPathComponent("student"), metadata: studentMeta)
         meta.finished = Provenance.timestamp()
         meta.summary = summary
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
@@ -223,6 +245,8 @@ public struct QATRun {
 extension QATRun {
     /// The EMA activation ranges of a stored-range mode, next to `metadata.json`.
     public static let activationRangesFile = "activation-ranges.json"
+    /// LSQ's learned steps (tensor "steps", in `LSQ.model` layout order after BERT's parameters).
+    public static let learnedStepsFile = "learned-steps.safetensors"
 
     /// Forward and backward of one step. Without intervention the teacher's and the student's
     /// forwards are independent and run on two workers; the result does not depend on the worker count.
