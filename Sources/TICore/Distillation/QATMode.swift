@@ -13,6 +13,7 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
     // The other seed systems (issue 8): single-step, no intervention.
     case q8bert = "Q8BERT"  // 8-bit QAT, EMA activation ranges, task loss
     case ptqW8A8 = "PTQ-W8A8"  // post-training W8A8, calibrated ranges, no training (options: QATConfig.ptq)
+    case adaRoundW4 = "ADAROUND-W4"  // post-training learned rounding of 4-bit weights, no activation quantization
     case lsqW4A8 = "LSQ-W4A8"  // QAT with learned weight steps (in θ), calibrated fixed A8 ranges, task loss
 
     /// The quantization of this mode. Stored-range modes (Q8BERT) return it without ranges, so an
@@ -24,6 +25,7 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
         case .q8bert: return .q8bert
         case .ptqW8A8: return .ptq()
         case .lsqW4A8: return .lsqW4A8
+        case .adaRoundW4: return .adaRound()
         default: return .ternaryW8A8
         }
     }
@@ -35,19 +37,19 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
     }
 
     /// Post-training modes calibrate and evaluate, with zero training steps.
-    public var isPostTraining: Bool { self == .ptqW8A8 }
+    public var isPostTraining: Bool { [.ptqW8A8, .adaRoundW4].contains(self) }
     /// Modes whose activation ranges are calibrated once before any training.
     public var calibratesActivations: Bool { [.ptqW8A8, .lsqW4A8].contains(self) }
     /// Modes with learned quantizer steps in the parameter buffer (`LSQ.model` layout).
     public var learnsSteps: Bool { self == .lsqW4A8 }
 
-    public var loss: LossKind { [.fp, .qat, .q8bert, .ptqW8A8, .lsqW4A8].contains(self) ? .task : .distillation }
+    public var loss: LossKind { [.fp, .qat, .q8bert, .ptqW8A8, .lsqW4A8, .adaRoundW4].contains(self) ? .task : .distillation }
     public var isTwoStep: Bool { [.mi, .ci, .oi, .tiG, .tiI, .tiS].contains(self) }
 
     /// Step 1's intervention at `step` of a step 1 of length s. TI-S draws from `rng`.
     public func intervention(atStep step: Int, stepOneLength s: Int, rng: inout SeededRandom) -> InterventionPoint? {
         switch self {
-        case .fp, .qat, .kd, .q8bert, .ptqW8A8, .lsqW4A8: return nil
+        case .fp, .qat, .kd, .q8bert, .ptqW8A8, .lsqW4A8, .adaRoundW4: return nil
         case .mi: return .map
         case .ci: return .context
         case .oi: return .output

@@ -21,6 +21,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     /// PTQ options (calibration, weight range, quant-dict); nil is the defaults. Optional so that the
     /// configuration hash of every other mode is unchanged.
     public var ptq: PTQOptions? = nil
+    /// AdaRound options (its calibration batches come from `ptq`); nil is the defaults.
+    public var adaRound: AdaRoundOptions? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
@@ -138,13 +140,17 @@ public struct QATRun {
         if tracksRanges, resume != nil {
             ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
         }
-        if mode.calibratesActivations, resume == nil {
+        if mode.isPostTraining || mode.calibratesActivations, resume == nil {
             // PTQ (and LSQ's fixed activation ranges): calibrate on seeded training batches before any step.
             let o = config.ptq ?? PTQOptions()
             var calibration = BatchStream(examples: task.train, batchSize: o.calibrationBatchSize, seqLen: task.seqLen,
                                           regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("calibration"))
             let batches = (0..<o.calibrationBatches).map { _ in calibration.next() }
-            ranges = PTQ.calibrate(model: model, latent: θ, config: quantization, batches: batches, estimator: o.estimator).ranges!
+            if mode == .adaRoundW4 {
+                θ = AdaRound.apply(model: model, parameters: θ, batches: batches, options: config.adaRound ?? AdaRoundOptions())
+            } else {
+                ranges = PTQ.calibrate(model: model, latent: θ, config: quantization, batches: batches, estimator: o.estimator).ranges!
+            }
         }
         func evaluate(step: Int, phase: Int) throws {
             var quantization = quantization
