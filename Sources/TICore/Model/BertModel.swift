@@ -13,12 +13,14 @@ public struct ForwardOptions<T: BLASScalar> {
     public var dropoutSeed: UInt64?
     /// Training only: the EMA range state stored-range quantizers update (Q8BERT).
     public var rangeTracker: ActivationRangeTracker?
+    /// Analysis only: records every activation site (quant-report).
+    public var inspector: ActivationInspector?
 
     public init(quantization: QuantConfig = .fullPrecision, frozen: FrozenPoint<T>? = nil,
                 intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil,
-                rangeTracker: ActivationRangeTracker? = nil) {
+                rangeTracker: ActivationRangeTracker? = nil, inspector: ActivationInspector? = nil) {
         self.quantization = quantization; self.frozen = frozen; self.intervention = intervention
-        self.teacher = teacher; self.dropoutSeed = dropoutSeed; self.rangeTracker = rangeTracker
+        self.teacher = teacher; self.dropoutSeed = dropoutSeed; self.rangeTracker = rangeTracker; self.inspector = inspector
     }
 }
 
@@ -79,7 +81,7 @@ public struct BertModel: Sendable {
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
         let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
-                                                hiddenWidth: config.hiddenSize)
+                                                hiddenWidth: config.hiddenSize, inspector: options.inspector)
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!

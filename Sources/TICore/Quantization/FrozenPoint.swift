@@ -58,19 +58,28 @@ public struct ActivationQuantization<T: BLASScalar> {
     public let tracker: ActivationRangeTracker?
     /// Width of [rows, hidden] activations, for per-embedding-group quantizers.
     public let hiddenWidth: Int
+    /// Analysis only (quant-report): sees every site's input and output, quantized or not.
+    public let inspector: ActivationInspector?
     /// Keys each visit of a stored-range site ("site.occurrence"); one per forward pass.
     private let counter = SiteCounter()
 
-    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil, hiddenWidth: Int = 0) {
+    public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil, hiddenWidth: Int = 0,
+                inspector: ActivationInspector? = nil) {
         self.config = config; self.frozen = frozen; self.tracker = tracker; self.hiddenWidth = hiddenWidth
+        self.inspector = inspector
     }
 
     /// Returns the quantized tensor and its STE mask (nil mask: identity, the input is returned as is).
     public func apply(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, Buffer<T>?) {
-        guard let q = config.activations[site] else { return (x, nil) }
-        let key = q.usesStoredRange ? counter.next(site) : nil  // counted on replay too: keys stay aligned
+        guard let q = config.activations[site] else {
+            inspector?.record(counter.next(site), site: site, quantizer: nil, x: x, quantized: x, width: hiddenWidth)
+            return (x, nil)
+        }
+        // Counted on replay too, so keys stay aligned.
+        let key = q.usesStoredRange || inspector != nil ? counter.next(site) : nil
         let n = x.count
         let out = Buffer<T>(uninitialized: n)
+        defer { if let key { inspector?.record(key, site: site, quantizer: q, x: x, quantized: out, width: hiddenWidth) } }
         if let f = frozen, f.phase == .replaying {
             let e = f.nextActivation(count: n)
             for i in 0..<n { out.p[i] = e.mask.p[i] * x.p[i] + e.offset.p[i] }

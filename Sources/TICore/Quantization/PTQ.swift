@@ -33,6 +33,24 @@ public struct PEGOptions: Codable, Equatable, Sendable {
     public init(groups: Int = 6, permute: Bool = true, sites: [String] = ["y"]) {
         self.groups = groups; self.permute = permute; self.sites = sites
     }
+
+    /// Groups as many as there are hidden dimensions (PEG clamps K to the width): per-embedding.
+    public static let perEmbedding = 1 << 30
+
+    /// The seed's notation: `ngK` (K groups), `ngpK` (K groups after the range permutation) or `pe`
+    /// (per embedding); `sites` is a comma list of x, h, y.
+    public static func parse(_ text: String, sites: String) throws -> PEGOptions {
+        let list = sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !list.isEmpty, list.allSatisfy(PTQ.pegSiteNames.contains) else {
+            throw DataError.mismatch(file: "--peg-sites", reason: "'\(sites)': expected a comma list of x, h, y")
+        }
+        if text == "pe" { return PEGOptions(groups: perEmbedding, permute: false, sites: list) }
+        let permute = text.hasPrefix("ngp")
+        guard text.hasPrefix("ng"), let k = Int(text.dropFirst(permute ? 3 : 2)), k >= 1 else {
+            throw DataError.mismatch(file: "--peg", reason: "'\(text)': expected ngK, ngpK (K ≥ 1) or pe")
+        }
+        return PEGOptions(groups: k, permute: permute, sites: list)
+    }
 }
 
 public enum PTQ {
