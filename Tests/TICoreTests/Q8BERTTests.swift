@@ -133,6 +133,12 @@ final class Q8BERTTests: XCTestCase {
         XCTAssertTrue(ranges.ranges.values.allSatisfy { $0.steps == sa.totalSteps }, "\(ranges.ranges.values.map(\.steps))")
         let student = try Checkpoint.load(split.appendingPathComponent("student"))
         XCTAssertNotNil(student.metadata["tianalyze.activation_ranges"])
+        // The int8 export evaluates like the fake-quantized student (same dev metric on this task).
+        let model = setup(mode: .q8bert).model, data = setup(mode: .q8bert).task
+        let (deq, q) = try QuantizedExport.load(split.appendingPathComponent(QATRun.int8ExportFile), model: model)
+        XCTAssertEqual(q.ranges, ranges)
+        let exported = Evaluator<Float>(model: model, task: data).evaluate(deq, quantization: q).metric
+        XCTAssertEqual(exported, sb.finalDevMetric, accuracy: 0.04)  // at most one of 32 dev examples flips
     }
 }
 

@@ -240,6 +240,12 @@ public struct QATRun {
                                         to: stepsURL)
         }
         try Checkpoint.save(Array(θ[..<bertCount]), config: model.config, to: outDir.appendingPathComponent("student"), metadata: studentMeta)
+        if mode == .q8bert {
+            // Q8BERT's deployable form: int8 codes + per-tensor scales + frozen ranges (QuantizedExport.load evaluates it).
+            var q = quantization
+            q.ranges = ranges
+            try QuantizedExport.write(θ, model: model, config: q, to: outDir.appendingPathComponent(Self.int8ExportFile))
+        }
         meta.finished = Provenance.timestamp()
         meta.summary = summary
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
@@ -253,6 +259,8 @@ extension QATRun {
     public static let activationRangesFile = "activation-ranges.json"
     /// LSQ's learned steps (tensor "steps", in `LSQ.model` layout order after BERT's parameters).
     public static let learnedStepsFile = "learned-steps.safetensors"
+    /// Q8BERT's int8 checkpoint, next to the FP32 student.
+    public static let int8ExportFile = "student-int8.safetensors"
 
     /// Forward and backward of one step. Without intervention the teacher's and the student's
     /// forwards are independent and run on two workers; the result does not depend on the worker count.
