@@ -25,6 +25,10 @@ public struct AnalysisTarget {
     public var parameters: [Float]
     public var checkpointPath: String
     public var checkpointHash: String
+    /// The trained student's own quantization (saved activation ranges, PTQ options, learned
+    /// steps); nil means the mode's default scheme.
+    public var quantization: QuantConfig? = nil
+    public var mode: QATMode? = nil
 
     /// Resolves the point: `checkpoint` wins; otherwise the workspace's student of `mode` (trained
     /// on demand), or the teacher itself for `.initial` and for FP.
@@ -41,7 +45,13 @@ public struct AnalysisTarget {
             θ = ck.parameters; path = checkpoint
         } else if at == .trained && mode != .fp {
             let s = try workspace.student(task, mode: mode, seed: seed)
-            θ = s.parameters; path = s.dir.appendingPathComponent("student").path
+            // The run's own quantization: EMA/calibrated ranges, PTQ options, LSQ steps (and layout).
+            let loaded = try QATRun.loadStudent(s.dir)
+            let teacher = mode.learnsSteps
+                ? LSQ.initialParameters(bert: t.parameters, model: loaded.model, quantization: loaded.quantization) : t.parameters
+            return AnalysisTarget(model: loaded.model, task: data, taskName: task, teacher: teacher, parameters: loaded.parameters,
+                                  checkpointPath: s.dir.appendingPathComponent("student").path,
+                                  checkpointHash: Checkpoint.hash(loaded.parameters), quantization: loaded.quantization, mode: mode)
         }
         return AnalysisTarget(model: t.model, task: data, taskName: task, teacher: t.parameters, parameters: θ,
                               checkpointPath: path, checkpointHash: Checkpoint.hash(θ))
@@ -49,14 +59,24 @@ public struct AnalysisTarget {
 
     /// The objective spec of `mode` under the chosen objective; for schedules `phase` picks the
     /// intervention (default: the one active at the end of step 1).
-    public static func spec(mode: QATMode, objective: ObjectiveChoice, phase: InterventionPoint?) -> ObjectiveSpec {
+    /// `quantization` replaces the mode's default scheme (a trained student's own ranges/steps).
+    public static func spec(mode: QATMode, objective: ObjectiveChoice, phase: InterventionPoint?,
+                            quantization: QuantConfig? = nil) -> ObjectiveSpec {
+        var spec: ObjectiveSpec
         switch objective {
         case .task:
-            return ObjectiveSpec(quantization: mode.quantization, loss: .task)
+            spec = ObjectiveSpec(quantization: mode.quantization, loss: .task)
         case .train:
             var rng = SeededRandom(seed: 0)
             let point = phase ?? mode.intervention(atStep: 5, stepOneLength: 6, rng: &rng)
-            return mode.objectiveSpec(intervention: mode.isTwoStep ? point : nil)
+            spec = mode.objectiveSpec(intervention: mode.isTwoStep ? point : nil)
         }
+        if let quantization { spec.quantization = quantization }
+        return spec
+    }
+
+    /// The objective of `mode` at this target: the student's own quantization when it is that mode's student.
+    public func spec(mode m: QATMode, objective: ObjectiveChoice, phase: InterventionPoint?) -> ObjectiveSpec {
+        Self.spec(mode: m, objective: objective, phase: phase, quantization: m == mode ? quantization : nil)
     }
 }

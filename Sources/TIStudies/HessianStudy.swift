@@ -78,7 +78,7 @@ public enum HessianStudy {
 
     static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: HessianOptions, outDir: URL, progress: Bool) throws -> HessianRunResult {
         let start = Date()
-        let spec = AnalysisTarget.spec(mode: o.mode, objective: o.objective, phase: o.phase)
+        let spec = target.spec(mode: o.mode, objective: o.objective, phase: o.phase)
         let examples = Array(target.task.dev.prefix(o.samples ?? target.task.dev.count))
         let batches = Batching.batches(examples, batchSize: o.batchSize, seqLen: target.task.seqLen, regression: target.task.isRegression)
         let θ = target.parameters.map { T($0) }

@@ -63,7 +63,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
 
     public init(target: AnalysisTarget, modes: [LandscapeMode], objective: ObjectiveChoice, examples: [Example], batchSize: Int) {
         self.modes = modes.map(\.name)
-        specs = modes.map { AnalysisTarget.spec(mode: $0.mode, objective: objective, phase: $0.phase) }
+        specs = modes.map { target.spec(mode: $0.mode, objective: objective, phase: $0.phase) }
         model = target.model
         task = target.task
         self.examples = examples
@@ -75,13 +75,15 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
     public func evaluate(parameters θ: [Float]) throws -> [[Double]] {
         // One plain forward per quantization scheme serves the task loss, the metric and every
         // objective without intervention; intervened objectives need their own forward.
-        let schemes = Array(Set(specs.map(\.quantization.name))).sorted()
-        let perBatch = Parallel.map(batches.count) { b -> (modeLoss: [Double], taskLoss: [String: Double], logits: [String: [Float]]) in
+        // Schemes keyed by the first spec that uses them (configs compare by value, ranges included).
+        let schemeOf = specs.map { spec in specs.firstIndex { $0.quantization == spec.quantization }! }
+        let schemes = Array(Set(schemeOf)).sorted()
+        let perBatch = Parallel.map(batches.count) { b -> (modeLoss: [Double], taskLoss: [Int: Double], logits: [Int: [Float]]) in
             let batch = batches[b], teacher = teacherTraces[b]
-            var plain: [String: ForwardTrace<Float>] = [:]
-            var taskLoss: [String: Double] = [:], logits: [String: [Float]] = [:]
+            var plain: [Int: ForwardTrace<Float>] = [:]
+            var taskLoss: [Int: Double] = [:], logits: [Int: [Float]] = [:]
             for name in schemes {
-                let q = specs.first { $0.quantization.name == name }!.quantization
+                let q = specs[name].quantization
                 let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: q, loss: .task))
                 let tr = model.forward(effective: obj.effectiveParameters(θ, frozen: nil).effective, batch: batch,
                                        options: ForwardOptions(quantization: q))
@@ -89,9 +91,10 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
                 taskLoss[name] = Double(obj.taskLoss(tr.logits, batch: batch).0)
                 logits[name] = tr.logits.array
             }
-            let modeLoss = specs.map { spec -> Double in
+            let modeLoss = specs.indices.map { k -> Double in
+                let spec = specs[k]
                 let obj = BertObjective<Float>(model: model, spec: spec)
-                if spec.intervention == nil { return obj.loss(of: plain[spec.quantization.name]!, batch: batch, teacher: teacher).total }
+                if spec.intervention == nil { return obj.loss(of: plain[schemeOf[k]]!, batch: batch, teacher: teacher).total }
                 return obj.evaluate(θ, batch: batch, teacher: teacher, gradient: false).terms.total
             }
             return (modeLoss, taskLoss, logits)
@@ -99,7 +102,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
         let n = Double(examples.count)
         var out: [[Double]] = []
         for (k, spec) in specs.enumerated() {
-            let name = spec.quantization.name
+            let name = schemeOf[k]
             var loss = 0.0, taskLoss = 0.0
             var predictions: [Int] = [], outputs: [Double] = []
             for (b, r) in perBatch.enumerated() {

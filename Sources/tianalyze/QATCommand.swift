@@ -8,6 +8,7 @@ struct QATCommand: ParsableCommand {
         abstract: "Quantization-aware training of the ternary student (QAT, KD, MI, CI, OI, TI-G, TI-I, TI-S; FP for reference).")
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var quant: QuantizationOptions
     @Option(help: "Method: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>).") var out: String?
@@ -26,6 +27,7 @@ struct QATCommand: ParsableCommand {
         var cfg = QATConfig(mode: mode)
         cfg.seed = common.seed; cfg.learningRate = lr; cfg.epochs = epochs; cfg.batchSize = batchSize
         cfg.stepOneLength = stepOne; cfg.evalEvery = evalEvery; cfg.includeTaskLoss = withTaskLoss
+        try quant.apply(to: &cfg)
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.studentDir(task, mode, seed: common.seed)
         let (_, s, _) = try QATRun(model: teacher.model, task: ws.taskData(task), teacher: teacher.parameters, config: cfg)
             .run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, progress: !common.quiet)

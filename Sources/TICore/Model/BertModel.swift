@@ -11,11 +11,16 @@ public struct ForwardOptions<T: BLASScalar> {
     public var teacher: ForwardTrace<T>?
     /// Seed of the dropout stream; nil means evaluation mode (no dropout).
     public var dropoutSeed: UInt64?
+    /// Training only: the EMA range state stored-range quantizers update (Q8BERT).
+    public var rangeTracker: ActivationRangeTracker?
+    /// Analysis only: records every activation site (quant-report).
+    public var inspector: ActivationInspector?
 
     public init(quantization: QuantConfig = .fullPrecision, frozen: FrozenPoint<T>? = nil,
-                intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil) {
+                intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil,
+                rangeTracker: ActivationRangeTracker? = nil, inspector: ActivationInspector? = nil) {
         self.quantization = quantization; self.frozen = frozen; self.intervention = intervention
-        self.teacher = teacher; self.dropoutSeed = dropoutSeed
+        self.teacher = teacher; self.dropoutSeed = dropoutSeed; self.rangeTracker = rangeTracker; self.inspector = inspector
     }
 }
 
@@ -60,12 +65,23 @@ public struct BertModel: Sendable {
         offsets = BertParameterOffsets(config: config, layout: layout)
     }
 
+    /// BERT with extra parameters appended after its own (LSQ steps): the model never reads them, the
+    /// quantizers do; BERT's offsets are unchanged.
+    public init(config: BertConfig, appending extra: [(name: String, shape: [Int], role: ParameterRole)]) {
+        self.config = config
+        var t = config.parameterLayout
+        for e in extra { t.append(e.name, shape: e.shape, role: e.role) }
+        layout = t
+        offsets = BertParameterOffsets(config: config, layout: t)
+    }
+
     public func forward<T: BLASScalar>(effective θ: [T], batch: Batch, options: ForwardOptions<T>) -> ForwardTrace<T> {
         precondition(θ.count == layout.count, "forward: parameter vector has \(θ.count) entries, layout \(layout.count)")
         precondition(options.intervention == nil || options.teacher != nil, "forward: an intervention needs the teacher's trace")
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
-        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen)
+        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
+                                                hiddenWidth: config.hiddenSize, inspector: options.inspector)
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!

@@ -4,7 +4,9 @@ import TILinalg
 public struct FeedForwardTrace<T: BLASScalar> {
     var input: Buffer<T>                      // [N, H] attention block output
     var inputQ: Buffer<T>, inputMask: Buffer<T>?
-    var hidden: Buffer<T>                     // [N, F] FFN1 output (pre-GELU)
+    var hidden: Buffer<T>                     // [N, F] GELU input: FFN1 output, after its quantizer if any
+    var hiddenMask: Buffer<T>?
+    var projectedMask: Buffer<T>?, sumMask: Buffer<T>?  // PTQ's FFN-output (h) and residual-sum (y) quantizers
     var activated: Buffer<T>                  // [N, F] GELU output
     var cdf: Buffer<T>                        // [N, F] Φ(hidden), reused by backward
     var activatedQ: Buffer<T>, activatedMask: Buffer<T>?
@@ -20,22 +22,26 @@ public enum FeedForward {
     ) -> FeedForwardTrace<T> {
         let n = d.rows, h = d.hidden, f = d.ffn
         let (xq, xMask) = quant.apply(.intermediateInput, x)
-        let hidden = Buffer<T>(uninitialized: n * f)
+        let hiddenRaw = Buffer<T>(uninitialized: n * f)
         Linear.forward(x: xq.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
-                       bias: θ + o.intermediate.bias, y: hidden.p)
+                       bias: θ + o.intermediate.bias, y: hiddenRaw.p)
+        let (hidden, hiddenMask) = quant.apply(.intermediateOutput, hiddenRaw)
         let activated = Buffer<T>(uninitialized: n * f), cdf = Buffer<T>(uninitialized: n * f)
         GELU.forward(hidden.p, count: n * f, y: activated.p, cdf: cdf.p)
         let (aq, aMask) = quant.apply(.outputInput, activated)
-        let projected = Buffer<T>(uninitialized: n * h)
+        let projectedRaw = Buffer<T>(uninitialized: n * h)
         Linear.forward(x: aq.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
-                       bias: θ + o.output.bias, y: projected.p)
+                       bias: θ + o.output.bias, y: projectedRaw.p)
+        let (projected, projectedMask) = quant.apply(.ffnOutput, projectedRaw)
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
         if let dropMask { projected.multiply(by: dropMask) }
         projected.add(x)
+        let (sum, sumMask) = quant.apply(.ffnResidual, projected)
         let out = Buffer<T>(uninitialized: n * h)
-        let norm = LayerNorm.forward(x: projected.p, rows: n, width: h, gain: θ + o.outputNorm.gain,
+        let norm = LayerNorm.forward(x: sum.p, rows: n, width: h, gain: θ + o.outputNorm.gain,
                                      bias: θ + o.outputNorm.bias, eps: eps, y: out.p)
-        return FeedForwardTrace(input: x, inputQ: xq, inputMask: xMask, hidden: hidden, activated: activated, cdf: cdf,
+        return FeedForwardTrace(input: x, inputQ: xq, inputMask: xMask, hidden: hidden, hiddenMask: hiddenMask,
+                                projectedMask: projectedMask, sumMask: sumMask, activated: activated, cdf: cdf,
                                 activatedQ: aq, activatedMask: aMask, dropMask: dropMask, norm: norm, output: out)
     }
 
@@ -48,14 +54,17 @@ public enum FeedForward {
         let dSum = Buffer<T>(count: n * h)
         LayerNorm.backward(dy: dOutput.p, cache: tr.norm, rows: n, width: h, gain: θ + o.outputNorm.gain,
                            dx: dSum.p, dGain: g + o.outputNorm.gain, dBias: g + o.outputNorm.bias)
+        if let m = tr.sumMask { dSum.multiply(by: m) }
         dInput.add(dSum)  // residual
         if let m = tr.dropMask { dSum.multiply(by: m) }
+        if let m = tr.projectedMask { dSum.multiply(by: m) }
         let dAq = Buffer<T>(count: n * f)
         Linear.backward(dy: dSum.p, x: tr.activatedQ.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
                         dx: dAq.p, dWeight: g + o.output.weight, dBias: g + o.output.bias)
         if let m = tr.activatedMask { dAq.multiply(by: m) }
         let dHidden = Buffer<T>(count: n * f)
         GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p, cdf: tr.cdf.p)
+        if let m = tr.hiddenMask { dHidden.multiply(by: m) }
         let dXq = Buffer<T>(count: n * h)
         Linear.backward(dy: dHidden.p, x: tr.inputQ.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
                         dx: dXq.p, dWeight: g + o.intermediate.weight, dBias: g + o.intermediate.bias)

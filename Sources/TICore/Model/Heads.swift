@@ -5,8 +5,10 @@ public struct HeadTrace<T: BLASScalar> {
     var cls: Buffer<T>                       // [B, H] hidden state of [CLS]
     var clsQ: Buffer<T>, clsMask: Buffer<T>?
     var pooled: Buffer<T>                    // [B, H] tanh output
+    var preMask: Buffer<T>?, logitsMask: Buffer<T>?  // PTQ's pooler-output (P) and classifier-output (C) quantizers
     var dropMask: Buffer<T>?
     var pooledDropped: Buffer<T>
+    var pooledQ: Buffer<T>, pooledMask: Buffer<T>?  // classifier input after its (optional) quantizer
     public var logits: Buffer<T>             // [B, C]
 }
 
@@ -21,16 +23,20 @@ public enum Heads {
         let (clsQ, clsMask) = quant.apply(.poolerInput, cls)
         let pre = Buffer<T>(count: b * h)
         Linear.forward(x: clsQ.p, rows: b, inFeatures: h, outFeatures: h, weight: θ + o.pooler.weight, bias: θ + o.pooler.bias, y: pre.p)
+        let (preQ, preMask) = quant.apply(.poolerOutput, pre)
         let pooled = Buffer<T>(count: b * h)
-        Tanh.forward(pre.p, count: b * h, y: pooled.p)
+        Tanh.forward(preQ.p, count: b * h, y: pooled.p)
         let dropMask: Buffer<T>? = Dropout.mask(count: b * h, p: hiddenDropout, rng: &dropout)
         let dropped = dropMask == nil ? pooled : Buffer<T>(count: b * h)
         if dropMask != nil { Dropout.apply(pooled.p, mask: dropMask, count: b * h, y: dropped.p) }
-        let logits = Buffer<T>(count: b * c)
-        Linear.forward(x: dropped.p, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
-                       bias: θ + o.classifier.bias, y: logits.p)
-        return HeadTrace(cls: cls, clsQ: clsQ, clsMask: clsMask, pooled: pooled, dropMask: dropMask,
-                         pooledDropped: dropped, logits: logits)
+        let (pooledQ, pooledMask) = quant.apply(.classifierInput, dropped)
+        let logitsRaw = Buffer<T>(count: b * c)
+        Linear.forward(x: pooledQ.p, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
+                       bias: θ + o.classifier.bias, y: logitsRaw.p)
+        let (logits, logitsMask) = quant.apply(.logits, logitsRaw)
+        return HeadTrace(cls: cls, clsQ: clsQ, clsMask: clsMask, pooled: pooled, preMask: preMask, logitsMask: logitsMask,
+                         dropMask: dropMask,
+                         pooledDropped: dropped, pooledQ: pooledQ, pooledMask: pooledMask, logits: logits)
     }
 
     /// Adds the gradient at the [CLS] rows of the last hidden state into dSequence.
@@ -40,11 +46,15 @@ public enum Heads {
     ) {
         let h = d.hidden, b = d.batch
         let dDropped = Buffer<T>(count: b * h)
-        Linear.backward(dy: dLogits.p, x: tr.pooledDropped.p, rows: b, inFeatures: h, outFeatures: c,
+        var dLogits = dLogits
+        if let m = tr.logitsMask { dLogits = dLogits.copy(); dLogits.multiply(by: m) }  // never mutate the caller's seed
+        Linear.backward(dy: dLogits.p, x: tr.pooledQ.p, rows: b, inFeatures: h, outFeatures: c,
                         weight: θ + o.classifier.weight, dx: dDropped.p, dWeight: g + o.classifier.weight, dBias: g + o.classifier.bias)
+        if let m = tr.pooledMask { dDropped.multiply(by: m) }
         if let m = tr.dropMask { dDropped.multiply(by: m) }
         let dPre = Buffer<T>(count: b * h)
         Tanh.backward(dy: dDropped.p, y: tr.pooled.p, count: b * h, dx: dPre.p)
+        if let m = tr.preMask { dPre.multiply(by: m) }
         let dClsQ = Buffer<T>(count: b * h)
         Linear.backward(dy: dPre.p, x: tr.clsQ.p, rows: b, inFeatures: h, outFeatures: h, weight: θ + o.pooler.weight,
                         dx: dClsQ.p, dWeight: g + o.pooler.weight, dBias: g + o.pooler.bias)

@@ -37,6 +37,7 @@ public struct AttentionTrace<T: BLASScalar> {
     public var projected: Buffer<T>        // [N, H] student's O output
     public var projectedUsed: Buffer<T>      // O output entering the residual (the teacher's under OI)
     var projectedDropMask: Buffer<T>?
+    var projectedMask: Buffer<T>?, sumMask: Buffer<T>?   // PTQ's O-output and residual-sum quantizers
     var norm: LayerNormCache<T>
     public var blockOutput: Buffer<T>      // [N, H] LayerNorm(O + input)
     public let intervention: InterventionPoint?
@@ -100,20 +101,22 @@ public enum SelfAttention {
         let projected = Buffer<T>(uninitialized: n * h)
         Linear.forward(x: cq.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,
                        bias: θ + o.attentionOutput.bias, y: projected.p)
-        let projectedUsed = intervention == .output ? substitutes!.output : projected
+        let (projectedQ, projectedMask) = quant.apply(.attentionOutputProjection, projected)
+        let projectedUsed = intervention == .output ? substitutes!.output : projectedQ
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
         let sum = Buffer<T>(uninitialized: n * h)
         Dropout.apply(projectedUsed.p, mask: dropMask, count: n * h, y: sum.p)
         sum.add(x)
+        let (sumQ, sumMask) = quant.apply(.attentionResidual, sum)
         let blockOutput = Buffer<T>(uninitialized: n * h)
-        let norm = LayerNorm.forward(x: sum.p, rows: n, width: h, gain: θ + o.attentionNorm.gain,
+        let norm = LayerNorm.forward(x: sumQ.p, rows: n, width: h, gain: θ + o.attentionNorm.gain,
                                      bias: θ + o.attentionNorm.bias, eps: eps, y: blockOutput.p)
         return AttentionTrace(
             input: x, inputQ: xq, inputMask: xMask, inputQK: inputQK, inputV: inputV, q: q, k: k, v: v,
             qh: qh, qMask: qMask, kh: kh, kMask: kMask, scores: scores, probs: probs, probsUsed: probsUsed,
             probsDropMask: probsDropMask, probsDropped: probsDropped, pq: pq, pMask: pMask, vq: vq, vMask: vMask,
             context: context, contextUsed: contextUsed, cq: cq, cMask: cMask, projected: projected,
-            projectedUsed: projectedUsed, projectedDropMask: dropMask, norm: norm, blockOutput: blockOutput,
+            projectedUsed: projectedUsed, projectedDropMask: dropMask, projectedMask: projectedMask, sumMask: sumMask, norm: norm, blockOutput: blockOutput,
             intervention: intervention)
     }
 
@@ -128,6 +131,7 @@ public enum SelfAttention {
         let dSum = Buffer<T>(count: n * h)
         LayerNorm.backward(dy: dBlock.p, cache: tr.norm, rows: n, width: h, gain: θ + o.attentionNorm.gain,
                            dx: dSum.p, dGain: g + o.attentionNorm.gain, dBias: g + o.attentionNorm.bias)
+        if let m = tr.sumMask { dSum.multiply(by: m) }
         dInput.add(dSum)  // residual
 
         var dScores: Buffer<T>? = dScoresSeed
@@ -135,6 +139,7 @@ public enum SelfAttention {
         if tr.intervention != .output {
             let dProjected = Buffer<T>(count: n * h)
             Dropout.apply(dSum.p, mask: tr.projectedDropMask, count: n * h, y: dProjected.p)
+            if let m = tr.projectedMask { dProjected.multiply(by: m) }
             let dcq = Buffer<T>(count: n * h)
             Linear.backward(dy: dProjected.p, x: tr.cq.p, rows: n, inFeatures: h, outFeatures: h,
                             weight: θ + o.attentionOutput.weight, dx: dcq.p, dWeight: g + o.attentionOutput.weight,

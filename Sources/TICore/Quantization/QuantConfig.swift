@@ -34,16 +34,51 @@ public enum ActivationSite: String, CaseIterable, Codable, Sendable {
     case intermediateInput  // input of FFN1
     case outputInput        // input of FFN2
     case poolerInput        // [CLS] hidden state entering the pooler
+    // Sites below are used only by the configs that name them (Q8BERT, PTQ); TernaryBERT's set is fixed.
+    case classifierInput    // pooled (dropped-out) state entering the classifier
+    // Linear outputs and residual sums (PTQ W8A8). LayerNorm outputs need no site of their own: each
+    // one is the input of the next Linear (attentionInput, intermediateInput, poolerInput).
+    case attentionOutputProjection  // O projection output, before dropout and residual
+    case attentionResidual          // O output + layer input, entering the attention LayerNorm
+    case intermediateOutput         // FFN1 output, before GELU
+    case ffnOutput                  // FFN2 output before the residual: the seed's `h`
+    case ffnResidual                // FFN2 output + FFN input, entering the LayerNorm: the seed's `y`
+    case poolerOutput               // pooler Linear output before tanh: `P`
+    case logits                     // classifier output: `C`
+
+    /// The sites TernaryBERT / TI quantize (kept explicit so that adding sites never changes those modes).
+    public static let ternaryBERTSites: [ActivationSite] = [
+        .attentionInput, .query, .key, .probs, .value, .contextInput, .intermediateInput, .outputInput, .poolerInput]
+    /// The input of every Linear layer (Q8BERT's activation quantizers).
+    public static let linearInputs: [ActivationSite] = [
+        .attentionInput, .contextInput, .intermediateInput, .outputInput, .poolerInput, .classifierInput]
 }
 
 public struct QuantConfig: Codable, Equatable, Sendable {
     public var name: String
     public var weights: [WeightSite: WeightQuantizer]
     public var activations: [ActivationSite: ActivationQuantizer]
+    /// Frozen ranges of the stored-range quantizers (EMA or calibration); nil for dynamic schemes.
+    public var ranges: ActivationRangeState?
 
-    public init(name: String, weights: [WeightSite: WeightQuantizer] = [:], activations: [ActivationSite: ActivationQuantizer] = [:]) {
-        self.name = name; self.weights = weights; self.activations = activations
+    public init(name: String, weights: [WeightSite: WeightQuantizer] = [:], activations: [ActivationSite: ActivationQuantizer] = [:],
+                ranges: ActivationRangeState? = nil) {
+        self.name = name; self.weights = weights; self.activations = activations; self.ranges = ranges
     }
+
+    /// True when the activation quantizers need a range state (the training loop then tracks one).
+    public var usesStoredRanges: Bool { activations.values.contains { $0.usesStoredRange } }
+
+    /// Q8BERT: 8-bit symmetric per-tensor weights (scale from max|W|) for every Linear, classifier
+    /// included, and the three embedding tables; 8-bit symmetric activations at every Linear input
+    /// with EMA-tracked ranges.
+    public static let q8bert: QuantConfig = {
+        var w: [WeightSite: WeightQuantizer] = [:]
+        for s in WeightSite.allCases { w[s] = .uniform(bits: 8, symmetric: true, perRow: false) }
+        var a: [ActivationSite: ActivationQuantizer] = [:]
+        for s in ActivationSite.linearInputs { a[s] = .tracked(bits: 8) }
+        return QuantConfig(name: "q8bert-w8a8", weights: w, activations: a)
+    }()
 
     public var isFullPrecision: Bool { weights.isEmpty && activations.isEmpty }
 
@@ -58,7 +93,7 @@ public struct QuantConfig: Codable, Equatable, Sendable {
         }
         w[.wordEmbeddings] = .ternary(clip: 2.5, perRow: true)
         var a: [ActivationSite: ActivationQuantizer] = [:]
-        for s in ActivationSite.allCases { a[s] = .symmetric(bits: 8, clip: 2.5) }
+        for s in ActivationSite.ternaryBERTSites { a[s] = .symmetric(bits: 8, clip: 2.5) }
         return QuantConfig(name: "ternary-w8a8", weights: w, activations: a)
     }()
 
@@ -85,10 +120,13 @@ public struct QuantizedParameters<T: BLASScalar> {
     public var effective: [T]
     /// nil when no tensor is quantized (the Jacobian dθ̂/dθ is the identity).
     public var mask: [T]?
+    /// LSQ: how each learned step moves its weights (empty for every other quantizer).
+    public var scaleTerms: [LSQScaleTerm<T>] = []
 
     public init(latent θ: [T], layout: ParameterLayout, config: QuantConfig) {
         var eff = θ
         var mask: [T]? = nil
+        var terms: [LSQScaleTerm<T>] = []
         if !config.weights.isEmpty {
             var m = [T](repeating: 1, count: θ.count)
             θ.withUnsafeBufferPointer { src in
@@ -96,6 +134,15 @@ public struct QuantizedParameters<T: BLASScalar> {
                     m.withUnsafeMutableBufferPointer { mp in
                         for slot in layout.slots {
                             guard let site = WeightSite(parameterName: slot.name), let q = config.weights[site] else { continue }
+                            if case .lsq(let bits) = q, let step = layout[LSQ.scaleName(slot.name)] {
+                                var d = [T](repeating: 0, count: slot.count)
+                                d.withUnsafeMutableBufferPointer { dp in
+                                    LSQ.quantize(src.baseAddress! + slot.offset, count: slot.count, bits: bits, step: src[step.offset],
+                                                 out: dst.baseAddress! + slot.offset, mask: mp.baseAddress! + slot.offset, d: dp.baseAddress!)
+                                }
+                                terms.append(LSQScaleTerm(scaleIndex: step.offset, range: slot.range, d: d))
+                                continue
+                            }
                             q.quantize(src.baseAddress! + slot.offset, rows: slot.rows, cols: slot.rowLength,
                                        out: dst.baseAddress! + slot.offset, mask: mp.baseAddress! + slot.offset)
                         }
@@ -106,11 +153,19 @@ public struct QuantizedParameters<T: BLASScalar> {
         }
         effective = eff
         self.mask = mask
+        scaleTerms = terms
     }
 
     /// Applies the STE Jacobian to a gradient with respect to θ̂, giving the latent gradient.
     public func latentGradient(_ g: inout [T]) {
         guard let mask else { return }
+        // LSQ steps first, from the unmasked gradient: ∂L/∂s = Σ ∂L/∂Ŵ_i·∂Ŵ_i/∂s (clamped entries included).
+        let stepGradients = scaleTerms.map { t -> T in
+            var s: T = 0
+            for (i, d) in zip(t.range, t.d) { s += g[i] * d }
+            return s
+        }
         for i in g.indices { g[i] *= mask[i] }
+        for (t, s) in zip(scaleTerms, stepGradients) { g[t.scaleIndex] += s }
     }
 }

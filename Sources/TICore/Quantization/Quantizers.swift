@@ -18,11 +18,19 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
     case ternary(clip: Double, perRow: Bool)
     /// Uniform n-bit grid over [−max|W|, max|W|] (symmetric) or [min, max] (asymmetric), per tensor or per row.
     case uniform(bits: Int, symmetric: Bool, perRow: Bool)
+    /// Symmetric n-bit per tensor over ±r, r ≤ max|W| minimizing ‖W − Q_r(W)‖² (grid search, then
+    /// golden-section refinement when `golden`); the STE passes where |W| ≤ r. PTQ's MSE weight range.
+    case symmetricMSE(bits: Int, golden: Bool)
+    /// LSQ: symmetric n-bit with a learned step read from the parameter buffer (LSQ.swift). Where the
+    /// layout has no step slot (a plain BERT layout) the step is the MSE-optimal range over Q_P.
+    case lsq(bits: Int)
 
     public var label: String {
         switch self {
         case .ternary(let c, let r): return "ternary(clip=\(c)\(r ? ",row" : ""))"
         case .uniform(let b, let s, let r): return "uniform\(b)(\(s ? "sym" : "asym")\(r ? ",row" : ""))"
+        case .symmetricMSE(let b, let g): return "uniform\(b)(sym,mse\(g ? "+golden" : ""))"
+        case .lsq(let b): return "lsq\(b)"
         }
     }
 
@@ -38,9 +46,35 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
             for g in 0..<groups {
                 Self.uniformGrid(w + g * len, count: len, bits: bits, symmetric: symmetric, out: out + g * len, mask: mask + g * len)
             }
+        case .symmetricMSE(let bits, let golden):
+            let n = rows * cols
+            let r = Self.mseSymmetricRange(w, count: n, bits: bits, golden: golden)
+            ActivationQuantizer.symmetric(w, count: n, bits: bits, range: T(r), out: out, mask: mask)
+        case .lsq(let bits):
+            let n = rows * cols
+            let r = Self.mseSymmetricRange(w, count: n, bits: bits, golden: true)
+            let d = UnsafeMutablePointer<T>.allocate(capacity: n)
+            defer { d.deallocate() }
+            LSQ.quantize(w, count: n, bits: bits, step: T(max(r, 1e-8) / Double(LSQ.levels(bits: bits).qp)), out: out, mask: mask, d: d)
         }
     }
 
+
+    /// The symmetric range r ∈ (0, max|W|] with the least squared quantization error.
+    public static func mseSymmetricRange<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, bits: Int, golden: Bool) -> Double {
+        let m = Double(ActivationQuantizer.maxAbs(w, count: n))
+        let levels = Double((1 << (bits - 1)) - 1)
+        return RangeSearch.minimize(upper: m, golden: golden) { r in
+            let s = levels / r
+            var e = 0.0
+            for i in 0..<n {
+                let v = min(max(Double(w[i]), -r), r)
+                let d = Double(w[i]) - (v * s).rounded(.toNearestOrEven) / s
+                e += d * d
+            }
+            return e
+        }
+    }
 
     static func ternarize<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, clip: T,
                                          out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
@@ -96,11 +130,39 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     case symmetric(bits: Int, clip: Double?)
     /// Asymmetric dynamic per-tensor over [min(x, 0), max(x, 0)].
     case asymmetric(bits: Int)
+    /// Q8BERT: symmetric over ±r with r a range kept across passes (the EMA of max|x| in training,
+    /// frozen at evaluation; see ActivationRanges.swift). Without a known range it falls back to the
+    /// dynamic max|x| of the tensor (what the first EMA update yields anyway).
+    case tracked(bits: Int)
+    /// PTQ: asymmetric uniform over a calibrated [lo, hi] kept in the range state (see PTQ.swift); without
+    /// one, the tensor's own [min, max] (dynamic asymmetric).
+    case calibrated(bits: Int)
+    /// PEG: asymmetric per group of hidden dimensions over calibrated per-dimension ranges (PEG.swift);
+    /// `groups` = hidden size is per-embedding. Only for [rows, hidden] sites.
+    case perEmbeddingGroup(bits: Int, groups: Int, permute: Bool)
+
+    /// True for the quantizers whose range lives in an `ActivationRangeState` rather than in the tensor.
+    public var usesStoredRange: Bool {
+        switch self {
+        case .tracked, .calibrated, .perEmbeddingGroup: return true
+        case .symmetric, .asymmetric: return false
+        }
+    }
+
+    public var bits: Int {
+        switch self {
+        case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b): return b
+        case .perEmbeddingGroup(let b, _, _): return b
+        }
+    }
 
     public var label: String {
         switch self {
         case .symmetric(let b, let c): return "sym\(b)" + (c.map { "(clip=\($0))" } ?? "")
         case .asymmetric(let b): return "asym\(b)"
+        case .tracked(let b): return "sym\(b)(ema)"
+        case .calibrated(let b): return "asym\(b)(calibrated)"
+        case .perEmbeddingGroup(let b, let k, let p): return "asym\(b)(peg,\(p ? "ngp" : "ng")\(k))"
         }
     }
 
@@ -123,6 +185,51 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             for i in 0..<n { out[i] = roundEvenSmall(out[i] * s) * inv }
         case .asymmetric(let bits):
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
+        case .tracked(let bits):
+            ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask)
+        case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _):  // (PEG without its width: per tensor)
+            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         }
+    }
+
+    /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
+    /// passes where |x| ≤ r (clamp's derivative, boundary included, as in PyTorch).
+    public static func symmetric<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, range r: T,
+                                                out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        guard r > 0 else {
+            for i in 0..<n { out[i] = 0; mask[i] = 1 }
+            return
+        }
+        let levels = T((1 << (bits - 1)) - 1), s = levels / r
+        for i in 0..<n {
+            let v = min(max(x[i], -r), r)
+            mask[i] = abs(x[i]) <= r ? 1 : 0
+            out[i] = roundEven(v * s) / s
+        }
+    }
+
+    /// Asymmetric b-bit over a given [lo, hi] (widened to contain 0 so that 0 is exact): scale
+    /// (hi − lo)/(2^b − 1), integer zero point; the STE stops only where the clamp to [0, 2^b − 1] acts
+    /// (not for values within half a step of the grid's ends, which the rounded zero point may shift).
+    public static func asymmetric<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, lo: T, hi: T,
+                                                 out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        let lo = min(lo, 0), hi = max(hi, 0)
+        guard hi > lo else {
+            for i in 0..<n { out[i] = 0; mask[i] = 1 }
+            return
+        }
+        let levels = T((1 << bits) - 1), scale = (hi - lo) / levels
+        let zero = roundEven(-lo / scale)
+        for i in 0..<n {
+            let u = roundEven(x[i] / scale) + zero
+            out[i] = (min(max(u, 0), levels) - zero) * scale
+            mask[i] = u >= 0 && u <= levels ? 1 : 0
+        }
+    }
+
+    static func maxAbs<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int) -> T {
+        var m: T = 0
+        for i in 0..<n { m = max(m, abs(x[i])) }
+        return m
     }
 }

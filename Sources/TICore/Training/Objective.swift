@@ -51,6 +51,9 @@ public struct ObjectiveResult<T: BLASScalar> {
 public struct BertObjective<T: BLASScalar> {
     public let model: BertModel
     public var spec: ObjectiveSpec
+    /// Training only: the EMA range state of stored-range activation quantizers (Q8BERT), updated by
+    /// every student forward. Kept out of `spec`, which describes the loss, not mutable state.
+    public var rangeTracker: ActivationRangeTracker? = nil
 
     public init(model: BertModel, spec: ObjectiveSpec) {
         self.model = model; self.spec = spec
@@ -68,14 +71,18 @@ public struct BertObjective<T: BLASScalar> {
         if let f = frozen, f.phase == .replaying, let w = f.weights {
             var q = QuantizedParameters<T>(latent: θ, layout: model.layout, config: .fullPrecision)
             for i in θ.indices { q.effective[i] = w.mask[i] * θ[i] + w.offset[i] }
+            for t in f.weightScaleTerms { for (i, d) in zip(t.range, t.d) { q.effective[i] += d * θ[t.scaleIndex] } }
             q.mask = w.mask
+            q.scaleTerms = f.weightScaleTerms
             return q
         }
         let q = QuantizedParameters<T>(latent: θ, layout: model.layout, config: spec.quantization)
         if let f = frozen, let m = q.mask {
             var offset = q.effective
             for i in θ.indices { offset[i] -= m[i] * θ[i] }
+            for t in q.scaleTerms { for (i, d) in zip(t.range, t.d) { offset[i] -= d * θ[t.scaleIndex] } }
             f.weights = (offset, m)
+            f.weightScaleTerms = q.scaleTerms
         }
         return q
     }
@@ -94,7 +101,8 @@ public struct BertObjective<T: BLASScalar> {
         precondition(spec.intervention == nil || teacher != nil, "an intervention needs the teacher's trace")
         let q = effectiveParameters(θ, frozen: frozen)
         let options = ForwardOptions<T>(quantization: spec.quantization, frozen: frozen, intervention: spec.intervention,
-                                        teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed)
+                                        teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed,
+                                        rangeTracker: rangeTracker)
         return (q, model.forward(effective: q.effective, batch: batch, options: options))
     }
 

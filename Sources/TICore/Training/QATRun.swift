@@ -18,6 +18,11 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var devProbeSize = 256
     public var includeTaskLoss = false
     public var adam = AdamWConfig()
+    /// PTQ options (calibration, weight range, quant-dict); nil is the defaults. Optional so that the
+    /// configuration hash of every other mode is unchanged.
+    public var ptq: PTQOptions? = nil
+    /// AdaRound options (its calibration batches come from `ptq`); nil is the defaults.
+    public var adaRound: AdaRoundOptions? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
@@ -85,19 +90,28 @@ public struct QATRun {
     public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, progress: Bool = true) throws -> (student: [Float], summary: QATSummary, evals: [QATEval]) {
         let start = Date()
         let mode = config.mode
-        let total = config.totalSteps(trainExamples: task.train.count)
+        let total = mode.isPostTraining ? 0 : config.totalSteps(trainExamples: task.train.count)
+        let quantization = mode.quantization(ranges: nil, ptq: config.ptq)
+        // LSQ: the student's layout extends BERT's with the learned steps; the teacher vector is
+        // extended with their initial values (a full-precision forward never reads them).
+        let model = mode.learnsSteps ? LSQ.model(config: self.model.config, quantization: quantization) : self.model
+        let teacher = mode.learnsSteps ? LSQ.initialParameters(bert: self.teacher, model: model, quantization: quantization) : self.teacher
+        let bertCount = self.model.layout.count
+        let stepsURL = outDir.appendingPathComponent(Self.learnedStepsFile)
         let earlyWindow = min(config.resolvedStepOneLength(total: total), total)
         let s = mode.isTwoStep ? earlyWindow : 0
-        let configHash = Self.configHash(config: config, teacher: teacher, task: task)
+        let configHash = Self.configHash(config: config, teacher: self.teacher, task: task)
         if let done = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
            done.configHash == configHash, let summary = done.summary,
            let student = try? Checkpoint.load(outDir.appendingPathComponent("student")) {
-            return (student.parameters, summary, try Self.readEvals(outDir))  // finished before: nothing to do
+            var θ = student.parameters
+            if mode.learnsSteps { θ += try SafeTensorsFile.read(url: stepsURL).values("steps", as: Float.self) }
+            return (θ, summary, try Self.readEvals(outDir))  // finished before: nothing to do
         }
         let resume = try QATCheckpointState.load(outDir, expectedHash: configHash)
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
-                                  teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
-                                  quantization: mode.quantization.summary, gitRevision: Provenance.gitRevision(),
+                                  teacherHash: Checkpoint.hash(self.teacher), teacherDevMetric: teacherDevMetric,
+                                  quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
                                   started: Provenance.timestamp(), configHash: configHash)
         if resume == nil, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
            existing.configHash != configHash {
@@ -119,9 +133,31 @@ public struct QATRun {
         var evals: [QATEval] = resume == nil ? [] : try Self.readEvals(outDir)
         var θ = resume?.parameters ?? teacher
         let elapsedBefore = resume?.elapsed ?? 0
+        // Stored-range modes (Q8BERT): the EMA activation ranges are training state next to θ, saved
+        // with every resumable state and frozen (copied into the QuantConfig) for evaluation.
+        let tracksRanges = quantization.usesStoredRanges
+        let rangesURL = outDir.appendingPathComponent(Self.activationRangesFile)
+        var ranges = ActivationRangeState(decay: 0.9999)
+        if tracksRanges, resume != nil {
+            ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
+        }
+        if mode.isPostTraining || mode.calibratesActivations, resume == nil {
+            // PTQ (and LSQ's fixed activation ranges): calibrate on seeded training batches before any step.
+            let o = config.ptq ?? PTQOptions()
+            var calibration = BatchStream(examples: task.train, batchSize: o.calibrationBatchSize, seqLen: task.seqLen,
+                                          regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("calibration"))
+            let batches = (0..<o.calibrationBatches).map { _ in calibration.next() }
+            if mode == .adaRoundW4 {
+                θ = AdaRound.apply(model: model, parameters: θ, batches: batches, options: config.adaRound ?? AdaRoundOptions())
+            } else {
+                ranges = PTQ.calibrate(model: model, latent: θ, config: quantization, batches: batches, estimator: o.estimator).ranges!
+            }
+        }
         func evaluate(step: Int, phase: Int) throws {
-            let ev = evaluator.evaluate(θ, quantization: mode.quantization)
-            let (kd, attn, out) = probe.measure(θ, quantization: mode.quantization)
+            var quantization = quantization
+            if tracksRanges { quantization.ranges = ranges }
+            let ev = evaluator.evaluate(θ, quantization: quantization)
+            let (kd, attn, out) = probe.measure(θ, quantization: quantization)
             let e = QATEval(step: step, phase: phase, devMetric: ev.metric, devLoss: ev.loss, probeDistillationLoss: kd,
                             attentionBlockMSE: attn, layerOutputMSE: out)
             evals.append(e)
@@ -150,14 +186,24 @@ public struct QATRun {
                     if step == r.step, r.phase == phase { adam = AdamW(layout: model.layout, config: config.adam, m: r.m, v: r.v) }
                     continue
                 }
-                let obj = BertObjective<Float>(model: model, spec: mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss))
+                var spec = mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss)
+                spec.quantization = quantization
+                if tracksRanges { spec.quantization.ranges = ranges }  // fixed ranges (LSQ); the EMA tracker overrides them (Q8BERT)
+                var obj = BertObjective<Float>(model: model, spec: spec)
+                // Only trained ranges (Q8BERT's EMA) are updated by training steps; calibrated ones stay fixed.
+                let tracker = tracksRanges && !mode.calibratesActivations ? ActivationRangeTracker(state: ranges) : nil
+                obj.rangeTracker = tracker
                 var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
                 let r = Self.trainingStep(obj, θ: θ, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
+                if let tracker { ranges = tracker.state }
                 guard r.terms.total.isFinite, Vec.isFinite(r.gradient!) else {
                     throw ModelError.nonFinite("\(mode.rawValue) training loss or gradient at step \(step) (phase \(phase)); lower --lr")
                 }
                 let lr = schedule.rate(at: local)
-                let gnorm = adam.step(&θ, gradient: r.gradient!, learningRate: lr)
+                var gradient = r.gradient!
+                if mode.learnsSteps { LSQ.scaleGradients(&gradient, model: model, quantization: quantization) }
+                let gnorm = adam.step(&θ, gradient: gradient, learningRate: lr)
+                if mode.learnsSteps { LSQ.clampSteps(&θ, model: model) }
                 step += 1
                 if phase == 1 && local == steps - 1 { lastStepOneLoss = r.terms.total }
                 if phase == 2 && local == 0, let last = lastStepOneLoss { jump = r.terms.total - last }
@@ -171,6 +217,7 @@ public struct QATRun {
                 if step % config.evalEvery == 0 || local == steps - 1 || (step <= earlyWindow && step % max(1, earlyWindow / 6) == 0) {
                     try evaluate(step: step, phase: phase)
                     bar.update(step, String(format: "loss %.4f dev %@ %.4f", t.total, task.metricName, evals.last!.devMetric))
+                    if tracksRanges { try AtomicFile.writeJSON(ranges, to: rangesURL) }
                     try QATCheckpointState(step: step, phase: phase, parameters: θ, m: adam.m, v: adam.v, elapsed: elapsed,
                                            lastStepOneLoss: lastStepOneLoss, stepOneJump: jump)
                         .save(outDir, hash: configHash)
@@ -183,8 +230,25 @@ public struct QATRun {
                                  finalProbeDistillationLoss: evals.last!.probeDistillationLoss,
                                  initialProbeDistillationLoss: evals.first!.probeDistillationLoss, stepOneLossJump: jump,
                                  seconds: elapsedBefore + Date().timeIntervalSince(start))
-        try Checkpoint.save(θ, config: model.config, to: outDir.appendingPathComponent("student"),
-                            metadata: ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": mode.quantization.name])
+        var studentMeta = ["tianalyze.mode": mode.rawValue, "tianalyze.quantization": quantization.name]
+        if tracksRanges {
+            try AtomicFile.writeJSON(ranges, to: rangesURL)
+            studentMeta["tianalyze.activation_ranges"] = String(decoding: try JSONEncoder().encode(ranges), as: UTF8.self)
+        }
+        if mode.learnsSteps {
+            // The HF checkpoint keeps BERT's layout; the learned steps sit next to it, in layout order.
+            let steps = Array(θ[bertCount...])
+            try SafeTensorsWriter.write(tensors: [("steps", [steps.count], steps)],
+                                        metadata: ["names": model.layout.slots.dropFirst(self.model.layout.slots.count).map(\.name).joined(separator: ",")],
+                                        to: stepsURL)
+        }
+        try Checkpoint.save(Array(θ[..<bertCount]), config: model.config, to: outDir.appendingPathComponent("student"), metadata: studentMeta)
+        if mode == .q8bert {
+            // Q8BERT's deployable form: int8 codes + per-tensor scales + frozen ranges (QuantizedExport.load evaluates it).
+            var q = quantization
+            q.ranges = ranges
+            try QuantizedExport.write(θ, model: model, config: q, to: outDir.appendingPathComponent(Self.int8ExportFile))
+        }
         meta.finished = Provenance.timestamp()
         meta.summary = summary
         try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
@@ -194,6 +258,13 @@ public struct QATRun {
 }
 
 extension QATRun {
+    /// The EMA activation ranges of a stored-range mode, next to `metadata.json`.
+    public static let activationRangesFile = "activation-ranges.json"
+    /// LSQ's learned steps (tensor "steps", in `LSQ.model` layout order after BERT's parameters).
+    public static let learnedStepsFile = "learned-steps.safetensors"
+    /// Q8BERT's int8 checkpoint, next to the FP32 student.
+    public static let int8ExportFile = "student-int8.safetensors"
+
     /// Forward and backward of one step. Without intervention the teacher's and the student's
     /// forwards are independent and run on two workers; the result does not depend on the worker count.
     static func trainingStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64) -> ObjectiveResult<Float> {

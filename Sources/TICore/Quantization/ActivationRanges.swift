@@ -1,0 +1,106 @@
+// Activation ranges that persist across forward passes (Q8BERT's EMA thresholds, PTQ's calibrated
+// ranges).
+//
+// Why a value type plus a tracker: the ranges are training state, like the optimizer moments, so the
+// training loop owns one `ActivationRangeState` value, saves it with its checkpoints and hands it to
+// evaluation by copying it into `QuantConfig.ranges` (where it is frozen). A forward pass cannot
+// mutate a value it was given, so for a training step the loop wraps the state in an
+// `ActivationRangeTracker` (a reference the forward updates) and reads `tracker.state` back after the
+// step. Nothing is global, and two forwards on two workers never share a tracker.
+//
+// Sites are visited once per layer, so a range is keyed by site and occurrence ("intermediateInput.2"
+// is FFN1's input in layer 2). The forward visits sites in a fixed order, so the key is stable.
+import Foundation
+import TILinalg
+
+/// One tracked range: a bias-corrected exponential moving average of max|x| (symmetric quantizers),
+/// or a calibrated [lo, hi] interval (asymmetric quantizers), or per-dimension intervals (PEG).
+public struct TrackedRange: Codable, Equatable, Sendable {
+    /// Biased EMA of max|x| (unused by calibrated ranges).
+    public var biased: Double
+    /// EMA updates, or calibration batches seen.
+    public var steps: Int
+    public var lo: Double
+    public var hi: Double
+    /// PEG: per-hidden-dimension calibrated [lo, hi].
+    public var dimLo: [Double]?
+    public var dimHi: [Double]?
+
+    public init(biased: Double = 0, steps: Int = 0, lo: Double = 0, hi: Double = 0, dimLo: [Double]? = nil, dimHi: [Double]? = nil) {
+        self.biased = biased; self.steps = steps; self.lo = lo; self.hi = hi; self.dimLo = dimLo; self.dimHi = dimHi
+    }
+
+    /// The EMA with the usual bias correction biased/(1 − decayᵗ): after the first update it equals the
+    /// first observation, so the 0 the average starts from never leaks into the range (with decay
+    /// 0.9999 an uncorrected EMA would sit near 0 for thousands of steps).
+    public func threshold(decay: Double) -> Double {
+        guard steps > 0 else { return hi }
+        return biased / (1 - pow(decay, Double(steps)))
+    }
+}
+
+/// Every tracked range of one model, by "site.occurrence".
+public struct ActivationRangeState: Codable, Equatable, Sendable {
+    public var decay: Double
+    public var ranges: [String: TrackedRange]
+
+    public init(decay: Double = 0.9999, ranges: [String: TrackedRange] = [:]) {
+        self.decay = decay; self.ranges = ranges
+    }
+
+    public static func key(_ site: ActivationSite, _ occurrence: Int) -> String { "\(site.rawValue).\(occurrence)" }
+
+    /// One EMA update with an observed max|x|; returns the bias-corrected threshold to quantize with.
+    @discardableResult
+    public mutating func update(_ key: String, observedMaxAbs m: Double) -> Double {
+        var r = ranges[key] ?? TrackedRange()
+        r.biased = decay * r.biased + (1 - decay) * m
+        r.steps += 1
+        ranges[key] = r
+        return r.threshold(decay: decay)
+    }
+
+    /// The frozen symmetric threshold of a site, or nil when it was never observed.
+    public func threshold(_ key: String) -> Double? { ranges[key].map { $0.threshold(decay: decay) } }
+}
+
+/// The mutable handle a training forward updates; see the file comment.
+public final class ActivationRangeTracker {
+    public private(set) var state: ActivationRangeState
+    /// How calibrated (asymmetric) quantizers turn observed tensors into [lo, hi]; unused by EMA ones.
+    public let estimator: RangeEstimator
+    public init(state: ActivationRangeState, estimator: RangeEstimator = .currentMinMax) {
+        self.state = state; self.estimator = estimator
+    }
+    func update(_ key: String, observedMaxAbs m: Double) -> Double { state.update(key, observedMaxAbs: m) }
+
+    /// PEG: per-dimension [min, max] of this batch (current_minmax), or their running average
+    /// (running_minmax; MSE falls back to it, a per-dimension MSE search is not implemented).
+    func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int) -> ([Double], [Double]) {
+        var (lo, hi) = PEG.dimensionRanges(x, count: n, width: width)
+        let prev = state.ranges[key]
+        if estimator != .currentMinMax, let p = prev, let pl = p.dimLo, let ph = p.dimHi {
+            let m = RangeEstimator.runningMomentum
+            for j in 0..<width { lo[j] = m * pl[j] + (1 - m) * lo[j]; hi[j] = m * ph[j] + (1 - m) * hi[j] }
+        }
+        state.ranges[key] = TrackedRange(steps: (prev?.steps ?? 0) + 1, lo: lo.min() ?? 0, hi: hi.max() ?? 0, dimLo: lo, dimHi: hi)
+        return (lo, hi)
+    }
+
+    /// Feeds one tensor to the estimator of `key` and returns the range to quantize it with.
+    func observe<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, bits: Int) -> (Double, Double) {
+        let r = estimator.update(state.ranges[key], x, count: n, bits: bits)
+        state.ranges[key] = r
+        return (r.lo, r.hi)
+    }
+}
+
+/// Counts how often each site was visited in one forward pass, giving each visit its key.
+final class SiteCounter {
+    private var counts: [ActivationSite: Int] = [:]
+    func next(_ site: ActivationSite) -> String {
+        let c = counts[site, default: 0]
+        counts[site] = c + 1
+        return ActivationRangeState.key(site, c)
+    }
+}

@@ -1,0 +1,58 @@
+// Per-embedding-group (PEG) activation quantization (Bondarenko et al., EMNLP 2021; semantics only).
+// A few hidden dimensions of the residual stream carry ranges far above the rest; one per-tensor
+// range then wastes most of the grid on them. PEG gives each group of hidden dimensions its own
+// asymmetric range: K = width is per-embedding, smaller K shares ranges, and sorting dimensions by
+// range first (the permutation) puts the outlier dimensions into the same group so the other groups
+// keep fine steps. Ranges are calibrated per dimension; group ranges are their envelopes.
+import TILinalg
+
+public enum PEG {
+    /// Hidden dimensions of each of K groups: contiguous blocks of the identity, or of the dimensions
+    /// sorted by calibrated range (hi − lo, ascending; ties by index) when `permute`.
+    public static func groups(dimLo: [Double], dimHi: [Double], count k: Int, permute: Bool) -> [[Int]] {
+        let h = dimLo.count
+        let k = max(1, min(k, h))
+        var order = Array(0..<h)
+        if permute {
+            order.sort { a, b in
+                let ra = dimHi[a] - dimLo[a], rb = dimHi[b] - dimLo[b]
+                return ra != rb ? ra < rb : a < b
+            }
+        }
+        // Group sizes differ by at most one: group g takes order[g·h/k ..< (g+1)·h/k].
+        return (0..<k).map { g in Array(order[(g * h / k)..<((g + 1) * h / k)]) }
+    }
+
+    /// Quantizes rows of `width` entries with one asymmetric b-bit grid per group of dimensions.
+    public static func quantize<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int,
+                                               dimLo: [Double], dimHi: [Double], groups k: Int, permute: Bool,
+                                               out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+        precondition(n % width == 0 && dimLo.count == width && dimHi.count == width, "PEG: tensor is not [rows, \(width)]")
+        let levels = T((1 << bits) - 1)
+        var scale = [T](repeating: 0, count: width), zero = scale
+        for g in groups(dimLo: dimLo, dimHi: dimHi, count: k, permute: permute) {
+            let lo = min(g.map { dimLo[$0] }.min() ?? 0, 0), hi = max(g.map { dimHi[$0] }.max() ?? 0, 0)
+            let s = hi > lo ? T(hi - lo) / levels : 0
+            let z = s > 0 ? roundEven(T(-lo) / s) : 0
+            for j in g { scale[j] = s; zero[j] = z }
+        }
+        for r in 0..<(n / width) {
+            for j in 0..<width {
+                let i = r * width + j
+                guard scale[j] > 0 else { out[i] = 0; mask[i] = 1; continue }
+                let u = roundEven(x[i] / scale[j]) + zero[j]
+                out[i] = (min(max(u, 0), levels) - zero[j]) * scale[j]
+                mask[i] = u >= 0 && u <= levels ? 1 : 0  // the STE stops only where the clamp acts
+            }
+        }
+    }
+
+    /// Per-dimension [min, max] of a [rows, width] tensor.
+    public static func dimensionRanges<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, width: Int) -> (lo: [Double], hi: [Double]) {
+        var lo = [Double](repeating: .infinity, count: width), hi = [Double](repeating: -.infinity, count: width)
+        for r in 0..<(n / width) {
+            for j in 0..<width { let v = Double(x[r * width + j]); lo[j] = min(lo[j], v); hi[j] = max(hi[j], v) }
+        }
+        return (lo, hi)
+    }
+}

@@ -1,0 +1,44 @@
+// Options of the issue-8 modes (PTQ-W8A8, ADAROUND-W4, LSQ-W4A8), shared by `qat` and `quant-report`.
+// Defaults leave QATConfig.ptq/adaRound nil, so the configuration hash of a default run (and of every
+// other mode) does not change.
+import ArgumentParser
+import Foundation
+import TICore
+
+struct QuantizationOptions: ParsableArguments {
+    @Option(help: "PTQ/LSQ/AdaRound: calibration batches drawn from the training set.")
+    var calibrationBatches: Int = PTQOptions().calibrationBatches
+    @Option(help: "PTQ/LSQ/AdaRound: examples per calibration batch.")
+    var calibrationBatchSize: Int = PTQOptions().calibrationBatchSize
+    @Option(help: "PTQ activation range estimator: \(RangeEstimator.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var rangeEstimator: RangeEstimator = PTQOptions().estimator
+    @Option(help: "PTQ weight range: \(WeightRangeMethod.allCases.map(\.rawValue).joined(separator: ", ")) (MSE: grid + golden section).")
+    var weightRange: WeightRangeMethod = PTQOptions().weightRange
+    @Option(help: "PTQ mixed precision, e.g. \"x=16,h=16,y=16\" (x FFN input, h FFN output, y FFN residual sum, P pooler, C classifier).")
+    var quantDict: String?
+    @Option(help: "PTQ per-embedding-group activations: ngK, ngpK (permuted by range) or pe (per embedding).")
+    var peg: String?
+    @Option(help: "Sites for --peg: comma list of x, h, y.")
+    var pegSites: String = "y"
+    @Option(help: "AdaRound iterations per layer.")
+    var adaroundIterations: Int = AdaRoundOptions().iterations
+
+    func apply(to cfg: inout QATConfig) throws {
+        var o = PTQOptions()
+        o.calibrationBatches = calibrationBatches; o.calibrationBatchSize = calibrationBatchSize
+        o.estimator = rangeEstimator; o.weightRange = weightRange
+        if let q = quantDict { o.quantDict = try PTQ.parseQuantDict(q) }
+        if let p = peg { o.peg = try PEGOptions.parse(p, sites: pegSites) }
+        guard cfg.mode.isPostTraining || cfg.mode.calibratesActivations else {
+            if o != PTQOptions() { throw ValidationError("PTQ options apply to PTQ-W8A8, ADAROUND-W4 and LSQ-W4A8, not \(cfg.mode.rawValue)") }
+            return
+        }
+        cfg.ptq = o == PTQOptions() ? nil : o
+        var a = AdaRoundOptions()
+        a.iterations = adaroundIterations
+        cfg.adaRound = a == AdaRoundOptions() ? nil : a
+    }
+}
+
+extension RangeEstimator: ExpressibleByArgument {}
+extension WeightRangeMethod: ExpressibleByArgument {}

@@ -1,0 +1,157 @@
+// Q8BERT: EMA range tracking, the stored-range quantizer, its STE gradient, evaluation with frozen
+// ranges, the int8 export round trip and a resumable training run that carries the ranges.
+import XCTest
+import Foundation
+import TICore
+import TILinalg
+import TIData
+
+final class Q8BERTTests: XCTestCase {
+    func testEMAUpdateWithBiasCorrectionByHand() {
+        var s = ActivationRangeState(decay: 0.9)
+        // 1st: biased 0.1·2 = 0.2, corrected 0.2/(1 − 0.9) = 2 (the first observation itself).
+        XCTAssertEqual(s.update("a.0", observedMaxAbs: 2), 2, accuracy: 1e-12)
+        // 2nd: biased 0.9·0.2 + 0.1·4 = 0.58, corrected 0.58/(1 − 0.81) = 3.0526…
+        XCTAssertEqual(s.update("a.0", observedMaxAbs: 4), 0.58 / 0.19, accuracy: 1e-12)
+        XCTAssertEqual(s.threshold("a.0")!, 0.58 / 0.19, accuracy: 1e-12)
+        XCTAssertNil(s.threshold("a.1"))
+    }
+
+    func testSymmetricQuantizerWithStoredRangeByHand() {
+        // r = 2, 8 bits: s = 127/2 = 63.5. 3 clips to 2 (mask 0); −1·63.5 = −63.5 ties to −64; 0.5 → 31.75 → 32.
+        let x: [Double] = [3, -1, 0.5, 2]
+        var out = [Double](repeating: .nan, count: 4), mask = out
+        ActivationQuantizer.symmetric(x, count: 4, bits: 8, range: 2.0, out: &out, mask: &mask)
+        XCTAssertEqual(out, [2, -64 / 63.5, 32 / 63.5, 2])
+        XCTAssertEqual(mask, [0, 1, 1, 1])
+    }
+
+    /// A range state recorded by one training-mode forward of the tiny model at θ.
+    func trackedRanges(_ model: BertModel, _ θ: [Double], scale: Double = 1) -> ActivationRangeState {
+        let tracker = ActivationRangeTracker(state: ActivationRangeState(decay: 0.9999))
+        let q = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
+        _ = model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
+        var s = tracker.state
+        for k in s.ranges.keys { s.ranges[k]!.biased *= scale }
+        return s
+    }
+
+    func testTrackerKeysEveryLinearInputOfEveryLayer() {
+        let model = BertModel(config: Tiny.config())
+        let s = trackedRanges(model, Tiny.parameters(model, seed: 1))
+        // 4 Linear inputs per layer × 2 layers + pooler + classifier.
+        XCTAssertEqual(s.ranges.count, 10)
+        XCTAssertNotNil(s.ranges["outputInput.1"])
+        XCTAssertNotNil(s.ranges["classifierInput.0"])
+        XCTAssertTrue(s.ranges.values.allSatisfy { $0.steps == 1 && $0.biased > 0 })
+    }
+
+    func testEvaluationUsesTheFrozenRanges() {
+        let model = BertModel(config: Tiny.config())
+        let θ = Tiny.parameters(model, seed: 2)
+        let q = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
+        func logits(_ ranges: ActivationRangeState?) -> [Double] {
+            var c = QuantConfig.q8bert
+            c.ranges = ranges
+            return model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: c)).logits.array
+        }
+        let exact = trackedRanges(model, θ)
+        let dynamic = logits(nil)
+        // The ranges recorded on this very batch are its max|x|: the same as the dynamic fallback.
+        for (a, b) in zip(logits(exact), dynamic) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        // Halved ranges clip: the frozen state is really used.
+        let clipped = logits(trackedRanges(model, θ, scale: 0.5))
+        XCTAssertGreaterThan(zip(clipped, dynamic).map { abs($0 - $1) }.max()!, 1e-4)
+    }
+
+    func testQ8BERTModeResolvesItsConfig() {
+        XCTAssertEqual(QATMode(rawValue: "Q8BERT"), .q8bert)
+        XCTAssertEqual(QATMode.q8bert.loss, .task)
+        XCTAssertFalse(QATMode.q8bert.isTwoStep)
+        XCTAssertTrue(QATMode.q8bert.quantization.usesStoredRanges)
+        XCTAssertFalse(QATMode.kd.quantization.usesStoredRanges)
+        XCTAssertEqual(QATMode.q8bert.quantization.weights.count, WeightSite.allCases.count)
+        // TernaryBERT's activation sites did not grow with the new classifier-input site.
+        XCTAssertNil(QATMode.kd.quantization.activations[.classifierInput])
+        XCTAssertEqual(QATMode.kd.quantization.activations.count, 9)
+    }
+
+    func testExportRoundTripEvaluatesToTheFakeQuantizedLogits() throws {
+        let model = BertModel(config: Tiny.config())
+        let θ = Tiny.parameters(model, seed: 4).map(Float.init)
+        let tracker = ActivationRangeTracker(state: ActivationRangeState())
+        let fake = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
+        _ = model.forward(effective: fake, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
+        let config = QATMode.q8bert.quantization(ranges: tracker.state)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("q8-\(UUID().uuidString).safetensors")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        try QuantizedExport.write(θ, model: model, config: config, to: url)
+
+        let file = try SafeTensorsFile.read(url: url)
+        XCTAssertEqual(file.info("bert.encoder.layer.0.attention.self.query.weight")?.dtype, .i8)
+        XCTAssertEqual(file.info("classifier.weight")?.dtype, .i8)
+        XCTAssertEqual(file.info("bert.embeddings.position_embeddings.weight")?.dtype, .i8)
+        XCTAssertEqual(file.info("bert.encoder.layer.0.output.LayerNorm.weight")?.dtype, .f32)
+
+        let (loaded, q) = try QuantizedExport.load(url, model: model)
+        XCTAssertTrue(q.weights.isEmpty)
+        XCTAssertEqual(q.ranges, tracker.state)
+        // Dequantized codes·scale sit on the fake quantizer's grid up to float rounding.
+        for i in fake.indices { XCTAssertEqual(loaded[i], fake[i], accuracy: 1e-6 * max(1, abs(fake[i]))) }
+        let a = model.forward(effective: fake, batch: Tiny.batch(), options: ForwardOptions(quantization: config)).logits.array
+        let b = model.forward(effective: loaded, batch: Tiny.batch(), options: ForwardOptions(quantization: q)).logits.array
+        let scale = a.map(abs).max()!
+        // Within quantization tolerance: an ulp in a weight can flip one activation code (step r/127).
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 0.02 * scale) }
+    }
+
+    func testInterruptedQ8BERTRunResumesWithItsRanges() throws {
+        func setup(mode: QATMode) -> QATRun {
+            let data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 32)
+            let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 16, numLayers: 2, numHeads: 2,
+                                                     intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
+            var cfg = QATConfig(mode: mode)
+            cfg.epochs = 2; cfg.batchSize = 16; cfg.evalEvery = 2; cfg.devProbeSize = 16
+            return QATRun(model: model, task: data, teacher: model.initialParameters(seed: 5, std: 0.3), config: cfg)
+        }
+        func dir() -> URL {
+            let d = FileManager.default.temporaryDirectory.appendingPathComponent("tia-q8-\(UUID().uuidString)")
+            addTeardownBlock { try? FileManager.default.removeItem(at: d) }
+            return d
+        }
+        let whole = dir(), split = dir()
+        let (θa, sa, _) = try setup(mode: .q8bert).run(outDir: whole, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        var interrupted = setup(mode: .q8bert)
+        interrupted.interruptAfterStep = 4
+        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false))
+        let (θb, sb, _) = try setup(mode: .q8bert).run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        XCTAssertEqual(θa.map(\.bitPattern), θb.map(\.bitPattern))
+        XCTAssertEqual(sa.finalDevMetric, sb.finalDevMetric)
+        let ranges = try JSONDecoder().decode(ActivationRangeState.self,
+                                              from: Data(contentsOf: split.appendingPathComponent(QATRun.activationRangesFile)))
+        XCTAssertEqual(ranges.decay, 0.9999)
+        XCTAssertTrue(ranges.ranges.values.allSatisfy { $0.steps == sa.totalSteps }, "\(ranges.ranges.values.map(\.steps))")
+        let student = try Checkpoint.load(split.appendingPathComponent("student"))
+        XCTAssertNotNil(student.metadata["tianalyze.activation_ranges"])
+        // The int8 export evaluates like the fake-quantized student (same dev metric on this task).
+        let model = setup(mode: .q8bert).model, data = setup(mode: .q8bert).task
+        let (deq, q) = try QuantizedExport.load(split.appendingPathComponent(QATRun.int8ExportFile), model: model)
+        XCTAssertEqual(q.ranges, ranges)
+        let exported = Evaluator<Float>(model: model, task: data).evaluate(deq, quantization: q).metric
+        XCTAssertEqual(exported, sb.finalDevMetric, accuracy: 0.04)  // at most one of 32 dev examples flips
+    }
+}
+
+extension ModelGradientTests {
+    func testQ8BERTGradientWithFrozenNoise() {
+        // Dynamic fallback (no ranges) and frozen EMA ranges that clip (STE mask 0 outside ±r).
+        checkObjective(ObjectiveSpec(quantization: .q8bert, loss: .task), frozen: true)
+        let model = BertModel(config: Tiny.config())
+        let tracker = ActivationRangeTracker(state: ActivationRangeState())
+        let θ = Tiny.parameters(model, seed: 11)
+        _ = model.forward(effective: θ, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
+        var s = tracker.state
+        for k in s.ranges.keys { s.ranges[k]!.biased *= 0.7 }
+        checkObjective(ObjectiveSpec(quantization: QATMode.q8bert.quantization(ranges: s), loss: .task), frozen: true)
+    }
+}
