@@ -78,6 +78,11 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
         // Schemes keyed by the first spec that uses them (configs compare by value, ranges included).
         let schemeOf = specs.map { spec in specs.firstIndex { $0.quantization == spec.quantization }! }
         let schemes = Array(Set(schemeOf)).sorted()
+        // Quantized weights once per scheme and point, shared by every batch and mode.
+        var effective: [Int: [Float]] = [:]
+        for k in schemes {
+            effective[k] = BertObjective<Float>(model: model, spec: specs[k]).effectiveParameters(θ, frozen: nil).effective
+        }
         let perBatch = Parallel.map(batches.count) { b -> (modeLoss: [Double], taskLoss: [Int: Double], logits: [Int: [Float]]) in
             let batch = batches[b], teacher = teacherTraces[b]
             var plain: [Int: ForwardTrace<Float>] = [:]
@@ -85,8 +90,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
             for name in schemes {
                 let q = specs[name].quantization
                 let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: q, loss: .task))
-                let tr = model.forward(effective: obj.effectiveParameters(θ, frozen: nil).effective, batch: batch,
-                                       options: ForwardOptions(quantization: q))
+                let tr = model.forward(effective: effective[name]!, batch: batch, options: ForwardOptions(quantization: q))
                 plain[name] = tr
                 taskLoss[name] = Double(obj.taskLoss(tr.logits, batch: batch).0)
                 logits[name] = tr.logits.array
@@ -95,7 +99,9 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
                 let spec = specs[k]
                 let obj = BertObjective<Float>(model: model, spec: spec)
                 if spec.intervention == nil { return obj.loss(of: plain[schemeOf[k]]!, batch: batch, teacher: teacher).total }
-                return obj.evaluate(θ, batch: batch, teacher: teacher, gradient: false).terms.total
+                let tr = model.forward(effective: effective[schemeOf[k]]!, batch: batch,
+                                       options: ForwardOptions(quantization: spec.quantization, intervention: spec.intervention, teacher: teacher))
+                return obj.loss(of: tr, batch: batch, teacher: teacher).total
             }
             return (modeLoss, taskLoss, logits)
         }
