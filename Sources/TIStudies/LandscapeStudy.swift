@@ -37,7 +37,7 @@ public struct LandscapeOptions: Sendable {
     public var range: ClosedRange<Double> = -1...1
     public var oneDimensional = false
     public var evalSize = 256
-    public var batchSize = 32  // several batches per point keep both workers busy
+    public var batchSize = 64  // several batches per point keep both workers busy
     public var seed: UInt64 = 1
     public var directionOptions = DirectionOptions()
     public var directionFile: String? = nil
