@@ -70,7 +70,7 @@ final class HessianTests: XCTestCase {
         for (name, spec) in specs {
             let (obj, θ) = objective(spec)
             let n = θ.count
-            let u = Tiny.direction(n, seed: 5), v = Tiny.direction(n, seed: 6)
+            let u = randomUnitVector(n, seed: 5), v = randomUnitVector(n, seed: 6)
             let hv = obj.hessianVectorProduct(at: θ, along: v), hu = obj.hessianVectorProduct(at: θ, along: u)
             let h = 1e-4
             func L(_ a: Double, _ b: Double) -> Double {
@@ -93,17 +93,8 @@ final class HessianTests: XCTestCase {
         let both = DatasetObjective<Double>(objective: BertObjective(model: model, spec: spec), batches: [a, b], teacher: nil)
         let first = DatasetObjective<Double>(objective: BertObjective(model: model, spec: spec), batches: [a], teacher: nil)
         let second = DatasetObjective<Double>(objective: BertObjective(model: model, spec: spec), batches: [b], teacher: nil)
-        let v = Tiny.direction(θ.count, seed: 9)
+        let v = randomUnitVector(θ.count, seed: 9)
         let expected = zip(first.hessianVectorProduct(at: θ, along: v), second.hessianVectorProduct(at: θ, along: v)).map { ($0 + 2 * $1) / 3 }
         XCTAssertLessThan(relativeVectorError(both.hessianVectorProduct(at: θ, along: v), expected), 1e-7)
-    }
-}
-
-enum Tiny {
-    static func direction(_ n: Int, seed: UInt64) -> [Double] {
-        var rng = SeededRandom(seed: seed)
-        var v: [Double] = rng.normalVector(n)
-        BLAS.scale(&v, by: 1 / BLAS.norm(v))
-        return v
     }
 }

@@ -1,6 +1,7 @@
 // A tiny BERT and batch for exact numerical checks in Double.
 import TICore
 import TILinalg
+import TITestSupport
 
 enum Tiny {
     static func config(labels: Int = 3, layers: Int = 2) -> BertConfig {
@@ -29,11 +30,5 @@ enum Tiny {
         return θ
     }
 
-    static func direction(_ n: Int, seed: UInt64) -> [Double] {
-        var rng = SeededRandom(seed: seed)
-        var v: [Double] = rng.normalVector(n)
-        let norm = BLAS.norm(v)
-        BLAS.scale(&v, by: 1 / norm)
-        return v
-    }
+    static func direction(_ n: Int, seed: UInt64) -> [Double] { randomUnitVector(n, seed: seed) }
 }

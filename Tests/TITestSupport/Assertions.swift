@@ -21,3 +21,11 @@ public func relativeVectorError<T: BLASScalar>(_ a: [T], _ b: [T]) -> T {
 public func centralDifference(step h: Double, _ f: (Double) -> Double) -> Double {
     (f(h) - f(-h)) / (2 * h)
 }
+
+/// A seeded random direction of unit Euclidean norm (for directional finite-difference checks).
+public func randomUnitVector(_ n: Int, seed: UInt64) -> [Double] {
+    var rng = SeededRandom(seed: seed)
+    var v: [Double] = rng.normalVector(n)
+    BLAS.scale(&v, by: 1 / BLAS.norm(v))
+    return v
+}
