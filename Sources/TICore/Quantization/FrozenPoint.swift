@@ -28,8 +28,6 @@ public final class FrozenPoint<T: BLASScalar> {
         detachedCursor = 0
     }
 
-    public var recordedSites: Int { activations.count }
-
     func record(offset: Buffer<T>, mask: Buffer<T>) { activations.append((offset, mask)) }
 
     func nextActivation(count: Int) -> (offset: Buffer<T>, mask: Buffer<T>) {
