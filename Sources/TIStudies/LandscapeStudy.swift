@@ -72,6 +72,13 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
         teacherTraces = Parallel.map(bs.count) { i in m.forward(effective: teacher, batch: bs[i], options: ForwardOptions()) }
     }
 
+    /// Landscape points need values only: no STE masks or cached Φ for a backward pass.
+    func lossOnly(_ o: ForwardOptions<Float>) -> ForwardOptions<Float> {
+        var o = o
+        o.keepsBackwardState = false
+        return o
+    }
+
     public func evaluate(parameters θ: [Float]) throws -> [[Double]] {
         // One plain forward per quantization scheme serves the task loss, the metric and every
         // objective without intervention; intervened objectives need their own forward.
@@ -90,7 +97,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
             for name in schemes {
                 let q = specs[name].quantization
                 let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: q, loss: .task))
-                let tr = model.forward(effective: effective[name]!, batch: batch, options: ForwardOptions(quantization: q))
+                let tr = model.forward(effective: effective[name]!, batch: batch, options: lossOnly(ForwardOptions(quantization: q)))
                 plain[name] = tr
                 taskLoss[name] = Double(obj.taskLoss(tr.logits, batch: batch).0)
                 logits[name] = tr.logits.array
@@ -100,7 +107,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
                 let obj = BertObjective<Float>(model: model, spec: spec)
                 if spec.intervention == nil { return obj.loss(of: plain[schemeOf[k]]!, batch: batch, teacher: teacher).total }
                 let tr = model.forward(effective: effective[schemeOf[k]]!, batch: batch,
-                                       options: ForwardOptions(quantization: spec.quantization, intervention: spec.intervention, teacher: teacher))
+                                       options: lossOnly(ForwardOptions(quantization: spec.quantization, intervention: spec.intervention, teacher: teacher)))
                 return obj.loss(of: tr, batch: batch, teacher: teacher).total
             }
             return (modeLoss, taskLoss, logits)
