@@ -37,7 +37,9 @@ public struct LandscapeOptions: Sendable {
     public var range: ClosedRange<Double> = -1...1
     public var oneDimensional = false
     public var evalSize = 256
-    public var batchSize = 64  // several batches per point keep both workers busy
+    /// Dynamic activation quantizers take their range per batch, so the batch size is part of what is
+    /// evaluated (and of the config hash). Training's batch size by default.
+    public var batchSize = 32
     public var seed: UInt64 = 1
     public var directionOptions = DirectionOptions()
     public var directionFile: String? = nil
@@ -173,7 +175,7 @@ public enum LandscapeStudy {
         }
         let grid = try LandscapeGrid.parse(o.grid, kind: o.interpolate ? .interpolation : .directions, oneDimensional: o.oneDimensional,
                                            range: o.interpolate ? 0...1 : o.range)
-        let evalSet = "\(target.task.name) dev: \(examples.count) of \(target.task.dev.count) examples (seed \(o.seed)); task data \(target.task.hash)"
+        let evalSet = "\(target.task.name) dev: \(examples.count) of \(target.task.dev.count) examples (seed \(o.seed)) in batches of \(o.batchSize); task data \(target.task.hash)"
         let config = LandscapeConfig(modes: o.modes.map(\.name), quantities: ["loss", "task_loss", "metric"], grid: grid, seed: seed,
                                      directionsHash: space.hash, checkpointHash: target.checkpointHash, evalSet: evalSet,
                                      normalization: normalization + "; objective \(o.objective.rawValue)")
