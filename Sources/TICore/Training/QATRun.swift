@@ -142,7 +142,7 @@ public struct QATRun {
             ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
         }
         if mode.isPostTraining || mode.calibratesActivations, resume == nil {
-            // PTQ (and LSQ's fixed activation ranges): calibrate on seeded training batches before any step.
+            // PTQ (and LSQ's initial activation steps): calibrate on seeded training batches before any step.
             let o = config.ptq ?? PTQOptions()
             var calibration = BatchStream(examples: task.train, batchSize: o.calibrationBatchSize, seqLen: task.seqLen,
                                           regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("calibration"))
@@ -151,6 +151,9 @@ public struct QATRun {
                 θ = AdaRound.apply(model: model, parameters: θ, batches: batches, options: config.adaRound ?? AdaRoundOptions())
             } else {
                 ranges = PTQ.calibrate(model: model, latent: θ, config: quantization, batches: batches, estimator: o.estimator).ranges!
+                // LSQ: the activation steps start from the calibrated ranges (which also fix the zero points);
+                // from here on they are parameters, saved and resumed with θ.
+                if mode.learnsSteps { LSQ.initializeActivationSteps(&θ, model: model, quantization: quantization, ranges: ranges) }
             }
         }
         func evaluate(step: Int, phase: Int) throws {
@@ -188,7 +191,7 @@ public struct QATRun {
                 }
                 var spec = mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss)
                 spec.quantization = quantization
-                if tracksRanges { spec.quantization.ranges = ranges }  // fixed ranges (LSQ); the EMA tracker overrides them (Q8BERT)
+                if tracksRanges { spec.quantization.ranges = ranges }  // fixed ranges (LSQ: zero points); the EMA tracker overrides them (Q8BERT)
                 var obj = BertObjective<Float>(model: model, spec: spec)
                 // Only trained ranges (Q8BERT's EMA) are updated by training steps; calibrated ones stay fixed.
                 let tracker = tracksRanges && !mode.calibratesActivations ? ActivationRangeTracker(state: ranges) : nil
