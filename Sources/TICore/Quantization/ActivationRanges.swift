@@ -79,7 +79,7 @@ public final class ActivationRangeTracker {
     /// running_minmax their moving average, and MSE searches each dimension's own [α·min, α·max] on
     /// this batch (`RangeEstimator.mseRange`, the per-tensor search applied to one column) and averages
     /// the per-batch optima. Group ranges are the envelopes of their dimensions (PEG.quantize).
-    func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int) -> ([Double], [Double]) {
+    public func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int) -> ([Double], [Double]) {
         var (lo, hi) = PEG.dimensionRanges(x, count: n, width: width)
         if estimator == .mse { (lo, hi) = PEG.mseDimensionRanges(x, count: n, width: width, bits: bits, lo: lo, hi: hi) }
         let prev = state.ranges[key]
