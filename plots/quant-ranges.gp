@@ -75,12 +75,13 @@ unset logscale y
 # Bottom: SQNR per site. The kept rows go into a datablock first, so that bars and tic labels are
 # packed next to each other (NaN-filtered rows would leave gaps and stray tics).
 keeprow = 'keep(strcol("kind")) && finite(column("sqnr_db")) == finite(column("sqnr_db"))'
+stats sites using (@keeprow ? 1 : 0) nooutput
+if (STATS_sum == 0) { exit error "quant-ranges.gp: no site of kind '".kind."' with a finite SQNR in ".sites }
 set table $bars
 plot sites using (finite(column("sqnr_db"))):(strcol("name")) with table if (@keeprow)
 unset table
 set datafile separator whitespace
 stats $bars using 1 nooutput
-if (STATS_records == 0) { exit error "quant-ranges.gp: no site of kind '".kind."' with a finite SQNR in ".sites }
 set xlabel ''
 set ylabel 'SQNR (dB)'
 set key off
