@@ -105,6 +105,32 @@ final class LSQTests: XCTestCase {
         XCTAssertEqual(LSQ.activationGradientScale(width: 8, bits: 8), 1 / (8.0 * 255).squareRoot(), accuracy: 1e-15)
     }
 
+    /// d = ∂x̂/∂s against central differences of the quantizer itself (not frozen), entry by entry, for
+    /// entries whose code does not change within ±h. Clamped, x̂ = s·(bound) and d is its derivative.
+    /// Inside, x̂ = s·round(x/s) has derivative round(x/s); LSQ's STE also passes the rounding's
+    /// argument, ∂(x/s)/∂s·s = −x/s, so d = round(x/s) − x/s = (finite difference) − x/s. The
+    /// whole-model check below differentiates the stand-in built from d, so this is what pins d down.
+    func testActivationStepDerivativeMatchesTheQuantizer() {
+        var rng = SeededRandom(seed: 3)
+        let n = 400, bits = 4, s = 0.21, z = 5.0, h = 1e-7
+        let x = (0..<n).map { _ in 3 * rng.normal() }  // many beyond the grid [−5, 10]·s on both sides
+        var out = x, mask = x, d = x, up = x, down = x, scratch = x, scratch2 = x
+        LSQ.quantizeActivation(x, count: n, bits: bits, step: s, zero: z, out: &out, mask: &mask, d: &d)
+        LSQ.quantizeActivation(x, count: n, bits: bits, step: s + h, zero: z, out: &up, mask: &scratch, d: &scratch2)
+        LSQ.quantizeActivation(x, count: n, bits: bits, step: s - h, zero: z, out: &down, mask: &scratch, d: &scratch2)
+        var checked = (inside: 0, low: 0, high: 0)
+        for i in 0..<n {
+            let v = x[i] / s
+            guard abs(v - v.rounded(.down) - 0.5) > 1e-3 else { continue }  // a code flips within ±h
+            let numeric = (up[i] - down[i]) / (2 * h)
+            XCTAssertEqual(mask[i] == 1 ? numeric - v : numeric, d[i], accuracy: 1e-6, "x = \(x[i])")
+            if mask[i] == 1 { checked.inside += 1 } else if d[i] < 0 { checked.low += 1 } else { checked.high += 1 }
+        }
+        XCTAssertGreaterThan(checked.inside, 50)
+        XCTAssertGreaterThan(checked.low, 10)
+        XCTAssertGreaterThan(checked.high, 10)
+    }
+
     /// Calibrated model, LSQ layout with every step at its start.
     private func calibratedLSQ(seed: UInt64) -> (BertModel, [Double], QuantConfig) {
         let config = Tiny.config()
@@ -134,6 +160,7 @@ final class LSQTests: XCTestCase {
 
     /// Every activation step's gradient (LSQ rule through the whole model) against central differences
     /// of the frozen stand-in x̂ = mask·x + offset + d·s, in Double; steps shrunk so that many entries clamp.
+    /// (This checks the backward's wiring for a given d; d itself is checked against the quantizer above.)
     func testActivationStepGradientAgainstFiniteDifferences() {
         var (model, θ, c) = calibratedLSQ(seed: 31)
         let act = model.layout.slots.filter { $0.name.hasPrefix("lsq.act.") }
