@@ -75,13 +75,15 @@ unset logscale y
 # Bottom: SQNR per site. The kept rows go into a datablock first, so that bars and tic labels are
 # packed next to each other (NaN-filtered rows would leave gaps and stray tics).
 keeprow = 'keep(strcol("kind")) && finite(column("sqnr_db")) == finite(column("sqnr_db"))'
+set autoscale xy  # stats honours the current ranges: the top panel's would drop bars
 stats sites using (@keeprow ? 1 : 0) nooutput
 if (STATS_sum == 0) { exit error "quant-ranges.gp: no site of kind '".kind."' with a finite SQNR in ".sites }
+# Bar count and value range from the CSV (the kept rows are those the datablock gets).
+stats sites using (@keeprow ? finite(column("sqnr_db")) : NaN) nooutput
 set table $bars
 plot sites using (finite(column("sqnr_db"))):(strcol("name")) with table if (@keeprow)
 unset table
 set datafile separator whitespace
-stats $bars using 1 nooutput
 set xlabel ''
 set ylabel 'SQNR (dB)'
 set key off

@@ -72,8 +72,9 @@ final class PlotTests: XCTestCase {
         try write(dims, run, "quant-report/quant-dims.csv")
         var sites = "kind,name,quantizer,bits,lo,hi,sqnr_db,count\n"
         for l in 0..<2 { sites += "weight,bert.encoder.layer.\(l).output.dense.weight,\"uniform8(sym)\",8,-0.2,0.2,\(38 + l),4096\n" }
-        for (i, a) in ["attentionInput.0", "ffnResidual.0", "ffnResidual.1", "logits.0"].enumerated() {
-            sites += "activation,\(a),\"asym8(calibrated)\",8,-1,1,\(i == 3 ? "inf" : String(30 - 4 * i)),1024\n"
+        for (i, a) in ["attentionInput.0", "ffnResidual.0", "ffnResidual.1", "logits.0", "outputInput.1"].enumerated() {
+            let label = a.hasPrefix("ffnResidual") ? "asym8(peg;ngp6)" : "asym8(calibrated)"  // as QuantReport.write spells PEG's
+            sites += "activation,\(a),\"\(label)\",8,-1,1,\(i == 3 ? "inf" : String(30 - 4 * i)),1024\n"
         }
         try write(sites, run, "quant-report/quant-sites.csv")
         return run
@@ -132,6 +133,8 @@ final class PlotTests: XCTestCase {
         _ = try figures.renderAll(runDir: run, figuresDir: run.appendingPathComponent("figures"))
         let svg = try String(contentsOf: run.appendingPathComponent("figures/quant-ranges.svg"), encoding: .utf8)
         XCTAssertTrue(svg.contains("ffnResidual.1"), "the outlier site is highlighted")
+        // Rows after PEG's (whose label once held a comma) still get their bar: the last site's tic is drawn.
+        XCTAssertTrue(svg.contains("outputInput.1"), "every finite-SQNR activation site has a bar")
         let png = run.appendingPathComponent("q.png")
         try figures.gnuplot.render(script: Self.plotsDir.appendingPathComponent("quant-ranges.gp"),
                                    variables: try FigureSpec.quantRanges(dims: dims, sites: sites, kind: "weight", logY: true).variables,
