@@ -72,7 +72,7 @@ struct LandscapeCommand: ParsableCommand {
         let dir = out.map { URL(fileURLWithPath: $0) }
             ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
         let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
-        print("landscape \(config.modes.joined(separator: ", ")) [\(objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
+        print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
     }
 }
 
