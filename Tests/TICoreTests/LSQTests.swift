@@ -234,6 +234,16 @@ final class LSQTests: XCTestCase {
         let (again, _, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
             .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
         XCTAssertEqual(again, θ)
+        // A run from the older layout (weight steps only) has the same config hash: refused by name,
+        // by the rerun and by the loader, instead of running with a short parameter vector.
+        let weightSteps = Array(steps.prefix(ext.layout.slots.filter { $0.role == .scale && !$0.name.hasPrefix("lsq.act.") }.count))
+        try SafeTensorsWriter.write(tensors: [("steps", [weightSteps.count], weightSteps)], metadata: [:],
+                                    to: dir.appendingPathComponent(QATRun.learnedStepsFile))
+        XCTAssertThrowsError(try QATRun(model: model, task: data, teacher: teacher, config: cfg)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)) {
+            XCTAssertTrue("\($0)".contains(QATRun.learnedStepsFile) && "\($0)".contains("older layout"), "\($0)")
+        }
+        XCTAssertThrowsError(try QATRun.loadStudent(dir)) { XCTAssertTrue("\($0)".contains(QATRun.learnedStepsFile), "\($0)") }
     }
 
     /// An interrupted LSQ run resumes with its learned steps (weights and activations) and ends bit-identical.

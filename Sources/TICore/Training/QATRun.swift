@@ -106,9 +106,17 @@ public struct QATRun {
            let student = try? Checkpoint.load(outDir.appendingPathComponent("student")) {
             var θ = student.parameters
             if mode.learnsSteps { θ += try SafeTensorsFile.read(url: stepsURL).values("steps", as: Float.self) }
+            // The config hash does not cover the layout: an LSQ run from before learned activation
+            // steps has the same hash but fewer steps.
+            guard θ.count == model.layout.count else {
+                throw DataError.mismatch(file: stepsURL.path, reason: "\(θ.count - bertCount) steps, this build's \(mode.rawValue) layout needs \(model.layout.count - bertCount) (a run from an older layout); use another --out or remove it")
+            }
             return (θ, summary, try Self.readEvals(outDir))  // finished before: nothing to do
         }
         let resume = try QATCheckpointState.load(outDir, expectedHash: configHash)
+        if let r = resume, r.parameters.count != model.layout.count {
+            throw DataError.mismatch(file: outDir.path, reason: "its resumable state holds \(r.parameters.count) parameters, this build's \(mode.rawValue) layout \(model.layout.count) (a run from an older layout); use another --out or remove it")
+        }
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(self.teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
