@@ -81,7 +81,8 @@ public struct BertModel: Sendable {
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
         let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
-                                                hiddenWidth: config.hiddenSize, inspector: options.inspector)
+                                                hiddenWidth: config.hiddenSize, inspector: options.inspector,
+                                                steps: LSQActivationSteps(layout: layout, parameters: θ, quantization: options.quantization))
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!
