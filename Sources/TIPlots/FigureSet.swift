@@ -10,6 +10,8 @@
 //   hessian/eigs.csv                                → hessian-hist   (mode,example,lambda_pos,lambda_neg)
 //   hessian/density-<mode>.csv                      → hessian-density (x,density)
 //   speed-ratios.csv                                → speed-ratios   (quantity,ratio)
+//   quant-report/quant-dims.csv + quant-sites.csv   → quant-ranges   (site,dim,lo,hi,range; kind,name,…,sqnr_db),
+//                                                     highlighting the site with the widest dimension
 //
 // Each figure is written as <figuresDir>/<name>.png and .svg. Missing data skips a figure (with
 // the reason in the report); a gnuplot failure is an error.
@@ -135,6 +137,10 @@ struct RunDirectoryScan {
             return try FigureSpec.hessianDensity(files: files.map(\.url), titles: files.map(\.title))
         })
         out.append(catching("speed-ratios") { try FigureSpec.speedRatios(csv: try file("speed-ratios.csv")) })
+        out.append(catching("quant-ranges") {
+            let dims = try file("quant-report/quant-dims.csv"), sites = try file("quant-report/quant-sites.csv")
+            return try FigureSpec.quantRanges(dims: dims, sites: sites, site: try CSVColumn.argmax("range", label: "site", in: dims))
+        })
         return out
     }
 
@@ -210,6 +216,29 @@ struct RunDirectoryScan {
 
 /// Minimal CSV reading for picking legend entries out of long-format files.
 enum CSVColumn {
+    /// The `label` column of the row with the largest numeric `column` (e.g. the site of the widest
+    /// dimension, which the quant-ranges figure highlights).
+    static func argmax(_ column: String, label: String, in url: URL) throws -> String {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw DataError.io(file: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
+        guard let header = lines.next() else { throw DataError.malformed(file: url.path, reason: "empty file") }
+        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let vi = names.firstIndex(of: column), let li = names.firstIndex(of: label) else {
+            throw DataError.malformed(file: url.path, reason: "no '\(column)' or '\(label)' column in header '\(header)'")
+        }
+        var best: (value: Double, label: String)? = nil
+        while let line = lines.next() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard max(vi, li) < fields.count, let v = Double(fields[vi].trimmingCharacters(in: .whitespaces)), v.isFinite else { continue }
+            if best == nil || v > best!.value { best = (v, fields[li].trimmingCharacters(in: .whitespaces)) }
+        }
+        guard let best else { throw DataError.malformed(file: url.path, reason: "column '\(column)' has no numeric values") }
+        return best.label
+    }
+
     /// Distinct values of a named column, in order of first appearance.
     static func distinct(_ column: String, in url: URL) throws -> [String] {
         let text: String

@@ -101,6 +101,20 @@ public struct FigureSpec: Sendable, Equatable {
         return FigureSpec(name: name, script: "speed-ratios.gp", variables: v)
     }
 
+    /// Quantizer ranges from `tianalyze quant-report`: per-dimension activation ranges
+    /// (`site,dim,lo,hi,range`; `site` highlighted) over per-site SQNR bars (`kind,name,…,sqnr_db`).
+    public static func quantRanges(name: String = "quant-ranges", dims: URL, sites: URL, site: String? = nil,
+                                   kind: String = "activation", logY: Bool = false, title: String? = nil) throws -> FigureSpec {
+        guard ["activation", "weight", "all"].contains(kind) else {
+            throw PlotError.noData(figure: name, reason: "kind '\(kind)': expected activation, weight or all")
+        }
+        var v = ["dims": try path(dims, figure: name), "sites": try path(sites, figure: name), "kind": kind]
+        if let site { v["site"] = site }
+        if logY { v["logy"] = "1" }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "quant-ranges.gp", variables: v)
+    }
+
     // MARK: - Encoding lists for gnuplot's words()/word()
 
     private static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {

@@ -17,6 +17,8 @@ struct HessianCommand: ParsableCommand {
     @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Analyse this checkpoint directory instead of the method's student.") var checkpoint: String?
+    @Option(name: .customLong("load-quantized"), help: "Analyse Q8BERT's int8 export (<run>/\(QATRun.int8ExportFile)): the deployed weights with their frozen activation ranges (implies --mode Q8BERT).")
+    var loadQuantized: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .trained
     @Option(help: "task (task loss, no intervention) or train (the method's loss with its intervention).") var objective: ObjectiveChoice = .task
     @Option(help: "Intervention for --objective train of a schedule: OI, CI or MI.") var phase: InterventionPoint?
@@ -38,13 +40,16 @@ struct HessianCommand: ParsableCommand {
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
+        if loadQuantized != nil && checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
+        let mode = loadQuantized == nil ? mode : .q8bert
         var o = HessianOptions()
         o.mode = mode; o.objective = objective; o.phase = phase; o.at = at; o.samples = samples; o.batchSize = batchSize
         o.precision = precision; o.seed = common.seed; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
         o.lanczosSteps = lanczosSteps; o.traceMinProbes = traceProbes; o.traceMaxProbes = max(traceProbes, 2 * traceProbes)
         o.density = density; o.perLayer = perLayer; o.parameters = params; o.perExample = perExample; o.normPenalty = normPenalty
         let ws = common.workspace
-        let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
+        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
+            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.name)-\(mode.rawValue)")
         let r = try HessianStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
         let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")

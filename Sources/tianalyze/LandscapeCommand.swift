@@ -20,6 +20,8 @@ struct LandscapeCommand: ParsableCommand {
     @Option(help: "Comma-separated modes evaluated on the same points (default with no --mode: KD,MI,CI,OI).") var compare: String?
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Checkpoint directory to analyse instead of the method's student.") var checkpoint: String?
+    @Option(name: .customLong("load-quantized"), help: "Analyse Q8BERT's int8 export (<run>/\(QATRun.int8ExportFile)) around its deployed weights (implies --mode Q8BERT --objective task).")
+    var loadQuantized: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice?
     @Option(help: "train (the method's loss with intervention) or task (task loss, no intervention).") var objective: ObjectiveChoice = .train
     @Option(help: "Points per axis over the range, or min:max:num (use x,y for two axes).") var grid: String = "41"
@@ -43,14 +45,20 @@ struct LandscapeCommand: ParsableCommand {
         let task = try taskOptions.source()
         var o = LandscapeOptions()
         let names: [String]
-        if let mode {
+        if loadQuantized != nil {
+            // The export carries Q8BERT's activation quantizers only; other modes' schemes do not apply to it.
+            if checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
+            if let mode, mode != QATMode.q8bert.rawValue { throw ValidationError("--load-quantized analyses mode Q8BERT, not \(mode)") }
+            if compare != nil { throw ValidationError("--load-quantized analyses one model under its own quantization; drop --compare") }
+            names = [QATMode.q8bert.rawValue]
+        } else if let mode {
             names = [mode] + (compare?.split(separator: ",").map(String.init) ?? [])
         } else {
             names = compare?.split(separator: ",").map(String.init) ?? ["KD", "MI", "CI", "OI"]
         }
         o.modes = try names.map { try LandscapeMode(parsing: $0.trimmingCharacters(in: .whitespaces)) }
-        let point: AnalysisPointChoice = at ?? (mode == nil && checkpoint == nil ? .initial : .trained)
-        o.objective = objective
+        let point: AnalysisPointChoice = at ?? (mode == nil && checkpoint == nil && loadQuantized == nil ? .initial : .trained)
+        o.objective = loadQuantized == nil ? objective : .task  // Q8BERT trains on the task loss: its train objective is the same
         o.grid = x.map { xs in y.map { "\(xs),\($0)" } ?? xs } ?? grid
         let r = range.split(separator: ":").compactMap { Double($0) }
         guard r.count == 2, r[0] < r[1] else { throw ValidationError("--range must be min:max with min < max, got '\(range)'") }
@@ -62,11 +70,12 @@ struct LandscapeCommand: ParsableCommand {
         o.eigenDirections = eigenDirs
         if let shard { o.shard = try ShardSpec(parsing: shard) } else if let s = try ShardSpec.fromEnvironment(ProcessInfo.processInfo.environment) { o.shard = s }
         let ws = common.workspace
-        let target = try AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
+        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
+            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
         let dir = out.map { URL(fileURLWithPath: $0) }
             ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
         let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
-        print("landscape \(config.modes.joined(separator: ", ")) [\(objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
+        print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
     }
 }
 

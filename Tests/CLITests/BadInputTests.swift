@@ -40,6 +40,14 @@ final class BadInputTests: XCTestCase {
         return dir
     }
 
+    func testLoadQuantizedOfAMissingFileNamesIt() throws {
+        let runs = try tempRuns()
+        let r = try run(["eval", "--runs", runs.path, "--quiet", "--load-quantized", runs.appendingPathComponent("gone-int8.safetensors").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("gone-int8.safetensors"), r.stderr)
+        XCTAssertEqual(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, r.stderr)
+    }
+
     func testUnknownModeIsAnArgumentError() throws {
         let r = try run(["qat", "--mode", "TI-X", "--quiet"])
         XCTAssertNotEqual(r.status, 0)

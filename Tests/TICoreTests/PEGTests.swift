@@ -64,6 +64,67 @@ final class PEGTests: XCTestCase {
         XCTAssertLessThanOrEqual(perEmbedding, ngp4)
     }
 
+    /// [1024, 3]: dimension 0 spread evenly over [−1, 1] except two outlier rows at ±3, dimension 1 the
+    /// same without the outliers, dimension 2 constant 0.5 (a degenerate column).
+    func outlierColumns() -> (x: [Double], width: Int) {
+        var x: [Double] = []
+        for r in 0..<1024 {
+            let v = -1 + 2 * Double(r) / 1023
+            x += [r == 17 ? 3 : (r == 500 ? -3 : v), v, 0.5]
+        }
+        return (x, 3)
+    }
+
+    static let bits = 3
+
+    func perEmbeddingError(_ x: [Double], width: Int, lo: [Double], hi: [Double]) -> Double {
+        var out = x, mask = x
+        PEG.quantize(x, count: x.count, width: width, bits: Self.bits, dimLo: lo, dimHi: hi, groups: width, permute: false,
+                     out: &out, mask: &mask)
+        return zip(x, out).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+    }
+
+    func testPerDimensionMSEClipsTheOutlierDimensionAndLowersTheError() {
+        let (x, w) = outlierColumns()
+        let (lo, hi) = PEG.dimensionRanges(x, count: x.count, width: w)
+        XCTAssertEqual(hi, [3, 1, 0.5])
+        let mse = PEG.mseDimensionRanges(x, count: x.count, width: w, bits: Self.bits, lo: lo, hi: hi)
+        // 3 bits over [−3, 3] is a step of 0.86 for 1022 entries inside [−1, 1] (squared error ≈ 1022·0.86²/12 ≈ 63);
+        // over about [−1, 1] the step is 0.29 (≈ 7) and the two clipped outliers cost about 2·2² = 8.
+        XCTAssertLessThan(mse.hi[0], 1.6, "\(mse)")
+        XCTAssertGreaterThan(mse.lo[0], -1.6, "\(mse)")
+        for j in 0..<w { XCTAssertLessThanOrEqual(mse.hi[j] - mse.lo[j], hi[j] - lo[j] + 1e-12) }  // never wider
+        // Each dimension's search is its own: dim 0's shrink does not leak into dim 1.
+        XCTAssertGreaterThan(mse.hi[1] - mse.lo[1], 1.5)
+        let eMinMax = perEmbeddingError(x, width: w, lo: lo, hi: hi), eMSE = perEmbeddingError(x, width: w, lo: mse.lo, hi: mse.hi)
+        XCTAssertLessThan(eMSE, 0.5 * eMinMax, "MSE \(eMSE) vs min-max \(eMinMax)")
+    }
+
+    func testPerDimensionMSEEstimatorAveragesThePerBatchOptima() {
+        let (x, w) = outlierColumns()
+        let y = x.map { 0.5 * $0 }  // a second batch with half the spread
+        let tracker = ActivationRangeTracker(state: ActivationRangeState(), estimator: .mse)
+        _ = tracker.observePerDimension("ffnResidual.0", x, count: x.count, width: w, bits: Self.bits)
+        let (lo, hi) = tracker.observePerDimension("ffnResidual.0", y, count: y.count, width: w, bits: Self.bits)
+        func optimum(_ t: [Double]) -> (lo: [Double], hi: [Double]) {
+            let r = PEG.dimensionRanges(t, count: t.count, width: w)
+            return PEG.mseDimensionRanges(t, count: t.count, width: w, bits: Self.bits, lo: r.lo, hi: r.hi)
+        }
+        let a = optimum(x), b = optimum(y)
+        for j in 0..<w {
+            XCTAssertEqual(lo[j], (a.lo[j] + b.lo[j]) / 2, accuracy: 1e-12)
+            XCTAssertEqual(hi[j], (a.hi[j] + b.hi[j]) / 2, accuracy: 1e-12)
+        }
+        let saved = tracker.state.ranges["ffnResidual.0"]!
+        XCTAssertEqual(saved.steps, 2)
+        XCTAssertEqual(saved.dimHi!, hi)
+        // running_minmax on the same batches keeps the outlier: 0.9·3 + 0.1·1.5.
+        let running = ActivationRangeTracker(state: ActivationRangeState(), estimator: .runningMinMax)
+        _ = running.observePerDimension("k", x, count: x.count, width: w, bits: Self.bits)
+        XCTAssertEqual(running.observePerDimension("k", y, count: y.count, width: w, bits: Self.bits).1[0], 2.85, accuracy: 1e-12)
+        XCTAssertLessThan(hi[0], 1.5)
+    }
+
     func testPEGInAPTQConfigCalibratesPerDimension() {
         var o = PTQOptions()
         o.peg = PEGOptions(groups: 3, permute: true, sites: ["y", "h"])

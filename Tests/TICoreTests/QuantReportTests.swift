@@ -42,6 +42,16 @@ final class QuantReportTests: XCTestCase {
         let csv = try String(contentsOf: dir.appendingPathComponent("quant-dims.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.first, "site,dim,lo,hi,range")
         XCTAssertEqual(csv.count, 1 + dims.count)
+        // Every quant-sites.csv row has exactly eight comma-separated fields, PEG's label included
+        // (gnuplot splits quoted fields on commas too).
+        var peg = sites[0]
+        peg.quantizer = ActivationQuantizer.perEmbeddingGroup(bits: 8, groups: 6, permute: true).label
+        XCTAssertTrue(peg.quantizer.contains(","))
+        try QuantReport.write(sites: sites + [peg], dims: dims, to: dir)
+        let rows = try String(contentsOf: dir.appendingPathComponent("quant-sites.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 2 + sites.count)
+        for row in rows { XCTAssertEqual(row.split(separator: ",", omittingEmptySubsequences: false).count, 8, String(row)) }
+        XCTAssertTrue(rows.last!.contains("\"asym8(peg;ngp6)\""), String(rows.last!))
     }
 
     func testLoadStudentResolvesLSQStepsAndRanges() throws {

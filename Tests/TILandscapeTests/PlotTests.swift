@@ -61,6 +61,22 @@ final class PlotTests: XCTestCase {
         }
         try write(eigs, run, "hessian/eigs.csv")
         try write("quantity,ratio\nforward,1.8\nbackward,2.3\nHessian-vector product,0.9\n", run, "speed-ratios.csv")
+        // quant-report's CSVs: two outlier dimensions in the second layer's FFN residual sum.
+        var dims = "site,dim,lo,hi,range\n"
+        for site in ["attentionResidual.1", "ffnResidual.0", "ffnResidual.1"] {
+            for j in 0..<32 {
+                let r = 1 + Double(j % 5) * 0.3 + (site == "ffnResidual.1" && (j == 3 || j == 17) ? 25 : 0)
+                dims += "\(site),\(j),\(-r / 2),\(r / 2),\(r)\n"
+            }
+        }
+        try write(dims, run, "quant-report/quant-dims.csv")
+        var sites = "kind,name,quantizer,bits,lo,hi,sqnr_db,count\n"
+        for l in 0..<2 { sites += "weight,bert.encoder.layer.\(l).output.dense.weight,\"uniform8(sym)\",8,-0.2,0.2,\(38 + l),4096\n" }
+        for (i, a) in ["attentionInput.0", "ffnResidual.0", "ffnResidual.1", "logits.0", "outputInput.1"].enumerated() {
+            let label = a.hasPrefix("ffnResidual") ? "asym8(peg;ngp6)" : "asym8(calibrated)"  // as QuantReport.write spells PEG's
+            sites += "activation,\(a),\"\(label)\",8,-1,1,\(i == 3 ? "inf" : String(30 - 4 * i)),1024\n"
+        }
+        try write(sites, run, "quant-report/quant-sites.csv")
         return run
     }
 
@@ -82,12 +98,12 @@ final class PlotTests: XCTestCase {
         let report = try figures.renderAll(runDir: run, figuresDir: out)
         XCTAssertEqual(report.skipped, [])
         let expected = ["landscape-loss", "landscape-metric", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
-                        "convergence-loss", "convergence-metric", "hessian-hist", "hessian-density", "speed-ratios"]
+                        "convergence-loss", "convergence-metric", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges"]
         XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
                        Set(expected.flatMap { ["\($0).png", "\($0).svg"] }))
         let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
         XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
-                                 "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp"], "a script without a rendering test")
+                                 "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp"], "a script without a rendering test")
         for url in report.rendered { try assertImage(url) }
         if let keep = ProcessInfo.processInfo.environment["TILANDSCAPE_KEEP_FIGURES"] {
             for url in report.rendered { try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep).appendingPathComponent(url.lastPathComponent)) }
@@ -104,6 +120,34 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(report.rendered.map(\.lastPathComponent), ["convergence-loss.png", "convergence-loss.svg"])
         XCTAssertTrue(report.skipped.contains { $0.contains("teacher") }, "\(report.skipped)")
         XCTAssertTrue(report.skipped.contains { $0.contains("speed-ratios.csv") }, "\(report.skipped)")
+    }
+
+    /// The quant-ranges figure highlights the site holding the widest dimension, and a CSV without any
+    /// finite SQNR of the requested kind is the script's clear error, not an empty plot.
+    func testQuantRangesHighlightsTheOutlierSiteAndRejectsEmptyKinds() throws {
+        let figures = try figureSet()
+        let run = try makeRunDir()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let dims = run.appendingPathComponent("quant-report/quant-dims.csv"), sites = run.appendingPathComponent("quant-report/quant-sites.csv")
+        // renderAll picks the highlighted site itself; the SVG's legend names it.
+        _ = try figures.renderAll(runDir: run, figuresDir: run.appendingPathComponent("figures"))
+        let svg = try String(contentsOf: run.appendingPathComponent("figures/quant-ranges.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains("ffnResidual.1"), "the outlier site is highlighted")
+        // Rows after PEG's (whose label once held a comma) still get their bar: the last site's tic is drawn.
+        XCTAssertTrue(svg.contains("outputInput.1"), "every finite-SQNR activation site has a bar")
+        let png = run.appendingPathComponent("q.png")
+        try figures.gnuplot.render(script: Self.plotsDir.appendingPathComponent("quant-ranges.gp"),
+                                   variables: try FigureSpec.quantRanges(dims: dims, sites: sites, kind: "weight", logY: true).variables,
+                                   outputs: [png])
+        try assertImage(png)
+        try "kind,name,quantizer,bits,lo,hi,sqnr_db,count\nactivation,logits.0,x,8,-1,1,inf,4\n".write(to: sites, atomically: true, encoding: .utf8)
+        let bad = run.appendingPathComponent("bad.png")
+        XCTAssertThrowsError(try figures.gnuplot.render(script: Self.plotsDir.appendingPathComponent("quant-ranges.gp"),
+                                                        variables: try FigureSpec.quantRanges(dims: dims, sites: sites).variables,
+                                                        outputs: [bad])) { error in
+            XCTAssertTrue("\(error)".contains("finite SQNR"), "\(error)")
+        }
+        XCTAssertThrowsError(try FigureSpec.quantRanges(dims: dims, sites: sites, kind: "bias"))
     }
 
     func testGnuplotErrorsAreClearAndLeaveNoImage() throws {

@@ -14,7 +14,7 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
     case q8bert = "Q8BERT"  // 8-bit QAT, EMA activation ranges, task loss
     case ptqW8A8 = "PTQ-W8A8"  // post-training W8A8, calibrated ranges, no training (options: QATConfig.ptq)
     case adaRoundW4 = "ADAROUND-W4"  // post-training learned rounding of 4-bit weights, no activation quantization
-    case lsqW4A8 = "LSQ-W4A8"  // QAT with learned weight steps (in θ), calibrated fixed A8 ranges, task loss
+    case lsqW4A8 = "LSQ-W4A8"  // QAT with learned weight and activation steps (in θ; activations start calibrated), task loss
 
     /// The quantization of this mode. Stored-range modes (Q8BERT) return it without ranges, so an
     /// activation quantizer falls back to the tensor's own max|x|; use `quantization(ranges:)` with
@@ -38,7 +38,7 @@ public enum QATMode: String, CaseIterable, Codable, Sendable {
 
     /// Post-training modes calibrate and evaluate, with zero training steps.
     public var isPostTraining: Bool { [.ptqW8A8, .adaRoundW4].contains(self) }
-    /// Modes whose activation ranges are calibrated once before any training.
+    /// Modes whose activation ranges are calibrated once before any training (LSQ: its steps' start).
     public var calibratesActivations: Bool { [.ptqW8A8, .lsqW4A8].contains(self) }
     /// Modes with learned quantizer steps in the parameter buffer (`LSQ.model` layout).
     public var learnsSteps: Bool { self == .lsqW4A8 }

@@ -85,7 +85,8 @@ public struct BertModel: Sendable {
         let eps = T(config.layerNormEps)
         precondition(options.keepsBackwardState || options.frozen == nil, "forward: a frozen point records backward state")
         var quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
-                                                hiddenWidth: config.hiddenSize, inspector: options.inspector)
+                                                hiddenWidth: config.hiddenSize, inspector: options.inspector,
+                                                steps: LSQActivationSteps(layout: layout, parameters: θ, quantization: options.quantization))
         quant.keepsMasks = options.keepsBackwardState
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in

@@ -3,13 +3,13 @@ import TILinalg
 
 public struct FeedForwardTrace<T: BLASScalar> {
     var input: Buffer<T>                      // [N, H] attention block output
-    var inputQ: Buffer<T>, inputMask: Buffer<T>?
+    var inputQ: Buffer<T>, inputMask: STEMask<T>?
     var hidden: Buffer<T>                     // [N, F] GELU input: FFN1 output, after its quantizer if any
-    var hiddenMask: Buffer<T>?
-    var projectedMask: Buffer<T>?, sumMask: Buffer<T>?  // PTQ's FFN-output (h) and residual-sum (y) quantizers
+    var hiddenMask: STEMask<T>?
+    var projectedMask: STEMask<T>?, sumMask: STEMask<T>?  // PTQ's FFN-output (h) and residual-sum (y) quantizers
     var activated: Buffer<T>                  // [N, F] GELU output
     var cdf: Buffer<T>?                       // [N, F] Φ(hidden), reused by backward (nil: not kept)
-    var activatedQ: Buffer<T>, activatedMask: Buffer<T>?
+    var activatedQ: Buffer<T>, activatedMask: STEMask<T>?
     var dropMask: Buffer<T>?
     var norm: LayerNormCache<T>
     public var output: Buffer<T>              // [N, H] layer output
@@ -55,21 +55,21 @@ public enum FeedForward {
         let dSum = Buffer<T>(count: n * h)
         LayerNorm.backward(dy: dOutput.p, cache: tr.norm, rows: n, width: h, gain: θ + o.outputNorm.gain,
                            dx: dSum.p, dGain: g + o.outputNorm.gain, dBias: g + o.outputNorm.bias)
-        if let m = tr.sumMask { dSum.multiply(by: m) }
+        tr.sumMask?.backward(dSum, grads: g)
         dInput.add(dSum)  // residual
         if let m = tr.dropMask { dSum.multiply(by: m) }
-        if let m = tr.projectedMask { dSum.multiply(by: m) }
+        tr.projectedMask?.backward(dSum, grads: g)
         let dAq = Buffer<T>(count: n * f)
         Linear.backward(dy: dSum.p, x: tr.activatedQ.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
                         dx: dAq.p, dWeight: g + o.output.weight, dBias: g + o.output.bias)
-        if let m = tr.activatedMask { dAq.multiply(by: m) }
+        tr.activatedMask?.backward(dAq, grads: g)
         let dHidden = Buffer<T>(count: n * f)
         GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p, cdf: tr.cdf?.p)
-        if let m = tr.hiddenMask { dHidden.multiply(by: m) }
+        tr.hiddenMask?.backward(dHidden, grads: g)
         let dXq = Buffer<T>(count: n * h)
         Linear.backward(dy: dHidden.p, x: tr.inputQ.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
                         dx: dXq.p, dWeight: g + o.intermediate.weight, dBias: g + o.intermediate.bias)
-        if let m = tr.inputMask { dXq.multiply(by: m) }
+        tr.inputMask?.backward(dXq, grads: g)
         dInput.add(dXq)
     }
 }

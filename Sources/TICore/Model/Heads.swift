@@ -3,12 +3,12 @@ import TILinalg
 
 public struct HeadTrace<T: BLASScalar> {
     var cls: Buffer<T>                       // [B, H] hidden state of [CLS]
-    var clsQ: Buffer<T>, clsMask: Buffer<T>?
+    var clsQ: Buffer<T>, clsMask: STEMask<T>?
     var pooled: Buffer<T>                    // [B, H] tanh output
-    var preMask: Buffer<T>?, logitsMask: Buffer<T>?  // PTQ's pooler-output (P) and classifier-output (C) quantizers
+    var preMask: STEMask<T>?, logitsMask: STEMask<T>?  // PTQ's pooler-output (P) and classifier-output (C) quantizers
     var dropMask: Buffer<T>?
     var pooledDropped: Buffer<T>
-    var pooledQ: Buffer<T>, pooledMask: Buffer<T>?  // classifier input after its (optional) quantizer
+    var pooledQ: Buffer<T>, pooledMask: STEMask<T>?  // classifier input after its (optional) quantizer
     public var logits: Buffer<T>             // [B, C]
 }
 
@@ -47,18 +47,18 @@ public enum Heads {
         let h = d.hidden, b = d.batch
         let dDropped = Buffer<T>(count: b * h)
         var dLogits = dLogits
-        if let m = tr.logitsMask { dLogits = dLogits.copy(); dLogits.multiply(by: m) }  // never mutate the caller's seed
+        if let m = tr.logitsMask { dLogits = dLogits.copy(); m.backward(dLogits, grads: g) }  // never mutate the caller's seed
         Linear.backward(dy: dLogits.p, x: tr.pooledQ.p, rows: b, inFeatures: h, outFeatures: c,
                         weight: θ + o.classifier.weight, dx: dDropped.p, dWeight: g + o.classifier.weight, dBias: g + o.classifier.bias)
-        if let m = tr.pooledMask { dDropped.multiply(by: m) }
+        tr.pooledMask?.backward(dDropped, grads: g)
         if let m = tr.dropMask { dDropped.multiply(by: m) }
         let dPre = Buffer<T>(count: b * h)
         Tanh.backward(dy: dDropped.p, y: tr.pooled.p, count: b * h, dx: dPre.p)
-        if let m = tr.preMask { dPre.multiply(by: m) }
+        tr.preMask?.backward(dPre, grads: g)
         let dClsQ = Buffer<T>(count: b * h)
         Linear.backward(dy: dPre.p, x: tr.clsQ.p, rows: b, inFeatures: h, outFeatures: h, weight: θ + o.pooler.weight,
                         dx: dClsQ.p, dWeight: g + o.pooler.weight, dBias: g + o.pooler.bias)
-        if let m = tr.clsMask { dClsQ.multiply(by: m) }
+        tr.clsMask?.backward(dClsQ, grads: g)
         for i in 0..<b {
             let dst = dSequence.p + i * d.seq * h, src = dClsQ.p + i * h
             for j in 0..<h { dst[j] += src[j] }

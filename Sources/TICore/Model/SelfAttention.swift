@@ -22,22 +22,22 @@ public struct AttentionSubstitutes<T: BLASScalar> {
 
 public struct AttentionTrace<T: BLASScalar> {
     public var input: Buffer<T>            // [N, H] layer input (residual branch)
-    var inputQ: Buffer<T>, inputMask: Buffer<T>?   // quantized input of Q/K/V
+    var inputQ: Buffer<T>, inputMask: STEMask<T>?   // quantized input of Q/K/V
     var inputQK: Buffer<T>, inputV: Buffer<T>       // possibly detached copies
     var q: Buffer<T>, k: Buffer<T>, v: Buffer<T>    // [N, H]
-    var qh: Buffer<T>, qMask: Buffer<T>?, kh: Buffer<T>, kMask: Buffer<T>?
+    var qh: Buffer<T>, qMask: STEMask<T>?, kh: Buffer<T>, kMask: STEMask<T>?
     public var scores: Buffer<T>           // [B, nh, T, T] pre-softmax, additive mask included
     public var probs: Buffer<T>            // [B, nh, T, T] the student's own softmax
     public var probsUsed: Buffer<T>          // probabilities entering probs·V (the teacher's under MI)
     var probsDropMask: Buffer<T>?, probsDropped: Buffer<T>
-    var pq: Buffer<T>, pMask: Buffer<T>?, vq: Buffer<T>, vMask: Buffer<T>?
+    var pq: Buffer<T>, pMask: STEMask<T>?, vq: Buffer<T>, vMask: STEMask<T>?
     public var context: Buffer<T>          // [N, H] student's probs·V (heads merged)
     public var contextUsed: Buffer<T>        // context entering O (the teacher's under CI)
-    var cq: Buffer<T>, cMask: Buffer<T>?
+    var cq: Buffer<T>, cMask: STEMask<T>?
     public var projected: Buffer<T>        // [N, H] student's O output
     public var projectedUsed: Buffer<T>      // O output entering the residual (the teacher's under OI)
     var projectedDropMask: Buffer<T>?
-    var projectedMask: Buffer<T>?, sumMask: Buffer<T>?   // PTQ's O-output and residual-sum quantizers
+    var projectedMask: STEMask<T>?, sumMask: STEMask<T>?   // PTQ's O-output and residual-sum quantizers
     var norm: LayerNormCache<T>
     public var blockOutput: Buffer<T>      // [N, H] LayerNorm(O + input)
     public let intervention: InterventionPoint?
@@ -135,7 +135,7 @@ public enum SelfAttention {
         let dSum = Buffer<T>(count: n * h)
         LayerNorm.backward(dy: dBlock.p, cache: tr.norm, rows: n, width: h, gain: θ + o.attentionNorm.gain,
                            dx: dSum.p, dGain: g + o.attentionNorm.gain, dBias: g + o.attentionNorm.bias)
-        if let m = tr.sumMask { dSum.multiply(by: m) }
+        tr.sumMask?.backward(dSum, grads: g)
         dInput.add(dSum)  // residual
 
         var dScores: Buffer<T>? = dScoresSeed
@@ -143,13 +143,13 @@ public enum SelfAttention {
         if tr.intervention != .output {
             let dProjected = Buffer<T>(count: n * h)
             Dropout.apply(dSum.p, mask: tr.projectedDropMask, count: n * h, y: dProjected.p)
-            if let m = tr.projectedMask { dProjected.multiply(by: m) }
+            tr.projectedMask?.backward(dProjected, grads: g)
             let dcq = Buffer<T>(count: n * h)
             Linear.backward(dy: dProjected.p, x: tr.cq.p, rows: n, inFeatures: h, outFeatures: h,
                             weight: θ + o.attentionOutput.weight, dx: dcq.p, dWeight: g + o.attentionOutput.weight,
                             dBias: g + o.attentionOutput.bias)
             if tr.intervention != .context {
-                if let m = tr.cMask { dcq.multiply(by: m) }
+                tr.cMask?.backward(dcq, grads: g)
                 let dpq = Buffer<T>(count: tr.probs.count), dvq = Buffer<T>(count: n * h)
                 for b in 0..<d.batch {
                     for head in 0..<nh {
@@ -160,10 +160,10 @@ public enum SelfAttention {
                                b: dcq.p + vOff, ldb: h, beta: 0, c: dvq.p + vOff, ldc: h)
                     }
                 }
-                if let m = tr.vMask { dvq.multiply(by: m) }
+                tr.vMask?.backward(dvq, grads: g)
                 dV = dvq
                 if tr.intervention != .map {
-                    if let m = tr.pMask { dpq.multiply(by: m) }
+                    tr.pMask?.backward(dpq, grads: g)
                     let dProbs = Buffer<T>(count: dpq.count)
                     Dropout.apply(dpq.p, mask: tr.probsDropMask, count: dpq.count, y: dProbs.p)
                     let ds = dScoresSeed?.copy() ?? Buffer<T>(count: dpq.count)  // never mutate the caller's seed
@@ -186,8 +186,8 @@ public enum SelfAttention {
                            b: tr.qh.p + off, ldb: h, beta: 0, c: dkh.p + off, ldc: h)
                 }
             }
-            if let m = tr.qMask { dqh.multiply(by: m) }
-            if let m = tr.kMask { dkh.multiply(by: m) }
+            tr.qMask?.backward(dqh, grads: g)
+            tr.kMask?.backward(dkh, grads: g)
             Linear.backward(dy: dqh.p, x: tr.inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.query.weight,
                             dx: dInputQK.p, dWeight: g + o.query.weight, dBias: g + o.query.bias)
             Linear.backward(dy: dkh.p, x: tr.inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.key.weight,
@@ -200,7 +200,7 @@ public enum SelfAttention {
         let dxq = Buffer<T>(count: n * h)
         if tr.intervention == nil { dxq.add(dInputQK) }
         if !(tr.intervention?.detachesValueInput ?? false) { dxq.add(dInputV) }
-        if let m = tr.inputMask { dxq.multiply(by: m) }
+        tr.inputMask?.backward(dxq, grads: g)
         dInput.add(dxq)
     }
 }

@@ -74,14 +74,25 @@ public final class ActivationRangeTracker {
     }
     func update(_ key: String, observedMaxAbs m: Double) -> Double { state.update(key, observedMaxAbs: m) }
 
-    /// PEG: per-dimension [min, max] of this batch (current_minmax), or their running average
-    /// (running_minmax; MSE falls back to it, a per-dimension MSE search is not implemented).
-    func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int) -> ([Double], [Double]) {
+    /// PEG: per-dimension ranges of this batch by the tracker's estimator, as the per-tensor estimators
+    /// do it for one range: current_minmax keeps this batch's [min, max] of every dimension,
+    /// running_minmax their moving average, and MSE searches each dimension's own [α·min, α·max] on
+    /// this batch (`RangeEstimator.mseRange`, the per-tensor search applied to one column) and averages
+    /// the per-batch optima. Group ranges are the envelopes of their dimensions (PEG.quantize).
+    public func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int) -> ([Double], [Double]) {
         var (lo, hi) = PEG.dimensionRanges(x, count: n, width: width)
+        if estimator == .mse { (lo, hi) = PEG.mseDimensionRanges(x, count: n, width: width, bits: bits, lo: lo, hi: hi) }
         let prev = state.ranges[key]
-        if estimator != .currentMinMax, let p = prev, let pl = p.dimLo, let ph = p.dimHi {
-            let m = RangeEstimator.runningMomentum
-            for j in 0..<width { lo[j] = m * pl[j] + (1 - m) * lo[j]; hi[j] = m * ph[j] + (1 - m) * hi[j] }
+        if let p = prev, p.steps > 0, let pl = p.dimLo, let ph = p.dimHi {
+            switch estimator {
+            case .currentMinMax: break
+            case .runningMinMax:
+                let m = RangeEstimator.runningMomentum
+                for j in 0..<width { lo[j] = m * pl[j] + (1 - m) * lo[j]; hi[j] = m * ph[j] + (1 - m) * hi[j] }
+            case .mse:
+                let t = Double(p.steps + 1)
+                for j in 0..<width { lo[j] = pl[j] + (lo[j] - pl[j]) / t; hi[j] = ph[j] + (hi[j] - ph[j]) / t }
+            }
         }
         state.ranges[key] = TrackedRange(steps: (prev?.steps ?? 0) + 1, lo: lo.min() ?? 0, hi: hi.max() ?? 0, dimLo: lo, dimHi: hi)
         return (lo, hi)

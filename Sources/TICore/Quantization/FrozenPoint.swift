@@ -10,7 +10,7 @@ import TILinalg
 public final class FrozenPoint<T: BLASScalar> {
     public enum Phase { case recording, replaying }
     public private(set) var phase: Phase = .recording
-    private var activations: [(offset: Buffer<T>, mask: Buffer<T>)] = []
+    private var activations: [(offset: Buffer<T>, mask: Buffer<T>, step: LSQActivationTerm<T>?)] = []
     private var detached: [Buffer<T>] = []
     private var activationCursor = 0, detachedCursor = 0
 
@@ -28,9 +28,9 @@ public final class FrozenPoint<T: BLASScalar> {
         detachedCursor = 0
     }
 
-    func record(offset: Buffer<T>, mask: Buffer<T>) { activations.append((offset, mask)) }
+    func record(offset: Buffer<T>, mask: Buffer<T>, step: LSQActivationTerm<T>?) { activations.append((offset, mask, step)) }
 
-    func nextActivation(count: Int) -> (offset: Buffer<T>, mask: Buffer<T>) {
+    func nextActivation(count: Int) -> (offset: Buffer<T>, mask: Buffer<T>, step: LSQActivationTerm<T>?) {
         precondition(activationCursor < activations.count, "FrozenPoint: replay visits more quantizer sites than were recorded")
         let e = activations[activationCursor]
         activationCursor += 1
@@ -47,11 +47,35 @@ public final class FrozenPoint<T: BLASScalar> {
     }
 }
 
+/// The backward of one activation quantizer, kept next to its forward (`ActivationQuantization.apply`):
+/// the STE mask, and for an LSQ site the learned step's ∂x̂/∂s.
+public struct STEMask<T: BLASScalar> {
+    public let mask: Buffer<T>
+    /// LSQ activation sites only: where the step sits in the flat gradient and ∂x̂/∂s per entry.
+    public let step: LSQActivationTerm<T>?
+
+    public init(_ mask: Buffer<T>, step: LSQActivationTerm<T>? = nil) { self.mask = mask; self.step = step }
+
+    /// g ← mask ⊙ g, where g is the gradient at the quantizer's output. The step's gradient Σᵢ gᵢ·dᵢ is
+    /// taken first, from the unmasked g: clamped entries move with the step (d = grid bound) even though
+    /// no gradient passes to their input.
+    public func backward(_ g: Buffer<T>, grads: UnsafeMutablePointer<T>) {
+        if let step {
+            precondition(step.d.count == g.count, "STEMask: gradient of \(g.count) entries, step derivative of \(step.d.count)")
+            grads[step.index] += T.dot(g.count, g.p, step.d.p)
+        }
+        g.multiply(by: mask)
+    }
+}
+
 /// Applies the activation quantizers of a config inside one forward pass, recording or replaying
 /// the frozen noise when a `FrozenPoint` is attached.
 public struct ActivationQuantization<T: BLASScalar> {
     public let config: QuantConfig
     public let frozen: FrozenPoint<T>?
+    /// LSQ activation steps of the parameter vector being evaluated, by site key; nil when the layout
+    /// has none (then an LSQ site quantizes with its calibrated range, like `.calibrated`).
+    public let steps: LSQActivationSteps<T>?
     /// Training only: stored-range quantizers update this EMA state and quantize with it.
     public let tracker: ActivationRangeTracker?
     /// Width of [rows, hidden] activations, for per-embedding-group quantizers.
@@ -64,13 +88,13 @@ public struct ActivationQuantization<T: BLASScalar> {
     public var keepsMasks = true
 
     public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil, hiddenWidth: Int = 0,
-                inspector: ActivationInspector? = nil) {
+                inspector: ActivationInspector? = nil, steps: LSQActivationSteps<T>? = nil) {
         self.config = config; self.frozen = frozen; self.tracker = tracker; self.hiddenWidth = hiddenWidth
-        self.inspector = inspector
+        self.inspector = inspector; self.steps = steps
     }
 
-    /// Returns the quantized tensor and its STE mask (nil mask: identity, the input is returned as is).
-    public func apply(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, Buffer<T>?) {
+    /// Returns the quantized tensor and its STE backward (nil: identity, the input is returned as is).
+    public func apply(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, STEMask<T>?) {
         guard let q = config.activations[site] else {
             inspector?.record(counter.next(site), site: site, quantizer: nil, x: x, quantized: x, width: hiddenWidth)
             return (x, nil)
@@ -87,24 +111,44 @@ public struct ActivationQuantization<T: BLASScalar> {
         if let f = frozen, f.phase == .replaying {
             let e = f.nextActivation(count: n)
             for i in 0..<n { out.p[i] = e.mask.p[i] * x.p[i] + e.offset.p[i] }
-            return (out, e.mask)
+            // LSQ: x̂ = mask·x + offset + d·s with s the step of the θ being replayed, so that finite
+            // differences (and Hessian-vector products) see the steps like any other parameter.
+            if let t = e.step, let key, let s = steps?[key] {
+                precondition(s.index == t.index, "FrozenPoint: replayed LSQ step \(key) moved in the layout")
+                for i in 0..<n { out.p[i] += t.d.p[i] * s.value }
+            }
+            return (out, STEMask(e.mask, step: e.step))
         }
         let mask = Buffer<T>(uninitialized: n)
-        if let key, case .tracked(let bits) = q {
+        var stepTerm: LSQActivationTerm<T>? = nil
+        if let key, case .lsq(let bits) = q, tracker == nil, let s = steps?[key] {
+            // LSQ with the learned step s from θ and the zero point fixed at calibration (ranges), so
+            // that only s moves the grid: x̂ = s·(clamp(round(x/s) + z, 0, 2^b − 1) − z).
+            var lo: T = 0
+            for i in 0..<n { lo = min(lo, x.p[i]) }
+            let zero = config.ranges?.ranges[key].map { LSQ.zeroPoint(lo: $0.lo, hi: $0.hi, bits: bits) }
+                ?? LSQ.zeroPoint(lo: Double(lo), step: Double(s.value), bits: bits)  // uncalibrated: the tensor's own min
+            let d = Buffer<T>(uninitialized: n)
+            LSQ.quantizeActivation(x.p, count: n, bits: bits, step: s.value, zero: T(zero), out: out.p, mask: mask.p, d: d.p)
+            stepTerm = LSQActivationTerm(index: s.index, d: d)
+        } else if let key, case .tracked(let bits) = q {
             // Training: update the EMA with this batch, then quantize with it. Evaluation: the frozen range.
             let r = tracker.map { $0.update(key, observedMaxAbs: Double(ActivationQuantizer.maxAbs(x.p, count: n))) }
                 ?? config.ranges?.threshold(key)
             if let r { ActivationQuantizer.symmetric(x.p, count: n, bits: bits, range: T(r), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
-        } else if let key, case .calibrated(let bits) = q {
+        } else if let key, q.isCalibratedAsymmetric {
             // Calibration: the estimator sees this tensor first, then it is quantized with the estimate so
             // far (later sites see quantized inputs, as at inference). Evaluation: the frozen range.
+            // LSQ sites take this path while they are calibrated (which initializes their steps) and in
+            // a layout without step slots.
+            let bits = q.bits
             let r = tracker.map { $0.observe(key, x.p, count: n, bits: bits) } ?? config.ranges?.ranges[key].map { ($0.lo, $0.hi) }
             if let r { ActivationQuantizer.asymmetric(x.p, count: n, bits: bits, lo: T(r.0), hi: T(r.1), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
         } else if let key, case .perEmbeddingGroup(let bits, let groups, let permute) = q, hiddenWidth > 0 {
             let w = hiddenWidth
-            let r = tracker.map { $0.observePerDimension(key, x.p, count: n, width: w) }
+            let r = tracker.map { $0.observePerDimension(key, x.p, count: n, width: w, bits: bits) }
                 ?? config.ranges?.ranges[key].flatMap { t in t.dimLo.flatMap { lo in t.dimHi.map { (lo, $0) } } }
                 ?? PEG.dimensionRanges(x.p, count: n, width: w)  // uncalibrated: the tensor's own ranges
             PEG.quantize(x.p, count: n, width: w, bits: bits, dimLo: r.0, dimHi: r.1, groups: groups, permute: permute,
@@ -113,11 +157,13 @@ public struct ActivationQuantization<T: BLASScalar> {
             q.quantize(x.p, count: n, out: out.p, mask: mask.p)
         }
         if let f = frozen {
+            // Recorded so that the replay reproduces out exactly at θ₀: offset = out − mask·x − d·s₀.
             let offset = Buffer<T>(uninitialized: n)
             for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }
-            f.record(offset: offset, mask: mask)
+            if let t = stepTerm, let key, let s = steps?[key] { for i in 0..<n { offset.p[i] -= t.d.p[i] * s.value } }
+            f.record(offset: offset, mask: mask, step: stepTerm)
         }
-        return (out, mask)
+        return (out, STEMask(mask, step: stepTerm))
     }
 
     /// A detached input: its value flows forward, no gradient flows back; frozen at θ₀ on replay.

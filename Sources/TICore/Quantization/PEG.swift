@@ -47,6 +47,22 @@ public enum PEG {
         }
     }
 
+    /// Per-dimension MSE ranges of a [rows, width] tensor: for each dimension j, the [α·lo_j, α·hi_j]
+    /// (α ∈ (0, 1]) with the least squared error of the asymmetric b-bit grid over column j, by the
+    /// same grid + golden-section search as the per-tensor MSE estimator. Clipping a dimension's rare
+    /// extremes buys a finer step for the rest of its column.
+    public static func mseDimensionRanges<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int,
+                                                         lo: [Double], hi: [Double]) -> (lo: [Double], hi: [Double]) {
+        let rows = n / width
+        var outLo = lo, outHi = hi
+        let column = Buffer<T>(uninitialized: rows)
+        for j in 0..<width {
+            for r in 0..<rows { column.p[r] = x[r * width + j] }
+            (outLo[j], outHi[j]) = RangeEstimator.mseRange(column.p, count: rows, bits: bits, lo: lo[j], hi: hi[j])
+        }
+        return (outLo, outHi)
+    }
+
     /// Per-dimension [min, max] of a [rows, width] tensor.
     public static func dimensionRanges<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, width: Int) -> (lo: [Double], hi: [Double]) {
         var lo = [Double](repeating: .infinity, count: width), hi = [Double](repeating: -.infinity, count: width)

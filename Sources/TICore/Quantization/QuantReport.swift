@@ -112,7 +112,10 @@ public enum QuantReport {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var a = "kind,name,quantizer,bits,lo,hi,sqnr_db,count\n"
         for r in sites {
-            a += [r.kind, r.name, "\"\(r.quantizer)\"", r.bits.map(String.init) ?? "", Fmt.g(r.lo), Fmt.g(r.hi),
+            // Labels such as "asym8(peg,ngp6)" hold commas; gnuplot's CSV reading splits quoted fields on
+            // them too, so they become ';' and every row keeps its eight columns for plots/quant-ranges.gp.
+            let quantizer = r.quantizer.replacingOccurrences(of: ",", with: ";")
+            a += [r.kind, r.name, "\"\(quantizer)\"", r.bits.map(String.init) ?? "", Fmt.g(r.lo), Fmt.g(r.hi),
                   r.sqnrDB.isInfinite ? "inf" : Fmt.g(r.sqnrDB), String(r.count)].joined(separator: ",") + "\n"
         }
         try AtomicFile.write(Data(a.utf8), to: dir.appendingPathComponent("quant-sites.csv"))

@@ -140,18 +140,30 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     /// PEG: asymmetric per group of hidden dimensions over calibrated per-dimension ranges (PEG.swift);
     /// `groups` = hidden size is per-embedding. Only for [rows, hidden] sites.
     case perEmbeddingGroup(bits: Int, groups: Int, permute: Bool)
+    /// LSQ activations: asymmetric b-bit with a learned step read from the parameter buffer and the
+    /// zero point fixed by the calibrated range (LSQ.swift). Calibrated like `.calibrated`, which also
+    /// stands in where the layout has no step slot.
+    case lsq(bits: Int)
 
     /// True for the quantizers whose range lives in an `ActivationRangeState` rather than in the tensor.
     public var usesStoredRange: Bool {
         switch self {
-        case .tracked, .calibrated, .perEmbeddingGroup: return true
+        case .tracked, .calibrated, .perEmbeddingGroup, .lsq: return true
         case .symmetric, .asymmetric: return false
+        }
+    }
+
+    /// Asymmetric over one calibrated [lo, hi] per tensor (LSQ's too, until its step is learned).
+    public var isCalibratedAsymmetric: Bool {
+        switch self {
+        case .calibrated, .lsq: return true
+        default: return false
         }
     }
 
     public var bits: Int {
         switch self {
-        case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b): return b
+        case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b), .lsq(let b): return b
         case .perEmbeddingGroup(let b, _, _): return b
         }
     }
@@ -163,6 +175,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         case .tracked(let b): return "sym\(b)(ema)"
         case .calibrated(let b): return "asym\(b)(calibrated)"
         case .perEmbeddingGroup(let b, let k, let p): return "asym\(b)(peg,\(p ? "ngp" : "ng")\(k))"
+        case .lsq(let b): return "asym\(b)(lsq)"
         }
     }
 
@@ -175,7 +188,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         case .tracked(let bits):
             ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask)
-        case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _):  // (PEG without its width: per tensor)
+        case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _), .lsq(let bits):  // (PEG without its width, LSQ without its step: per tensor)
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         }
     }

@@ -106,9 +106,17 @@ public struct QATRun {
            let student = try? Checkpoint.load(outDir.appendingPathComponent("student")) {
             var θ = student.parameters
             if mode.learnsSteps { θ += try SafeTensorsFile.read(url: stepsURL).values("steps", as: Float.self) }
+            // The config hash does not cover the layout: an LSQ run from before learned activation
+            // steps has the same hash but fewer steps.
+            guard θ.count == model.layout.count else {
+                throw DataError.mismatch(file: stepsURL.path, reason: "\(θ.count - bertCount) steps, this build's \(mode.rawValue) layout needs \(model.layout.count - bertCount) (a run from an older layout); use another --out or remove it")
+            }
             return (θ, summary, try Self.readEvals(outDir))  // finished before: nothing to do
         }
         let resume = try QATCheckpointState.load(outDir, expectedHash: configHash)
+        if let r = resume, r.parameters.count != model.layout.count {
+            throw DataError.mismatch(file: outDir.path, reason: "its resumable state holds \(r.parameters.count) parameters, this build's \(mode.rawValue) layout \(model.layout.count) (a run from an older layout); use another --out or remove it")
+        }
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(self.teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
@@ -142,7 +150,7 @@ public struct QATRun {
             ranges = try JSONDecoder().decode(ActivationRangeState.self, from: Data(contentsOf: rangesURL))
         }
         if mode.isPostTraining || mode.calibratesActivations, resume == nil {
-            // PTQ (and LSQ's fixed activation ranges): calibrate on seeded training batches before any step.
+            // PTQ (and LSQ's initial activation steps): calibrate on seeded training batches before any step.
             let o = config.ptq ?? PTQOptions()
             var calibration = BatchStream(examples: task.train, batchSize: o.calibrationBatchSize, seqLen: task.seqLen,
                                           regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("calibration"))
@@ -151,6 +159,9 @@ public struct QATRun {
                 θ = AdaRound.apply(model: model, parameters: θ, batches: batches, options: config.adaRound ?? AdaRoundOptions())
             } else {
                 ranges = PTQ.calibrate(model: model, latent: θ, config: quantization, batches: batches, estimator: o.estimator).ranges!
+                // LSQ: the activation steps start from the calibrated ranges (which also fix the zero points);
+                // from here on they are parameters, saved and resumed with θ.
+                if mode.learnsSteps { LSQ.initializeActivationSteps(&θ, model: model, quantization: quantization, ranges: ranges) }
             }
         }
         func evaluate(step: Int, phase: Int) throws {
@@ -188,7 +199,7 @@ public struct QATRun {
                 }
                 var spec = mode.objectiveSpec(intervention: point, includeTaskLoss: config.includeTaskLoss)
                 spec.quantization = quantization
-                if tracksRanges { spec.quantization.ranges = ranges }  // fixed ranges (LSQ); the EMA tracker overrides them (Q8BERT)
+                if tracksRanges { spec.quantization.ranges = ranges }  // fixed ranges (LSQ: zero points); the EMA tracker overrides them (Q8BERT)
                 var obj = BertObjective<Float>(model: model, spec: spec)
                 // Only trained ranges (Q8BERT's EMA) are updated by training steps; calibrated ones stay fixed.
                 let tracker = tracksRanges && !mode.calibratesActivations ? ActivationRangeTracker(state: ranges) : nil
