@@ -21,7 +21,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE"),
-        .target(name: "TILinalg", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: numericSettings),
+        // No fp contraction: the AVX-512/AVX2/baseline builds of each kernel must round alike.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-ffp-contract=off", "-O3"])]),
+        .target(name: "TILinalg", dependencies: ["CBLAS", "CLAPACKE", "CKernels"], swiftSettings: numericSettings),
         .target(name: "TIData", dependencies: ["TILinalg"], swiftSettings: numericSettings),
         .target(name: "TICore", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TIAnalysis", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),

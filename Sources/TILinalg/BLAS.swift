@@ -1,6 +1,7 @@
 // The one file that talks to OpenBLAS (CBLAS) and LAPACKE. Everything numeric above this layer
 // calls these generic entry points, so Float training and Double analysis share one code path.
 import CBLAS
+import CKernels
 import CLAPACKE
 import Foundation
 
@@ -24,7 +25,13 @@ where Self.RawSignificand: FixedWidthInteger {
     static func expm(_ x: Self) -> Self
     static func logm(_ x: Self) -> Self
     static func tanhm(_ x: Self) -> Self
-    static func erfm(_ x: Self) -> Self
+    /// Φ(x), the standard normal CDF (GELU's gate).
+    static func normalCDF(_ x: Self) -> Self
+    /// y = x·Φ(x) over `count` values, Φ(x) also into `cdf` when given.
+    static func gelu(_ x: UnsafePointer<Self>, count: Int, y: UnsafeMutablePointer<Self>, cdf: UnsafeMutablePointer<Self>?)
+    /// out = roundHalfEven(clamp(x, −c, c)·s)·step, mask = 1[|x| < c] when given; |clamp(x)·s| < 2^22.
+    static func quantizeSymmetric(_ x: UnsafePointer<Self>, count: Int, clip c: Self, scale s: Self, step: Self,
+                                  out: UnsafeMutablePointer<Self>, mask: UnsafeMutablePointer<Self>?)
 }
 
 @inline(__always) private func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
@@ -56,7 +63,17 @@ extension Float: BLASScalar {
     @inline(__always) public static func expm(_ x: Float) -> Float { Foundation.expf(x) }
     @inline(__always) public static func logm(_ x: Float) -> Float { Foundation.logf(x) }
     @inline(__always) public static func tanhm(_ x: Float) -> Float { Foundation.tanhf(x) }
-    @inline(__always) public static func erfm(_ x: Float) -> Float { Foundation.erff(x) }
+    // The pointwise kernels are C (CKernels): built per instruction set, unlike Swift code here.
+    @inline(__always) public static func normalCDF(_ x: Float) -> Float { tia_normal_cdf_f32(x) }
+    @inline(__always) public static func gelu(_ x: UnsafePointer<Float>, count: Int, y: UnsafeMutablePointer<Float>,
+                                              cdf: UnsafeMutablePointer<Float>?) {
+        tia_gelu_f32(x, count, y, cdf)
+    }
+    @inline(__always) public static func quantizeSymmetric(_ x: UnsafePointer<Float>, count: Int, clip c: Float, scale s: Float,
+                                                           step: Float, out: UnsafeMutablePointer<Float>,
+                                                           mask: UnsafeMutablePointer<Float>?) {
+        tia_quantize_symmetric_f32(x, count, c, s, step, out, mask)
+    }
 }
 
 extension Double: BLASScalar {
@@ -86,7 +103,24 @@ extension Double: BLASScalar {
     @inline(__always) public static func expm(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func logm(_ x: Double) -> Double { Foundation.log(x) }
     @inline(__always) public static func tanhm(_ x: Double) -> Double { Foundation.tanh(x) }
-    @inline(__always) public static func erfm(_ x: Double) -> Double { Foundation.erf(x) }
+    /// ½·erfc(−x/√2) rather than ½·(1 + erf(x/√2)): no cancellation in the lower tail.
+    @inline(__always) public static func normalCDF(_ x: Double) -> Double { 0.5 * Foundation.erfc(-x * 0.7071067811865476) }
+    public static func gelu(_ x: UnsafePointer<Double>, count: Int, y: UnsafeMutablePointer<Double>, cdf: UnsafeMutablePointer<Double>?) {
+        for i in 0..<count {
+            let phi = normalCDF(x[i])
+            cdf?[i] = phi
+            y[i] = x[i] * phi
+        }
+    }
+    public static func quantizeSymmetric(_ x: UnsafePointer<Double>, count: Int, clip c: Double, scale s: Double, step: Double,
+                                         out: UnsafeMutablePointer<Double>, mask: UnsafeMutablePointer<Double>?) {
+        let magic = 6_755_399_441_055_744.0  // 1.5·2^52: adding and removing it rounds half to even
+        for i in 0..<count {
+            let v = x[i]
+            mask?[i] = abs(v) < c ? 1 : 0
+            out[i] = ((min(max(v, -c), c) * s + magic) - magic) * step
+        }
+    }
 }
 
 // MARK: - Array-level conveniences (all BLAS traffic goes through here)

@@ -37,7 +37,9 @@ public struct LandscapeOptions: Sendable {
     public var range: ClosedRange<Double> = -1...1
     public var oneDimensional = false
     public var evalSize = 256
-    public var batchSize = 64  // several batches per point keep both workers busy
+    /// Dynamic activation quantizers take their range per batch, so the batch size is part of what is
+    /// evaluated (and of the config hash). Training's batch size by default.
+    public var batchSize = 32
     public var seed: UInt64 = 1
     public var directionOptions = DirectionOptions()
     public var directionFile: String? = nil
@@ -72,6 +74,13 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
         teacherTraces = Parallel.map(bs.count) { i in m.forward(effective: teacher, batch: bs[i], options: ForwardOptions()) }
     }
 
+    /// Landscape points need values only: no STE masks or cached Φ for a backward pass.
+    func lossOnly(_ o: ForwardOptions<Float>) -> ForwardOptions<Float> {
+        var o = o
+        o.keepsBackwardState = false
+        return o
+    }
+
     public func evaluate(parameters θ: [Float]) throws -> [[Double]] {
         // One plain forward per quantization scheme serves the task loss, the metric and every
         // objective without intervention; intervened objectives need their own forward.
@@ -90,7 +99,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
             for name in schemes {
                 let q = specs[name].quantization
                 let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: q, loss: .task))
-                let tr = model.forward(effective: effective[name]!, batch: batch, options: ForwardOptions(quantization: q))
+                let tr = model.forward(effective: effective[name]!, batch: batch, options: lossOnly(ForwardOptions(quantization: q)))
                 plain[name] = tr
                 taskLoss[name] = Double(obj.taskLoss(tr.logits, batch: batch).0)
                 logits[name] = tr.logits.array
@@ -100,7 +109,7 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
                 let obj = BertObjective<Float>(model: model, spec: spec)
                 if spec.intervention == nil { return obj.loss(of: plain[schemeOf[k]]!, batch: batch, teacher: teacher).total }
                 let tr = model.forward(effective: effective[schemeOf[k]]!, batch: batch,
-                                       options: ForwardOptions(quantization: spec.quantization, intervention: spec.intervention, teacher: teacher))
+                                       options: lossOnly(ForwardOptions(quantization: spec.quantization, intervention: spec.intervention, teacher: teacher)))
                 return obj.loss(of: tr, batch: batch, teacher: teacher).total
             }
             return (modeLoss, taskLoss, logits)
@@ -166,7 +175,7 @@ public enum LandscapeStudy {
         }
         let grid = try LandscapeGrid.parse(o.grid, kind: o.interpolate ? .interpolation : .directions, oneDimensional: o.oneDimensional,
                                            range: o.interpolate ? 0...1 : o.range)
-        let evalSet = "\(target.task.name) dev: \(examples.count) of \(target.task.dev.count) examples (seed \(o.seed)); task data \(target.task.hash)"
+        let evalSet = "\(target.task.name) dev: \(examples.count) of \(target.task.dev.count) examples (seed \(o.seed)) in batches of \(o.batchSize); task data \(target.task.hash)"
         let config = LandscapeConfig(modes: o.modes.map(\.name), quantities: ["loss", "task_loss", "metric"], grid: grid, seed: seed,
                                      directionsHash: space.hash, checkpointHash: target.checkpointHash, evalSet: evalSet,
                                      normalization: normalization + "; objective \(o.objective.rawValue)")

@@ -31,6 +31,8 @@ struct LandscapeCommand: ParsableCommand {
     @Flag(help: "One direction only.") var oneD = false
     @Flag(help: "Linear interpolation from the FP teacher (t=0) to the analysed point (t=1).") var interpolate = false
     @Option(help: "Evaluation-set size (seeded subset of dev).") var evalSize = 256
+    @Option(help: "Evaluation batch size. Part of the configuration: dynamic activation ranges are per batch, as in training.")
+    var batchSize = LandscapeOptions().batchSize
     @Option(help: "Save/reuse the directions in this file.") var dirFile: String?
     @Option(help: "Use the top Hessian eigenvectors saved by `tianalyze hessian` (eigenvectors-<mode>.dir) as directions.") var eigenDirs: String?
     @Option(help: "Directions normalization: filter, layer or none.") var normalization: DirectionNormalization = .filter
@@ -61,7 +63,8 @@ struct LandscapeCommand: ParsableCommand {
         let r = range.split(separator: ":").compactMap { Double($0) }
         guard r.count == 2, r[0] < r[1] else { throw ValidationError("--range must be min:max with min < max, got '\(range)'") }
         o.range = r[0]...r[1]
-        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.seed = common.seed
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.batchSize = batchSize; o.seed = common.seed
         o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
         o.directionFile = dirFile
         o.eigenDirections = eigenDirs

@@ -36,6 +36,43 @@ final class InterventionTests: XCTestCase {
         }
     }
 
+    /// The landscape's loss-only forward (no STE masks, no cached Φ) must give the loss a training
+    /// forward gives, in both precisions (Float runs the C kernels' mask-free and cache-free loops).
+    func testLossOnlyForwardGivesTheTrainingLoss() {
+        func check<T: BLASScalar>(_: T.Type) {
+            let teacherθ = Tiny.parameters(model, seed: 21).map { T($0) }
+            let θ = Vec.adding(Tiny.parameters(model, seed: 21), Tiny.direction(teacherθ.count, seed: 2), scaledBy: 1).map { T($0) }
+            for point in [nil] + InterventionPoint.allCases.map(Optional.some) {
+                let obj = BertObjective<T>(model: model, spec: ObjectiveSpec(quantization: .ternaryW8A8, loss: .distillation, intervention: point))
+                let teacher = obj.teacherTrace(teacher: teacherθ, batch: batch)
+                let full = obj.evaluate(θ, batch: batch, teacher: teacher, gradient: true)
+                var options = ForwardOptions<T>(quantization: .ternaryW8A8, intervention: point, teacher: teacher)
+                options.keepsBackwardState = false
+                let effective = obj.effectiveParameters(θ, frozen: nil).effective
+                let lossOnly = obj.loss(of: model.forward(effective: effective, batch: batch, options: options), batch: batch, teacher: teacher)
+                XCTAssertEqual(lossOnly, full.terms, "\(T.typeName) \(point?.rawValue ?? "KD"): every loss term")
+                XCTAssertGreaterThan(full.terms.scores, 0)
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
+    /// The masked score term equals the plain MSE after zeroing padded keys in both tensors.
+    func testMaskedScoreErrorMatchesExplicitZeroing() {
+        let heads = 2, t = 5, keyMask = Tiny.batch().attentionMask, n = 3 * heads * t * t
+        var rng = SeededRandom(seed: 5)
+        let s: [Double] = rng.normalVector(n), u: [Double] = rng.normalVector(n)
+        var sz = s, uz = u
+        for i in 0..<n where keyMask[(i / (heads * t * t)) * t + i % t] == 0 { sz[i] = 0; uz[i] = 0 }
+        let (want, wantGrad) = Losses.meanSquaredError(Buffer(sz), Buffer(uz))
+        let (got, grad) = Losses.maskedScoreError(Buffer(s), Buffer(u), keyMask: keyMask, heads: heads, seq: t)
+        XCTAssertEqual(got, want, accuracy: 1e-15)
+        XCTAssertEqual(grad!.array, wantGrad!.array)
+        XCTAssertNotEqual(got, Losses.meanSquaredError(Buffer(s), Buffer(u)).0, accuracy: 1e-6, "padding must matter here")
+        XCTAssertNil(Losses.maskedScoreError(Buffer(s), Buffer(u), keyMask: keyMask, heads: heads, seq: t, gradient: false).1)
+    }
+
     /// With OI the block output equals LayerNorm(teacher's O output + the student's own input).
     func testOutputInterventionUsesTeacherOutputAndStudentResidual() {
         let (obj, θ, teacher) = setup(.output)

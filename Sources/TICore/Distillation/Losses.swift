@@ -35,16 +35,19 @@ public enum Losses {
         return (loss * inv, grad)
     }
 
-    /// Mean squared error over all entries (PyTorch's MSELoss default), with an optional 0/1 mask
-    /// zeroing entries of both tensors first (the masked-score term). Returns (loss, d/dstudent).
-    public static func meanSquaredError<T: BLASScalar>(_ s: Buffer<T>, _ t: Buffer<T>, mask: ((Int) -> Bool)? = nil) -> (T, Buffer<T>) {
+    /// Mean squared error over all entries (PyTorch's MSELoss default). Returns (loss, d/dstudent);
+    /// the gradient is nil when not asked for (loss-only evaluation).
+    public static func meanSquaredError<T: BLASScalar>(_ s: Buffer<T>, _ t: Buffer<T>, gradient: Bool = true) -> (T, Buffer<T>?) {
         precondition(s.count == t.count, "meanSquaredError: \(s.count) vs \(t.count)")
         let n = s.count
-        let grad = Buffer<T>(count: n)
-        var loss: T = 0
         let inv = 1 / T(n)
+        var loss: T = 0
+        guard gradient else {
+            for i in 0..<n { let diff = s.p[i] - t.p[i]; loss += diff * diff }
+            return (loss * inv, nil)
+        }
+        let grad = Buffer<T>(uninitialized: n)
         for i in 0..<n {
-            if let mask, !mask(i) { continue }
             let diff = s.p[i] - t.p[i]
             loss += diff * diff
             grad.p[i] = 2 * diff * inv
@@ -52,8 +55,30 @@ public enum Losses {
         return (loss * inv, grad)
     }
 
+    /// The masked-score term: MSE over [B, nh, T, T] pre-softmax scores with the entries at padded
+    /// keys set to 0 in both tensors first (as TernaryBERT), so they add nothing but still count in
+    /// the mean. `keyMask` is the batch's [B, T] attention mask.
+    public static func maskedScoreError<T: BLASScalar>(_ s: Buffer<T>, _ t: Buffer<T>, keyMask: [Int], heads: Int, seq tt: Int,
+                                                       gradient: Bool = true) -> (T, Buffer<T>?) {
+        precondition(s.count == t.count && s.count == keyMask.count * heads * tt,
+                     "maskedScoreError: \(s.count) vs \(t.count) scores for \(keyMask.count) key positions")
+        let n = s.count, inv = 1 / T(n)
+        let grad = gradient ? Buffer<T>(count: n) : nil
+        var loss: T = 0
+        for row in 0..<(n / tt) {
+            let keys = (row / (heads * tt)) * tt, base = row * tt
+            for j in 0..<tt where keyMask[keys + j] != 0 {
+                let diff = s.p[base + j] - t.p[base + j]
+                loss += diff * diff
+                grad?.p[base + j] = 2 * diff * inv
+            }
+        }
+        return (loss * inv, grad)
+    }
+
     /// Regression head: MSE between the single output and the target.
     public static func regression<T: BLASScalar>(logits: Buffer<T>, targets: [Double]) -> (T, Buffer<T>) {
-        meanSquaredError(logits, Buffer(targets.map { T($0) }))
+        let (l, g) = meanSquaredError(logits, Buffer(targets.map { T($0) }))
+        return (l, g!)
     }
 }

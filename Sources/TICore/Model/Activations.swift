@@ -6,21 +6,16 @@ public enum GELU {
     /// backward pass need not evaluate erf again.
     public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, count: Int, y: UnsafeMutablePointer<T>,
                                               cdf: UnsafeMutablePointer<T>? = nil) {
-        let invSqrt2 = T(0.7071067811865476)
-        for i in 0..<count {
-            let phi = T(0.5) * (1 + T.erfm(x[i] * invSqrt2))
-            cdf?[i] = phi
-            y[i] = x[i] * phi
-        }
+        T.gelu(x, count: count, y: y, cdf: cdf)
     }
 
     /// dx += dy·(Φ(x) + x·φ(x)); Φ(x) from the forward pass when given.
     public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, x: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>,
                                                cdf: UnsafePointer<T>? = nil) {
-        let invSqrt2 = T(0.7071067811865476), invSqrt2Pi = T(0.3989422804014327)
+        let invSqrt2Pi = T(0.3989422804014327)
         for i in 0..<count {
             let v = x[i]
-            let phi = cdf?[i] ?? T(0.5) * (1 + T.erfm(v * invSqrt2))
+            let phi = cdf?[i] ?? T.normalCDF(v)
             let pdf = invSqrt2Pi * T.expm(-T(0.5) * v * v)
             dx[i] += dy[i] * (phi + v * pdf)
         }

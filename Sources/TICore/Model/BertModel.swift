@@ -15,6 +15,9 @@ public struct ForwardOptions<T: BLASScalar> {
     public var rangeTracker: ActivationRangeTracker?
     /// Analysis only: records every activation site (quant-report).
     public var inspector: ActivationInspector?
+    /// False for loss-only evaluation (landscapes): STE masks and GELU's cached Φ, which only the
+    /// backward pass reads, are not kept. The trace's forward values are the same.
+    public var keepsBackwardState = true
 
     public init(quantization: QuantConfig = .fullPrecision, frozen: FrozenPoint<T>? = nil,
                 intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil,
@@ -80,9 +83,11 @@ public struct BertModel: Sendable {
         precondition(options.intervention == nil || options.teacher != nil, "forward: an intervention needs the teacher's trace")
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
-        let quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
+        precondition(options.keepsBackwardState || options.frozen == nil, "forward: a frozen point records backward state")
+        var quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
                                                 hiddenWidth: config.hiddenSize, inspector: options.inspector,
                                                 steps: LSQActivationSteps(layout: layout, parameters: θ, quantization: options.quantization))
+        quant.keepsMasks = options.keepsBackwardState
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!
@@ -101,7 +106,8 @@ public struct BertModel: Sendable {
                     quant: quant, intervention: options.intervention, substitutes: subs, dropout: &rng,
                     hiddenDropout: config.hiddenDropout, attentionDropout: config.attentionDropout)
                 let ffn = FeedForward.forward(input: att.blockOutput, params: p, offsets: offsets.layers[l], dims: d, eps: eps,
-                                              quant: quant, dropout: &rng, hiddenDropout: config.hiddenDropout)
+                                              quant: quant, dropout: &rng, hiddenDropout: config.hiddenDropout,
+                                              keepsBackwardState: options.keepsBackwardState)
                 layers.append(LayerTrace(attention: att, feedForward: ffn))
                 x = ffn.output
             }

@@ -8,7 +8,7 @@ public struct FeedForwardTrace<T: BLASScalar> {
     var hiddenMask: STEMask<T>?
     var projectedMask: STEMask<T>?, sumMask: STEMask<T>?  // PTQ's FFN-output (h) and residual-sum (y) quantizers
     var activated: Buffer<T>                  // [N, F] GELU output
-    var cdf: Buffer<T>                        // [N, F] Φ(hidden), reused by backward
+    var cdf: Buffer<T>?                       // [N, F] Φ(hidden), reused by backward (nil: not kept)
     var activatedQ: Buffer<T>, activatedMask: STEMask<T>?
     var dropMask: Buffer<T>?
     var norm: LayerNormCache<T>
@@ -18,7 +18,7 @@ public struct FeedForwardTrace<T: BLASScalar> {
 public enum FeedForward {
     public static func forward<T: BLASScalar>(
         input x: Buffer<T>, params θ: UnsafePointer<T>, offsets o: LayerOffsets, dims d: Dims, eps: T,
-        quant: ActivationQuantization<T>, dropout: inout SeededRandom?, hiddenDropout: Double
+        quant: ActivationQuantization<T>, dropout: inout SeededRandom?, hiddenDropout: Double, keepsBackwardState: Bool = true
     ) -> FeedForwardTrace<T> {
         let n = d.rows, h = d.hidden, f = d.ffn
         let (xq, xMask) = quant.apply(.intermediateInput, x)
@@ -26,8 +26,9 @@ public enum FeedForward {
         Linear.forward(x: xq.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
                        bias: θ + o.intermediate.bias, y: hiddenRaw.p)
         let (hidden, hiddenMask) = quant.apply(.intermediateOutput, hiddenRaw)
-        let activated = Buffer<T>(uninitialized: n * f), cdf = Buffer<T>(uninitialized: n * f)
-        GELU.forward(hidden.p, count: n * f, y: activated.p, cdf: cdf.p)
+        let activated = Buffer<T>(uninitialized: n * f)
+        let cdf = keepsBackwardState ? Buffer<T>(uninitialized: n * f) : nil
+        GELU.forward(hidden.p, count: n * f, y: activated.p, cdf: cdf?.p)
         let (aq, aMask) = quant.apply(.outputInput, activated)
         let projectedRaw = Buffer<T>(uninitialized: n * h)
         Linear.forward(x: aq.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
@@ -63,7 +64,7 @@ public enum FeedForward {
                         dx: dAq.p, dWeight: g + o.output.weight, dBias: g + o.output.bias)
         tr.activatedMask?.backward(dAq, grads: g)
         let dHidden = Buffer<T>(count: n * f)
-        GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p, cdf: tr.cdf.p)
+        GELU.backward(dy: dAq.p, x: tr.hidden.p, count: n * f, dx: dHidden.p, cdf: tr.cdf?.p)
         tr.hiddenMask?.backward(dHidden, grads: g)
         let dXq = Buffer<T>(count: n * h)
         Linear.backward(dy: dHidden.p, x: tr.inputQ.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,

@@ -105,8 +105,12 @@ public enum SelfAttention {
         let projectedUsed = intervention == .output ? substitutes!.output : projectedQ
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
         let sum = Buffer<T>(uninitialized: n * h)
-        Dropout.apply(projectedUsed.p, mask: dropMask, count: n * h, y: sum.p)
-        sum.add(x)
+        if let dropMask {
+            Dropout.apply(projectedUsed.p, mask: dropMask, count: n * h, y: sum.p)
+            sum.add(x)
+        } else {  // evaluation: one pass instead of a copy and an add
+            for i in 0..<(n * h) { sum.p[i] = projectedUsed.p[i] + x.p[i] }
+        }
         let (sumQ, sumMask) = quant.apply(.attentionResidual, sum)
         let blockOutput = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: sumQ.p, rows: n, width: h, gain: θ + o.attentionNorm.gain,

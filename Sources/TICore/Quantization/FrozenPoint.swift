@@ -84,6 +84,8 @@ public struct ActivationQuantization<T: BLASScalar> {
     public let inspector: ActivationInspector?
     /// Keys each visit of a stored-range site ("site.occurrence"); one per forward pass.
     private let counter = SiteCounter()
+    /// False in loss-only passes: dynamic quantizers then skip writing the STE mask.
+    public var keepsMasks = true
 
     public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil, hiddenWidth: Int = 0,
                 inspector: ActivationInspector? = nil, steps: LSQActivationSteps<T>? = nil) {
@@ -101,6 +103,10 @@ public struct ActivationQuantization<T: BLASScalar> {
         let key = q.usesStoredRange || inspector != nil ? counter.next(site) : nil
         let n = x.count
         let out = Buffer<T>(uninitialized: n)
+        if !keepsMasks, key == nil, frozen == nil, case .symmetric(let bits, let clip) = q {
+            ActivationQuantizer.symmetricDynamic(x.p, count: n, bits: bits, clip: clip, out: out.p, mask: nil)
+            return (out, nil)
+        }
         defer { if let key { inspector?.record(key, site: site, quantizer: q, x: x, quantized: out, width: hiddenWidth) } }
         if let f = frozen, f.phase == .replaying {
             let e = f.nextActivation(count: n)

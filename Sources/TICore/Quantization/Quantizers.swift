@@ -183,23 +183,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
                                         out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
         switch self {
         case .symmetric(let bits, let clip):
-            let c = clip.map { T($0) } ?? T.infinity
-            // max|clamp(x)| = min(max|x|, c); the max comes from BLAS's vectorized i?amax, which
-            // leaves one branch-free pass over the tensor (this is the hottest loop of a forward).
-            let m = min(T.absMax(n, x), c)
-            guard m > 0 else {  // all zeros stay zeros
-                for i in 0..<n { out[i] = 0; mask[i] = 1 }
-                return
-            }
-            let s = T((1 << (bits - 1)) - 1) / m, inv = m / T((1 << (bits - 1)) - 1)
-            // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside roundEvenSmall's range. Multiplying by the
-            // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
-            for i in 0..<n {
-                let xi = x[i]
-                let v = min(max(xi, -c), c)
-                mask[i] = abs(xi) < c ? 1 : 0
-                out[i] = roundEvenSmall(v * s) * inv
-            }
+            ActivationQuantizer.symmetricDynamic(x, count: n, bits: bits, clip: clip, out: out, mask: mask)
         case .asymmetric(let bits):
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         case .tracked(let bits):
@@ -207,6 +191,23 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _), .lsq(let bits):  // (PEG without its width, LSQ without its step: per tensor)
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
         }
+    }
+
+    /// Symmetric dynamic per tensor (`.symmetric`); a nil mask skips the STE mask (loss-only passes).
+    public static func symmetricDynamic<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?,
+                                                       out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?) {
+        let c = clip.map { T($0) } ?? T.infinity
+        // max|clamp(x)| = min(max|x|, c); the max comes from BLAS's vectorized i?amax, which
+        // leaves one branch-free pass over the tensor (this is the hottest loop of a forward).
+        let m = min(T.absMax(n, x), c)
+        guard m > 0 else {  // all zeros stay zeros
+            for i in 0..<n { out[i] = 0; mask?[i] = 1 }
+            return
+        }
+        let s = T((1 << (bits - 1)) - 1) / m, inv = m / T((1 << (bits - 1)) - 1)
+        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside roundEvenSmall's range. Multiplying by the
+        // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
+        T.quantizeSymmetric(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask)
     }
 
     /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE

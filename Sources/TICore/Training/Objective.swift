@@ -119,37 +119,42 @@ public struct BertObjective<T: BLASScalar> {
         return ObjectiveResult(loss: T(terms.total), terms: terms, gradient: grad, trace: tr)
     }
 
-    /// The loss terms of an existing forward trace (e.g. one shared by several objectives).
+    /// The loss terms of an existing forward trace (e.g. one shared by several objectives), without
+    /// the gradient seeds a backward pass would need.
     public func loss(of tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?) -> LossTerms {
-        lossAndSeeds(tr, batch: batch, teacher: teacher).0
+        lossAndSeeds(tr, batch: batch, teacher: teacher, seeds: false).0
     }
 
-    func lossAndSeeds(_ tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?) -> (LossTerms, TraceSeeds<T>) {
+    func lossAndSeeds(_ tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?, seeds wantSeeds: Bool = true) -> (LossTerms, TraceSeeds<T>) {
         let c = model.config.numLabels, L = model.config.numLayers
         var terms = LossTerms()
-        var seeds = TraceSeeds<T>(logits: Buffer<T>(count: batch.size * c), layers: L)
+        var seeds = TraceSeeds<T>(logits: Buffer<T>(count: wantSeeds ? batch.size * c : 0), layers: L)
         if spec.loss == .task || spec.includeTaskLoss {
             let (l, g) = taskLoss(tr.logits, batch: batch)
             terms.task = Double(l)
-            seeds.logits.add(g)
+            if wantSeeds { seeds.logits.add(g) }
         }
         if spec.loss == .distillation, let t = teacher {
-            let (l, g) = model.config.isRegression
-                ? Losses.meanSquaredError(tr.logits, t.logits)
-                : Losses.softCrossEntropy(student: tr.logits, teacher: t.logits, rows: batch.size, classes: c)
-            terms.logits = Double(l)
-            seeds.logits.add(g)
-            let (le, ge) = Losses.meanSquaredError(tr.embeddings.output, t.embeddings.output)
+            if model.config.isRegression {
+                let (l, g) = Losses.meanSquaredError(tr.logits, t.logits, gradient: wantSeeds)
+                terms.logits = Double(l)
+                if let g { seeds.logits.add(g) }
+            } else {
+                let (l, g) = Losses.softCrossEntropy(student: tr.logits, teacher: t.logits, rows: batch.size, classes: c)
+                terms.logits = Double(l)
+                if wantSeeds { seeds.logits.add(g) }
+            }
+            let (le, ge) = Losses.meanSquaredError(tr.embeddings.output, t.embeddings.output, gradient: wantSeeds)
             terms.hidden += Double(le)
             seeds.embedding = ge
-            let keyValid = scoreMask(batch: batch)
             for l in 0..<L {
                 let s = tr.layers[l], tl = t.layers[l]
-                let (lo, go) = Losses.meanSquaredError(s.feedForward.output, tl.feedForward.output)
+                let (lo, go) = Losses.meanSquaredError(s.feedForward.output, tl.feedForward.output, gradient: wantSeeds)
                 terms.hidden += Double(lo); seeds.layerOutput[l] = go
-                let (ls, gs) = Losses.meanSquaredError(s.attention.scores, tl.attention.scores, mask: keyValid)
+                let (ls, gs) = Losses.maskedScoreError(s.attention.scores, tl.attention.scores, keyMask: batch.attentionMask,
+                                                       heads: model.config.numHeads, seq: batch.seqLen, gradient: wantSeeds)
                 terms.scores += Double(ls); seeds.scores[l] = gs
-                let (lb, gb) = Losses.meanSquaredError(s.attention.blockOutput, tl.attention.blockOutput)
+                let (lb, gb) = Losses.meanSquaredError(s.attention.blockOutput, tl.attention.blockOutput, gradient: wantSeeds)
                 terms.attentionBlocks += Double(lb); seeds.attentionBlock[l] = gb
             }
         }
@@ -161,12 +166,5 @@ public struct BertObjective<T: BLASScalar> {
         model.config.isRegression
             ? Losses.regression(logits: logits, targets: batch.targets)
             : Losses.crossEntropy(logits: logits, labels: batch.labels, classes: model.config.numLabels)
-    }
-
-    /// Index predicate over [B, nh, T, T] scores: false at padded keys (set to 0 in both tensors).
-    func scoreMask(batch: Batch) -> (Int) -> Bool {
-        let t = batch.seqLen, perBatch = model.config.numHeads * t * t
-        let mask = batch.attentionMask
-        return { i in mask[(i / perBatch) * t + i % t] != 0 }
     }
 }

@@ -1,0 +1,19 @@
+// Float pointwise kernels that the Swift side cannot make fast on baseline x86-64: Swift code is
+// compiled for SSE2 only, while these are built per instruction set (AVX-512, AVX2, baseline) and
+// picked at load time. Results are identical across the variants: no fp contraction (see
+// Package.swift), round-to-even by the 1.5·2^23 trick, no instruction-set specific math.
+#ifndef TIANALYZE_CKERNELS_H
+#define TIANALYZE_CKERNELS_H
+
+/// Φ(x), the standard normal CDF, in float (absolute error < 2e-7, relative tail accuracy).
+float tia_normal_cdf_f32(float x);
+
+/// GELU y = x·Φ(x) over n values; Φ(x) also stored into cdf when cdf is not NULL.
+void tia_gelu_f32(const float *x, long n, float *y, float *cdf);
+
+/// Symmetric fake quantization with a given clip c, scale s and step 1/s:
+/// out = round_half_even(clamp(x, −c, c)·s)·step; mask (when not NULL) = 1 where |x| < c, else 0.
+/// |clamp(x)·s| must stay below 2^22.
+void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float step, float *out, float *mask);
+
+#endif
