@@ -105,3 +105,24 @@ void tia_quantize_symmetric_f32(const float *restrict x, long n, float c, float 
         }
     }
 }
+
+// Sixteen independent running maxima: a single select-based max reduction is not vectorized
+// without fast-math (NaN ordering), sixteen lanes written out are.
+TIA_CLONES
+float tia_abs_max_f32(const float *restrict x, long n) {
+    float lane[16] = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int j = 0; j < 16; j++) {
+            float a = fabsf(x[i + j]);
+            lane[j] = a > lane[j] ? a : lane[j];
+        }
+    }
+    float m = 0;
+    for (int j = 0; j < 16; j++) m = lane[j] > m ? lane[j] : m;
+    for (; i < n; i++) {
+        float a = fabsf(x[i]);
+        m = a > m ? a : m;
+    }
+    return m;
+}

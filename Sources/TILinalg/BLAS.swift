@@ -20,7 +20,7 @@ where Self.RawSignificand: FixedWidthInteger {
     static func axpy(_ n: Int, _ alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
     static func scal(_ n: Int, _ alpha: Self, _ x: UnsafeMutablePointer<Self>)
     static func nrm2(_ n: Int, _ x: UnsafePointer<Self>) -> Self
-    /// max |x_i| (through i?amax, vectorized in OpenBLAS); 0 for n = 0.
+    /// max |x_i|, vectorized (CKernels for Float, i?amax for Double); 0 for n = 0.
     static func absMax(_ n: Int, _ x: UnsafePointer<Self>) -> Self
     static func expm(_ x: Self) -> Self
     static func logm(_ x: Self) -> Self
@@ -57,9 +57,7 @@ extension Float: BLASScalar {
         cblas_sscal(Int32(n), alpha, x, 1)
     }
     @inline(__always) public static func nrm2(_ n: Int, _ x: UnsafePointer<Float>) -> Float { cblas_snrm2(Int32(n), x, 1) }
-    @inline(__always) public static func absMax(_ n: Int, _ x: UnsafePointer<Float>) -> Float {
-        n > 0 ? abs(x[Int(cblas_isamax(Int32(n), x, 1))]) : 0
-    }
+    @inline(__always) public static func absMax(_ n: Int, _ x: UnsafePointer<Float>) -> Float { tia_abs_max_f32(x, n) }
     @inline(__always) public static func expm(_ x: Float) -> Float { Foundation.expf(x) }
     @inline(__always) public static func logm(_ x: Float) -> Float { Foundation.logf(x) }
     @inline(__always) public static func tanhm(_ x: Float) -> Float { Foundation.tanhf(x) }

@@ -49,8 +49,14 @@ final class InterventionTests: XCTestCase {
                 var options = ForwardOptions<T>(quantization: .ternaryW8A8, intervention: point, teacher: teacher)
                 options.keepsBackwardState = false
                 let effective = obj.effectiveParameters(θ, frozen: nil).effective
-                let lossOnly = obj.loss(of: model.forward(effective: effective, batch: batch, options: options), batch: batch, teacher: teacher)
+                let trace = model.forward(effective: effective, batch: batch, options: options)
+                let lossOnly = obj.loss(of: trace, batch: batch, teacher: teacher)
                 XCTAssertEqual(lossOnly, full.terms, "\(T.typeName) \(point?.rawValue ?? "KD"): every loss term")
+                // The discarded tensors really were skipped (so this checks the skipping path).
+                let att = trace.layers[0].attention
+                XCTAssertEqual(att.probs.count == 0, point == .map)
+                XCTAssertEqual(att.context.count == 0, point == .context || point == .output)
+                XCTAssertEqual(att.projected.count == 0, point == .output)
                 XCTAssertGreaterThan(full.terms.scores, 0)
             }
         }

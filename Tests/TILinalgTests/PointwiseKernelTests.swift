@@ -78,4 +78,14 @@ final class PointwiseKernelTests: XCTestCase {
         XCTAssertEqual(outD, out.map(Double.init))
         XCTAssertEqual(maskD, mask.map(Double.init))
     }
+
+    func testAbsMaxKernelMatchesANaiveScan() {
+        var rng = SeededRandom(seed: 9)
+        var x: [Float] = (0..<1003).map { _ in Float(rng.normal()) }
+        x[517] = -7.25  // the largest magnitude is negative and not in the first vector
+        XCTAssertEqual(Float.absMax(x.count, x), 7.25)
+        XCTAssertEqual(Float.absMax(5, x), x.prefix(5).map(abs).max()!)
+        XCTAssertEqual(Float.absMax(0, x), 0)
+        XCTAssertEqual(Double.absMax(x.count, x.map(Double.init)), 7.25)
+    }
 }

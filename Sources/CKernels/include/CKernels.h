@@ -16,4 +16,8 @@ void tia_gelu_f32(const float *x, long n, float *y, float *cdf);
 /// |clamp(x)·s| must stay below 2^22.
 void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float step, float *out, float *mask);
 
+/// max |x_i| over n values (0 for n = 0; NaN entries are skipped, they propagate through the
+/// quantized values instead). A plain reduction: OpenBLAS's i?amax also tracks the index.
+float tia_abs_max_f32(const float *x, long n);
+
 #endif

@@ -20,6 +20,9 @@ public struct AttentionSubstitutes<T: BLASScalar> {
     public let output: Buffer<T>   // [N, H]
 }
 
+/// In loss-only passes (`ForwardOptions.keepsBackwardState` false) the tensors an intervention
+/// discards are not computed and are empty: `probs` under MI, `v`/`context` under CI and OI,
+/// `projected` under OI.
 public struct AttentionTrace<T: BLASScalar> {
     public var input: Buffer<T>            // [N, H] layer input (residual branch)
     var inputQ: Buffer<T>, inputMask: STEMask<T>?   // quantized input of Q/K/V
@@ -54,14 +57,23 @@ public enum SelfAttention {
         dropout: inout SeededRandom?, hiddenDropout: Double, attentionDropout: Double
     ) -> AttentionTrace<T> {
         let n = d.rows, h = d.hidden, tt = d.seq, nh = d.heads, hd = d.headDim
+        // Loss-only passes leave out what the intervention discards: the student's own softmax under
+        // MI, its V path under CI and OI, its O projection under OI. Those trace tensors are empty.
+        let skipping = quant.maySkipUnusedSites
+        let skipSoftmax = skipping && intervention == .map
+        let skipValue = skipping && (intervention == .context || intervention == .output)
+        let skipOutput = skipping && intervention == .output
         let (xq, xMask) = quant.apply(.attentionInput, x)
         let inputQK = intervention != nil ? quant.detach(xq) : xq
         let inputV = (intervention?.detachesValueInput ?? false) ? quant.detach(xq) : xq
 
-        let q = Buffer<T>(uninitialized: n * h), k = Buffer<T>(uninitialized: n * h), v = Buffer<T>(uninitialized: n * h)
+        let q = Buffer<T>(uninitialized: n * h), k = Buffer<T>(uninitialized: n * h)
+        let v = Buffer<T>(uninitialized: skipValue ? 0 : n * h)
         Linear.forward(x: inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.query.weight, bias: θ + o.query.bias, y: q.p)
         Linear.forward(x: inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.key.weight, bias: θ + o.key.bias, y: k.p)
-        Linear.forward(x: inputV.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.value.weight, bias: θ + o.value.bias, y: v.p)
+        if !skipValue {
+            Linear.forward(x: inputV.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.value.weight, bias: θ + o.value.bias, y: v.p)
+        }
         let (qh, qMask) = quant.apply(.query, q)
         let (kh, kMask) = quant.apply(.key, k)
 
@@ -78,18 +90,18 @@ public enum SelfAttention {
                 }
             }
         }
-        let probs = Buffer<T>(uninitialized: scores.count)
-        Softmax.forward(scores.p, rows: d.batch * nh * tt, width: tt, y: probs.p)
+        let probs = Buffer<T>(uninitialized: skipSoftmax ? 0 : scores.count)
+        if !skipSoftmax { Softmax.forward(scores.p, rows: d.batch * nh * tt, width: tt, y: probs.p) }
 
         let probsUsed = intervention == .map ? substitutes!.probs : probs
-        let probsDropMask: Buffer<T>? = Dropout.mask(count: probs.count, p: attentionDropout, rng: &dropout)
-        let probsDropped = probsDropMask == nil ? probsUsed : Buffer<T>(count: probs.count)
-        if probsDropMask != nil { Dropout.apply(probsUsed.p, mask: probsDropMask, count: probs.count, y: probsDropped.p) }
-        let (pq, pMask) = quant.apply(.probs, probsDropped)
-        let (vq, vMask) = quant.apply(.value, v)
+        let probsDropMask: Buffer<T>? = Dropout.mask(count: scores.count, p: attentionDropout, rng: &dropout)
+        let probsDropped = probsDropMask == nil ? probsUsed : Buffer<T>(count: scores.count)
+        if probsDropMask != nil { Dropout.apply(probsUsed.p, mask: probsDropMask, count: scores.count, y: probsDropped.p) }
+        let (pq, pMask) = skipValue ? (Buffer<T>(count: 0), nil) : quant.apply(.probs, probsDropped)
+        let (vq, vMask) = skipValue ? (v, nil) : quant.apply(.value, v)
 
-        let context = Buffer<T>(uninitialized: n * h)
-        for b in 0..<d.batch {
+        let context = Buffer<T>(uninitialized: skipValue ? 0 : n * h)
+        for b in 0..<(skipValue ? 0 : d.batch) {
             for head in 0..<nh {
                 let pOff = (b * nh + head) * tt * tt, vOff = b * tt * h + head * hd
                 T.gemm(transA: false, transB: false, m: tt, n: hd, k: tt, alpha: 1, a: pq.p + pOff, lda: tt,
@@ -97,11 +109,13 @@ public enum SelfAttention {
             }
         }
         let contextUsed = intervention == .context ? substitutes!.context : context
-        let (cq, cMask) = quant.apply(.contextInput, contextUsed)
-        let projected = Buffer<T>(uninitialized: n * h)
-        Linear.forward(x: cq.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,
-                       bias: θ + o.attentionOutput.bias, y: projected.p)
-        let (projectedQ, projectedMask) = quant.apply(.attentionOutputProjection, projected)
+        let (cq, cMask) = skipOutput ? (contextUsed, nil) : quant.apply(.contextInput, contextUsed)
+        let projected = Buffer<T>(uninitialized: skipOutput ? 0 : n * h)
+        if !skipOutput {
+            Linear.forward(x: cq.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,
+                           bias: θ + o.attentionOutput.bias, y: projected.p)
+        }
+        let (projectedQ, projectedMask) = skipOutput ? (projected, nil) : quant.apply(.attentionOutputProjection, projected)
         let projectedUsed = intervention == .output ? substitutes!.output : projectedQ
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
         let sum = Buffer<T>(uninitialized: n * h)

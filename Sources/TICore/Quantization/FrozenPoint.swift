@@ -87,6 +87,12 @@ public struct ActivationQuantization<T: BLASScalar> {
     /// False in loss-only passes: dynamic quantizers then skip writing the STE mask.
     public var keepsMasks = true
 
+    /// A loss-only pass may leave out sites whose result an intervention discards when nothing keys
+    /// or records visits: no stored-range or learned-step quantizer, no recording, no inspector.
+    public var maySkipUnusedSites: Bool {
+        !keepsMasks && frozen == nil && tracker == nil && inspector == nil && !config.usesStoredRanges
+    }
+
     public init(config: QuantConfig, frozen: FrozenPoint<T>? = nil, tracker: ActivationRangeTracker? = nil, hiddenWidth: Int = 0,
                 inspector: ActivationInspector? = nil, steps: LSQActivationSteps<T>? = nil) {
         self.config = config; self.frozen = frozen; self.tracker = tracker; self.hiddenWidth = hiddenWidth
