@@ -219,21 +219,14 @@ enum CSVColumn {
     /// The `label` column of the row with the largest numeric `column` (e.g. the site of the widest
     /// dimension, which the quant-ranges figure highlights).
     static func argmax(_ column: String, label: String, in url: URL) throws -> String {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read (\(error.localizedDescription))")
-        }
-        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
-        guard let header = lines.next() else { throw DataError.malformed(file: url.path, reason: "empty file") }
-        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let (names, rows) = try read(url)
         guard let vi = names.firstIndex(of: column), let li = names.firstIndex(of: label) else {
-            throw DataError.malformed(file: url.path, reason: "no '\(column)' or '\(label)' column in header '\(header)'")
+            throw DataError.malformed(file: url.path, reason: "no '\(column)' or '\(label)' column in header '\(names.joined(separator: ","))'")
         }
         var best: (value: Double, label: String)? = nil
-        while let line = lines.next() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard max(vi, li) < fields.count, let v = Double(fields[vi].trimmingCharacters(in: .whitespaces)), v.isFinite else { continue }
-            if best == nil || v > best!.value { best = (v, fields[li].trimmingCharacters(in: .whitespaces)) }
+        for fields in rows {
+            guard max(vi, li) < fields.count, let v = Double(fields[vi]), v.isFinite else { continue }
+            if best == nil || v > best!.value { best = (v, fields[li]) }
         }
         guard let best else { throw DataError.malformed(file: url.path, reason: "column '\(column)' has no numeric values") }
         return best.label
@@ -241,24 +234,29 @@ enum CSVColumn {
 
     /// Distinct values of a named column, in order of first appearance.
     static func distinct(_ column: String, in url: URL) throws -> [String] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read (\(error.localizedDescription))")
-        }
-        var lines = text.split(whereSeparator: \.isNewline).makeIterator()
-        guard let header = lines.next() else { throw DataError.malformed(file: url.path, reason: "empty file") }
-        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let (names, rows) = try read(url)
         guard let index = names.firstIndex(of: column) else {
-            throw DataError.malformed(file: url.path, reason: "no '\(column)' column in header '\(header)'")
+            throw DataError.malformed(file: url.path, reason: "no '\(column)' column in header '\(names.joined(separator: ","))'")
         }
         var seen = Set<String>(), ordered: [String] = []
-        while let line = lines.next() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard index < fields.count else { continue }
-            let v = fields[index].trimmingCharacters(in: .whitespaces)
+        for fields in rows where index < fields.count {
+            let v = fields[index]
             if !v.isEmpty, seen.insert(v).inserted { ordered.append(v) }
         }
         guard !ordered.isEmpty else { throw DataError.malformed(file: url.path, reason: "column '\(column)' has no values") }
         return ordered
+    }
+
+    /// Header names and rows, every field trimmed (no quoting: the files read here have none).
+    private static func read(_ url: URL) throws -> (names: [String], rows: [[String]]) {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw DataError.io(file: url.path, reason: "cannot read (\(error.localizedDescription))")
+        }
+        let split = text.split(whereSeparator: \.isNewline).map { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        guard let header = split.first else { throw DataError.malformed(file: url.path, reason: "empty file") }
+        return (header, Array(split.dropFirst()))
     }
 }
