@@ -267,10 +267,12 @@ public enum PeerBench {
         (distillation ? 4 : 3) * ModelBenchmark.forwardFlops(c, batch: batch, seq: seq)
     }
 
-    public static func trainStep(shape name: String, mode: QATMode, threads: Int, repeats: Int) throws -> PeerBenchResult {
+    /// `measureSgemm: false` skips the reference sgemm rate (reported as 0), so that a profile of
+    /// the process (BLAS share) sees the train steps only.
+    public static func trainStep(shape name: String, mode: QATMode, threads: Int, repeats: Int, measureSgemm: Bool = true) throws -> PeerBenchResult {
         let (c, b, t) = try shape(name)
         BLAS.setThreads(max(1, threads)); Parallel.workers = 1
-        let sgemm = ModelBenchmark.sgemmRate(c, rows: b * t)
+        let sgemm = measureSgemm ? ModelBenchmark.sgemmRate(c, rows: b * t) : 0
         let model = BertModel(config: c)
         let θ: [Float] = model.initialParameters(seed: 1)
         var rng = SeededRandom(seed: 2)
@@ -287,6 +289,6 @@ public enum PeerBench {
         }
         let g = stepFlops(c, batch: b, seq: t, distillation: distill) / s / 1e9
         return PeerBenchResult(shape: name, mode: mode.rawValue, precision: "f32", config: c, batch: b, seq: t, threads: threads,
-                               seconds: s, gflops: g, sgemmGflops: sgemm, shareOfSgemm: g / sgemm)
+                               seconds: s, gflops: g, sgemmGflops: sgemm, shareOfSgemm: sgemm > 0 ? g / sgemm : 0)
     }
 }

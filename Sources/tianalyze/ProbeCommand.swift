@@ -32,12 +32,13 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Timed repetitions of a gradient and an HVP.") var repeats = 3
     @Option(help: "Also export the landscape evaluation set of this size (0: no).") var landscapeEvalSize = 0
     @Option(help: "Train-step timing at this shape instead (default, minilm, base).") var bench: String?
+    @Flag(inversion: .prefixedNo, help: "With --bench: also measure the sgemm rate at the model's shapes.") var sgemm = true
     @Option(help: "Output directory.") var out: String = "runs/probe"
 
     func run() throws {
         common.apply()
         if let bench {
-            let r = try PeerBench.trainStep(shape: bench, mode: mode, threads: common.threads, repeats: repeats)
+            let r = try PeerBench.trainStep(shape: bench, mode: mode, threads: common.threads, repeats: repeats, measureSgemm: sgemm)
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
             print(String(decoding: try enc.encode(r), as: UTF8.self))
