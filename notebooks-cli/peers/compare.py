@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tbert  # noqa: E402
 from tbert import PeerBert, Objective  # noqa: E402
 
 ROWS = []      # (section, quantity, tianalyze, peer, diff_or_ratio, note)
@@ -192,7 +193,9 @@ class HFLogits(torch.nn.Module):
 
 
 def grads_of(loss, params, create_graph=False):
-    return torch.autograd.grad(loss, params, create_graph=create_graph)
+    # Under OI, V and O get no gradient at all (their outputs are replaced): zeros, as tianalyze.
+    g = torch.autograd.grad(loss, params, create_graph=create_graph, allow_unused=True)
+    return [torch.zeros_like(p) if x is None else x for x, p in zip(g, params)]
 
 
 def pyhessian_top(module, criterion, batch, top_n, tol, max_iter, seed):
@@ -233,7 +236,7 @@ def same_numbers(ti, args):
     names = [k for k, _ in m.named_parameters()]
     out = m(input_ids=batch[0], token_type_ids=batch[1], attention_mask=batch[2], labels=batch[3])
     row("FP", "logits, max |Δ| / max |logit| (transformers)", "", "", max_rel(p["logits"], out.logits.detach()), "goal ≤ 1e-5")
-    row("FP", "task loss", p["loss"], float(out.loss), abs(p["loss"] - float(out.loss)) / abs(float(out.loss)), "relative; goal ≤ 1e-5")
+    row("FP", "task loss", p["loss"], out.loss.item(), abs(p["loss"] - out.loss.item()) / abs(out.loss.item()), "relative; goal ≤ 1e-5")
     g = grads_of(out.loss, params, create_graph=True)
     g_peer = flatten(dict(zip(names, g)), layout, n)
     g_ours = read_f64(os.path.join(args.out, "probe-FP", "gradient.f64"))
@@ -275,19 +278,32 @@ def same_numbers(ti, args):
         obj = Objective(student, teacher, spec, batch)
         terms = obj.terms()
         loss = terms["total"]
-        row(label, "loss", p["loss"], float(loss), abs(p["loss"] - float(loss)) / abs(float(loss)), "relative")
+        row(label, "loss", p["loss"], loss.item(), abs(p["loss"] - loss.item()) / abs(loss.item()), "relative")
         if objective == "train":
             for key in ("logits", "hidden", "scores", "attentionBlocks"):
-                a, b = p["terms"][key], float(terms[key])
+                a, b = p["terms"][key], terms[key].item()
                 row(label, f"  term {key}", a, b, abs(a - b) / max(abs(b), 1e-300), "relative")
         params = list(student.parameters())
         g = grads_of(loss, params, create_graph=True)
         g_peer = flatten(dict(zip(student.names, g)), layout, n)
         g_ours = read_f64(os.path.join(d, "gradient.f64"))
         row(label, "gradient ‖Δ‖/‖g‖", float(np.linalg.norm(g_ours)), float(np.linalg.norm(g_peer)), rel(g_ours, g_peer), "goal ≤ 1e-4")
+        if abs(p["loss"] - loss.item()) > 1e-9 * abs(loss.item()):
+            # Is it the one-ulp step formula at exact ties? Same peer with tianalyze's x̂ = round(x·s)·(max/127).
+            tbert.MULTIPLY_BY_STEP = True
+            alt = Objective(PeerBert(cfg, tensors, torch.float64), PeerBert(cfg, tensors, torch.float64), spec, batch)
+            la = alt.terms()["total"]
+            ga = flatten(dict(zip(alt.student.names, grads_of(la, list(alt.student.parameters())))), layout, n)
+            tbert.MULTIPLY_BY_STEP = False
+            row(label, "  loss, peer with x̂ = round(x·s)·max/127", p["loss"], la.item(), abs(p["loss"] - la.item()) / abs(la.item()),
+                "relative; the ulp at exact ties")
+            row(label, "  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(ga)), rel(g_ours, ga), "")
         v = read_f64(os.path.join(d, "v.f64"))
-        hv = torch.autograd.grad(g, params, grad_outputs=unflatten(v, layout, student.names, torch.float64), allow_unused=True)
-        hv = [torch.zeros_like(q) if x is None else x for x, q in zip(hv, params)]
+        # Only the entries with a graph: under OI some gradients are constant zeros.
+        live = [i for i, x in enumerate(g) if x.requires_grad]
+        vs = unflatten(v, layout, student.names, torch.float64)
+        hl = torch.autograd.grad([g[i] for i in live], params, grad_outputs=[vs[i] for i in live], allow_unused=True)
+        hv = [torch.zeros_like(q) if x is None else x for x, q in zip(hl, params)]
         hv_peer = flatten(dict(zip(student.names, hv)), layout, n)
         row(label, "HVP ‖Δ‖/‖Hv‖ (autograd through the STE)", float(np.linalg.norm(read_f64(os.path.join(d, "hv.f64")))),
             float(np.linalg.norm(hv_peer)), rel(read_f64(os.path.join(d, "hv.f64")), hv_peer), "")

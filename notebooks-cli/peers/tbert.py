@@ -39,6 +39,13 @@ def ternary_ste(w, per_row):
     return c + (q - c).detach()
 
 
+# x̂ = round(x·s)/s as the reference writes it. tianalyze computes round(x·s)·(max/127) instead,
+# which differs by one ulp; where inputs lie on a lattice (products of already-quantized tensors)
+# that ulp decides exact ties. The comparison flips this switch to show such a disagreement is
+# that ulp and nothing else.
+MULTIPLY_BY_STEP = False
+
+
 def act8_ste(x):
     """8-bit symmetric dynamic per tensor: clamp ±2.5, s = 127/max|x|, round half to even."""
     c = x.clamp(-CLIP, CLIP)
@@ -46,6 +53,8 @@ def act8_ste(x):
         m = c.abs().max()
         if m == 0:
             q = torch.zeros_like(c)
+        elif MULTIPLY_BY_STEP:
+            q = torch.round(c * (127.0 / m)) * (m / 127.0)
         else:
             s = 127.0 / m
             q = torch.round(c * s) / s
