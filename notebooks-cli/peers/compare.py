@@ -357,24 +357,36 @@ def landscape(ti, args, cfg, tensors):
     total = sum(b[0].shape[0] for b in batches)
     d1, d2 = d[0].astype(np.float64), d[1].astype(np.float64)
 
-    def loss_at(x, y):
+    offsets = {s["name"]: s["offset"] for s in layout}
+
+    def loss_at(x, y, model=student, objectives=objs):
         theta = (center + x * d1 + y * d2).astype(np.float32)
         with torch.no_grad():
-            for name, prm in zip(student.names, student.params):
-                s = next(s for s in layout if s["name"] == name)
-                prm.copy_(torch.from_numpy(theta[s["offset"]:s["offset"] + prm.numel()]).view_as(prm))
-            return sum(float(o.terms()["total"]) * o.tokens.shape[0] / total for o in objs)
+            for name, prm in zip(model.names, model.params):
+                o = offsets[name]
+                prm.copy_(torch.from_numpy(theta[o:o + prm.numel()].astype(np.float64)).view_as(prm))
+            return sum(float(o.terms()["total"]) * o.tokens.shape[0] / total for o in objectives)
+
+    # The same points in float64 on the peer: how far float32 itself is from the exact value
+    # (8-bit rounding boundaries flip on one-ulp differences of float32 GEMMs).
+    torch.set_default_dtype(torch.float64)
+    student64 = PeerBert(cfg, tensors, torch.float64)
+    objs64 = [Objective(student64, PeerBert(cfg, tensors, torch.float64), spec, b) for b in batches]
+    torch.set_default_dtype(torch.float32)
 
     ticks = [round(-1 + 2 * i / (args.grid - 1), 6) for i in range(args.grid)]
-    pick = [(0.0, 0.0), (ticks[0], ticks[0]), (ticks[-1], ticks[0]), (ticks[args.grid // 4], ticks[3 * args.grid // 4]),
-            (ticks[args.grid // 2 + 3], ticks[args.grid // 3])]
+    g = args.grid
+    pick = [(ticks[g // 2], ticks[g // 2]), (ticks[0], ticks[0]), (ticks[-1], ticks[0]), (ticks[g // 4], ticks[3 * g // 4]),
+            (ticks[(2 * g) // 3], ticks[g // 3])]
     worst = 0.0
     for (x, y) in pick:
         a = grid[(round(x, 6), round(y, 6))]
         b = loss_at(x, y)
+        c = loss_at(x, y, student64, objs64)
         worst = max(worst, abs(a - b) / abs(b))
-        row("landscape", f"KD loss at ({x:+.2f}, {y:+.2f})", a, b, abs(a - b) / abs(b), "relative, float32")
-    t_point = median_time(lambda: loss_at(ticks[5], ticks[7]), 4)
+        row("landscape", f"KD loss at ({x:+.2f}, {y:+.2f})", a, b, abs(a - b) / abs(b),
+            f"relative, float32; vs peer in float64: tianalyze {abs(a - c) / abs(c):.1e}, peer {abs(b - c) / abs(c):.1e}")
+    t_point = median_time(lambda: loss_at(ticks[g // 5], ticks[g // 3]), 4)
     peer_total = t_point * args.grid * args.grid
     row("speed", f"landscape {args.grid}×{args.grid} [s]", wall, peer_total, peer_total / wall,
         f"peer extrapolated from {t_point * 1000:.0f} ms/point × {args.grid ** 2}")
