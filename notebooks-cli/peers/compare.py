@@ -445,8 +445,9 @@ def speed(ti, args, cfg, tensors):
             ours[k].append(bench["seconds"])
             peer[k].append(peer_train_step(bench, args.repeats))
     # The BLAS share from one extra profiled run per shape, outside the timed rounds.
+    # Many steps, so that set-up (random weights, Box-Muller) is a small part of the profile.
     for k in shapes:
-        ti.bench(k[0], k[1], args.repeats, perf_label=f"train-{k[0]}-{k[1]}")
+        ti.bench(k[0], k[1], max(20, args.repeats), perf_label=f"train-{k[0]}-{k[1]}")
     for k in shapes:
         a, b = statistics.median(ours[k]), statistics.median(peer[k])
         bench = info[k]
@@ -475,8 +476,8 @@ def speed(ti, args, cfg, tensors):
             ti.run(args_)
             with open(os.path.join(d, "result.json")) as f:
                 hv_ours[mode].append(json.load(f)["seconds"]["hvp"])
-            if r == args.rounds - 1:  # profiled once more, outside the timed rounds
-                ti.run(args_, perf_label=f"hvp-{mode}")
+            if r == args.rounds - 1:  # profiled once more, outside the timed rounds, with more repeats
+                ti.run(args_[:-1] + [str(max(10, args.repeats))], perf_label=f"hvp-{mode}")
             m.zero_grad(set_to_none=True)
             if mode == "FP":
                 h = hessian(HFLogits(m, batch), F.cross_entropy, data=(batch[0], batch[3]), cuda=False)
