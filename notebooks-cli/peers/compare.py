@@ -31,6 +31,8 @@ SPEED = []     # (quantity, ratio)
 
 
 def row(section, quantity, ours, peer, cmp, note=""):
+    if not ROWS or ROWS[-1][0] != section:
+        print(f" [{section}]")
     ROWS.append((section, quantity, ours, peer, cmp, note))
     print(f"  {quantity:<52} {fmt(ours):>14} {fmt(peer):>14} {fmt(cmp):>12}  {note}", flush=True)
 
