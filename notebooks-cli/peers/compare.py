@@ -522,7 +522,19 @@ def speed(ti, args, cfg, tensors):
     torch.set_default_dtype(torch.float32)
 
 
+def markdown(rows):
+    """The table as Markdown (the README's copy is made from this)."""
+    out = ["| section | quantity | tianalyze | peer | difference or ratio | note |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append("| " + " | ".join(fmt(x).replace("|", "\\|") for x in r) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--markdown-from":
+        with open(sys.argv[2]) as f:
+            print(markdown([tuple(r.values()) for r in csv.DictReader(f)]), end="")
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--tianalyze", required=True)
     ap.add_argument("--runs", default="runs")
@@ -567,7 +579,9 @@ def main():
         w.writerow(["quantity", "ratio"])
         for q, r in SPEED:
             w.writerow([q, f"{r:.4g}"])
-    print(f"\nwrote {os.path.join(args.out, 'peers.csv')} and speed-ratios.csv", flush=True)
+    with open(os.path.join(args.out, "peers.md"), "w") as f:
+        f.write(markdown(ROWS))
+    print(f"\nwrote {os.path.join(args.out, 'peers.csv')}, peers.md and speed-ratios.csv", flush=True)
 
 
 if __name__ == "__main__":
