@@ -433,6 +433,18 @@ def peer_train_step(bench, repeats):
     return median_time(step, repeats)
 
 
+def torch_sgemm_rate(cfgjs, rows, repeats):
+    """GFLOP/s of torch's own GEMM (MKL in the CPU wheel) on the model's Linear shapes, FLOP-weighted
+    like tianalyze's sgemm reference, so the two BLAS libraries can be told apart from the models."""
+    h, f = cfgjs["hiddenSize"], cfgjs["intermediateSize"]
+    flops = secs = 0.0
+    for k, m in ((h, h), (h, f), (f, h)):
+        a, w = torch.randn(rows, k), torch.randn(m, k)
+        secs += median_time(lambda: F.linear(a, w), repeats)
+        flops += 2.0 * rows * k * m
+    return flops / secs / 1e9
+
+
 def speed(ti, args, cfg, tensors):
     print(f"\n== speed (ratios peer time / tianalyze time, > 1 means tianalyze faster; {args.threads} thread(s) each, "
           f"{args.rounds} interleaved rounds, medians) ==", flush=True)
@@ -440,12 +452,14 @@ def speed(ti, args, cfg, tensors):
     ours = {k: [] for k in shapes}
     peer = {k: [] for k in shapes}
     info = {}
+    mkl = {k: [] for k in shapes}
     for r in range(args.rounds):
         for k in shapes:
             bench = ti.bench(k[0], k[1], args.repeats)
             info[k] = bench
             ours[k].append(bench["seconds"])
             peer[k].append(peer_train_step(bench, args.repeats))
+            mkl[k].append(torch_sgemm_rate(bench["config"], bench["batch"] * bench["seq"], args.repeats))
     # The BLAS share from one extra profiled run per shape, outside the timed rounds.
     # Many steps, so that set-up (random weights, Box-Muller) is a small part of the profile.
     for k in shapes:
@@ -459,6 +473,10 @@ def speed(ti, args, cfg, tensors):
             f"sgemm share: tianalyze {flops / a / 1e9 / bench['sgemmGflops']:.0%}, peer {flops / b / 1e9 / bench['sgemmGflops']:.0%}"
             f" of {bench['sgemmGflops']:.0f} GFLOP/s; BLAS {ti.blas_share.get(f'train-{k[0]}-{k[1]}', float('nan')):.0%} of tianalyze")
         SPEED.append((f"train {k[0]} {'FP' if k[1] == 'FP' else 'KD'}", b / a))
+        if k[1] == "FP":
+            o = statistics.median(x for x in [bench["sgemmGflops"]])
+            t = statistics.median(mkl[k])
+            row("speed", f"  sgemm at {k[0]} Linear shapes [GFLOP/s]", o, t, t / o, "OpenBLAS (tianalyze) vs torch's MKL, same run")
 
     # One HVP and the top-3 eigenvalues on the probe's batch, float64 (tianalyze's analysis precision).
     torch.set_default_dtype(torch.float64)
