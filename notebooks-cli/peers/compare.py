@@ -453,12 +453,14 @@ def speed(ti, args, cfg, tensors):
     peer = {k: [] for k in shapes}
     info = {}
     mkl = {k: [] for k in shapes}
+    openblas = {k: [] for k in shapes}
     for r in range(args.rounds):
         for k in shapes:
             bench = ti.bench(k[0], k[1], args.repeats)
             info[k] = bench
             ours[k].append(bench["seconds"])
             peer[k].append(peer_train_step(bench, args.repeats))
+            openblas[k].append(bench["sgemmGflops"])
             mkl[k].append(torch_sgemm_rate(bench["config"], bench["batch"] * bench["seq"], args.repeats))
     # The BLAS share from one extra profiled run per shape, outside the timed rounds.
     # Many steps, so that set-up (random weights, Box-Muller) is a small part of the profile.
@@ -474,7 +476,7 @@ def speed(ti, args, cfg, tensors):
             f" of {bench['sgemmGflops']:.0f} GFLOP/s; BLAS {ti.blas_share.get(f'train-{k[0]}-{k[1]}', float('nan')):.0%} of tianalyze")
         SPEED.append((f"train {k[0]} {'FP' if k[1] == 'FP' else 'KD'}", b / a))
         if k[1] == "FP":
-            o = statistics.median(x for x in [bench["sgemmGflops"]])
+            o = statistics.median(openblas[k])
             t = statistics.median(mkl[k])
             row("speed", f"  sgemm at {k[0]} Linear shapes [GFLOP/s]", o, t, t / o, "OpenBLAS (tianalyze) vs torch's MKL, same run")
 
