@@ -612,6 +612,11 @@ def main():
     if "numbers" not in skip:
         cfg, tensors = same_numbers(ti, args)
     if cfg is None:
+        # The batches and layout the later sections read, without the spectra of the numbers section.
+        if not os.path.exists(os.path.join(args.out, "probe-FP", "landscape-batches.json")):
+            ti.probe(os.path.join(args.out, "probe-FP"), checkpoint=os.path.join(args.runs, f"teacher-{args.task}"), task=args.task,
+                     mode="FP", objective="task", samples=args.samples, batch_size=args.samples, precision="f64", seed=1,
+                     repeats=1, landscape_eval_size=args.eval_size)
         m = hf_model(os.path.join(args.runs, f"teacher-{args.task}"), torch.float32)
         cfg, tensors = m.config.to_dict(), load_tensors(os.path.join(args.runs, f"teacher-{args.task}"))
     if "landscape" not in skip:
