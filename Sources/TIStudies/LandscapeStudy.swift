@@ -138,13 +138,17 @@ public final class ModelLandscapeEvaluator: LandscapeEvaluator {
 }
 
 public enum LandscapeStudy {
-    public static func run(target: AnalysisTarget, options o: LandscapeOptions, outDir: URL, progress: Bool) throws -> (LandscapeProgress, LandscapeConfig) {
-        // A seeded evaluation subset of the dev set, recorded in the metadata.
-        var order = Array(target.task.dev.indices)
-        var rng = SeededRandom(seed: o.seed).derived("eval-set")
+    /// The seeded evaluation subset of the dev set a landscape run averages over (public so that
+    /// an outside evaluator, e.g. the PyTorch comparison, can use exactly the same examples).
+    public static func evaluationExamples(task: TaskData, size: Int, seed: UInt64) -> [Example] {
+        var order = Array(task.dev.indices)
+        var rng = SeededRandom(seed: seed).derived("eval-set")
         rng.shuffle(&order)
-        let picked = order.prefix(min(o.evalSize, order.count)).sorted()
-        let examples = picked.map { target.task.dev[$0] }
+        return order.prefix(min(size, order.count)).sorted().map { task.dev[$0] }
+    }
+
+    public static func run(target: AnalysisTarget, options o: LandscapeOptions, outDir: URL, progress: Bool) throws -> (LandscapeProgress, LandscapeConfig) {
+        let examples = evaluationExamples(task: target.task, size: o.evalSize, seed: o.seed)
         let layout = target.model.layout
         let space: LandscapeSpace
         let normalization: String

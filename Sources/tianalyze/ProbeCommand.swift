@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import TICore
+import TIStudies
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Write the numbers a PyTorch/PyHessian peer is compared against (notebooks-cli/compare-peers.sh).",
+        discussion: """
+        For one checkpoint, objective and set of dev batches: batches.json (the exact tokens), result.json (loss, terms,
+        logits, parameter layout, top-k eigenvalues, trace, timings) and raw little-endian Float64 vectors gradient.f64,
+        v.f64 and hv.f64 in layout order. With --bench SHAPE: one train-step timing at that shape (default, minilm, base)
+        on random weights, printed as JSON.
+        """)
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "QAT method whose objective is probed.") var mode: QATMode = .fp
+    @OptionGroup var taskOptions: TaskOptions
+    @Option(help: "Checkpoint directory (default: the task's teacher).") var checkpoint: String?
+    @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .initial
+    @Option(help: "task or train.") var objective: ObjectiveChoice = .task
+    @Option(help: "Intervention for --objective train of a schedule: OI, CI or MI.") var phase: InterventionPoint?
+    @Option(help: "The first N dev examples.") var samples = 64
+    @Option(help: "Batch size.") var batchSize = 64
+    @Option(help: "f64 or f32.") var precision = "f64"
+    @Flag(inversion: .prefixedNo, help: "One HVP along a seeded normal vector.") var hvp = true
+    @Option(help: "Top eigenvalues by power iteration (0: skip).") var topK = 0
+    @Option(help: "Power-iteration tolerance.") var tol = 1e-3
+    @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
+    @Option(help: "Hutchinson probes (0: skip).") var traceProbes = 0
+    @Option(help: "Timed repetitions of a gradient and an HVP.") var repeats = 3
+    @Option(help: "Also export the landscape evaluation set of this size (0: no).") var landscapeEvalSize = 0
+    @Option(help: "Train-step timing at this shape instead (default, minilm, base).") var bench: String?
+    @Flag(inversion: .prefixedNo, help: "With --bench: also measure the sgemm rate at the model's shapes.") var sgemm = true
+    @Option(help: "Output directory.") var out: String = "runs/probe"
+
+    func run() throws {
+        common.apply()
+        if let bench {
+            let r = try PeerBench.trainStep(shape: bench, mode: mode, threads: common.threads, repeats: repeats, measureSgemm: sgemm)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(r), as: UTF8.self))
+            return
+        }
+        let task = try taskOptions.source()
+        var o = PeerProbeOptions()
+        o.mode = mode; o.objective = objective; o.phase = phase; o.samples = samples; o.batchSize = batchSize
+        o.precision = precision; o.seed = common.seed; o.hvp = hvp; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
+        o.traceProbes = traceProbes; o.repeats = repeats; o.landscapeEvalSize = landscapeEvalSize
+        let target = try AnalysisTarget.resolve(workspace: common.workspace, task: task, mode: mode, at: at, checkpoint: checkpoint,
+                                                seed: common.seed)
+        let dir = URL(fileURLWithPath: out)
+        let r = try PeerProbe.run(target: target, options: o, outDir: dir, threads: common.threads)
+        var line = String(format: "probe %@ [%@, %@] on %d examples: loss %.10g", mode.rawValue, objective.rawValue, precision, r.samples, r.loss)
+        if let e = r.eigenvalues { line += ", top eigenvalues " + e.map { String(format: "%.6g", $0) }.joined(separator: ", ") }
+        if let t = r.trace { line += String(format: ", trace %.6g ± %.2g", t.mean, t.stderr) }
+        print(line + " → " + dir.path)
+    }
+}
