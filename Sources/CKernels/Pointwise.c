@@ -129,3 +129,65 @@ float tia_abs_max_f32(const float *restrict x, long n) {
     }
     return m;
 }
+
+TIA_CLONES
+double tia_sum_squared_difference_f32(const float *restrict a, const float *restrict b, long n) {
+    double lane[8] = {0};
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            double d = (double)a[i + j] - (double)b[i + j];
+            lane[j] += d * d;
+        }
+    }
+    double s = 0;
+    for (int j = 0; j < 8; j++) s += lane[j];
+    for (; i < n; i++) {
+        double d = (double)a[i] - (double)b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+// Sixteen running sums per row for the mean and the variance, so the reductions vectorize.
+static inline float row_sum(const float *restrict v, long w, float shift) {
+    float lane[16] = {0};
+    long j = 0;
+    for (; j + 16 <= w; j += 16)
+        for (int k = 0; k < 16; k++) lane[k] += v[j + k] - shift;
+    float s = 0;
+    for (int k = 0; k < 16; k++) s += lane[k];
+    for (; j < w; j++) s += v[j] - shift;
+    return s;
+}
+
+static inline float row_sum_squares(const float *restrict v, long w, float shift) {
+    float lane[16] = {0};
+    long j = 0;
+    for (; j + 16 <= w; j += 16)
+        for (int k = 0; k < 16; k++) { float d = v[j + k] - shift; lane[k] += d * d; }
+    float s = 0;
+    for (int k = 0; k < 16; k++) s += lane[k];
+    for (; j < w; j++) { float d = v[j] - shift; s += d * d; }
+    return s;
+}
+
+TIA_CLONES
+void tia_layer_norm_f32(const float *restrict x, long rows, long width, const float *restrict gain,
+                        const float *restrict bias, float eps, float *restrict y, float *restrict xhat,
+                        float *restrict rstd) {
+    float invW = 1.0f / (float)width;
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * width;
+        float *yr = y + r * width, *xh = xhat + r * width;
+        float mean = row_sum(xr, width, 0) * invW;
+        float var = row_sum_squares(xr, width, mean) * invW;
+        float rs = 1.0f / sqrtf(var + eps);
+        rstd[r] = rs;
+        for (long j = 0; j < width; j++) {
+            float v = (xr[j] - mean) * rs;
+            xh[j] = v;
+            yr[j] = v * gain[j] + bias[j];
+        }
+    }
+}

@@ -130,4 +130,21 @@ final class LayerGradientTests: XCTestCase {
             XCTAssertLessThan(relativeError(fd, BLAS.dot(full, v)), 1e-6, "attention direction \(k)")
         }
     }
+
+    /// Float LayerNorm (the C kernel) against the Double Swift loop on the same inputs.
+    func testFloatLayerNormKernelMatchesDouble() {
+        var rng = SeededRandom(seed: 12)
+        let rows = 5, width = 37  // a width that is not a multiple of the kernel's 16 lanes
+        let x: [Double] = (0..<(rows * width)).map { _ in 3 + 2 * rng.normal() }
+        let gain: [Double] = rng.normalVector(width), bias: [Double] = rng.normalVector(width)
+        var yd = [Double](repeating: 0, count: x.count), yf = [Float](repeating: 0, count: x.count)
+        let cd = LayerNorm.forward(x: x, rows: rows, width: width, gain: gain, bias: bias, eps: 1e-12, y: &yd)
+        let cf = LayerNorm.forward(x: x.map(Float.init), rows: rows, width: width, gain: gain.map(Float.init), bias: bias.map(Float.init),
+                                   eps: Float(1e-12), y: &yf)
+        for i in 0..<x.count {
+            XCTAssertEqual(Double(yf[i]), yd[i], accuracy: 2e-5 * max(1, abs(yd[i])))
+            XCTAssertEqual(Double(cf.normalized.p[i]), cd.normalized.p[i], accuracy: 2e-5)
+        }
+        for r in 0..<rows { XCTAssertEqual(Double(cf.rstd.p[r]), cd.rstd.p[r], accuracy: 1e-5 * cd.rstd.p[r]) }
+    }
 }

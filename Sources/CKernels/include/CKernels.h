@@ -20,4 +20,12 @@ void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float 
 /// quantized values instead). A plain reduction: OpenBLAS's i?amax also tracks the index.
 float tia_abs_max_f32(const float *x, long n);
 
+/// Σ (a_i − b_i)², accumulated in double (eight running sums, so it vectorizes).
+double tia_sum_squared_difference_f32(const float *a, const float *b, long n);
+
+/// Row-wise LayerNorm of rows × width: y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε), biased σ² as
+/// PyTorch. x̂ and 1/√(σ² + ε) are also stored (for the backward pass).
+void tia_layer_norm_f32(const float *x, long rows, long width, const float *gain, const float *bias, float eps,
+                        float *y, float *xhat, float *rstd);
+
 #endif

@@ -43,6 +43,8 @@ public enum Losses {
         let inv = 1 / T(n)
         var loss: T = 0
         guard gradient else {
+            // Float: a vectorized sum accumulated in double (a Float running sum loses digits).
+            if T.self == Float.self { return (T(FloatKernels.sumSquaredDifference(s.p, t.p, count: n)) * inv, nil) }
             for i in 0..<n { let diff = s.p[i] - t.p[i]; loss += diff * diff }
             return (loss * inv, nil)
         }
@@ -52,6 +54,8 @@ public enum Losses {
             loss += diff * diff
             grad.p[i] = 2 * diff * inv
         }
+        // Float: the value from the double-accumulated kernel, as in loss-only passes.
+        if T.self == Float.self { loss = T(FloatKernels.sumSquaredDifference(s.p, t.p, count: n)) }
         return (loss * inv, grad)
     }
 

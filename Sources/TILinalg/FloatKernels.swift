@@ -1,0 +1,27 @@
+// Float-only entry points to the C kernels (CKernels) for generic code that takes a faster route
+// when T is Float; Double keeps its Swift loops. Callers check `T.self == Float.self` first, which
+// specialization folds away.
+import CKernels
+
+public enum FloatKernels {
+    @inline(__always) static func f<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @inline(__always) static func f<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    /// Row-wise LayerNorm (see tia_layer_norm_f32); T must be Float.
+    public static func layerNorm<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, gain: UnsafePointer<T>, bias: UnsafePointer<T>,
+                                                eps: T, y: UnsafeMutablePointer<T>, normalized: UnsafeMutablePointer<T>,
+                                                rstd: UnsafeMutablePointer<T>) {
+        precondition(T.self == Float.self, "FloatKernels: Float only")
+        tia_layer_norm_f32(f(x), rows, width, f(gain), f(bias), Float(eps), f(y), f(normalized), f(rstd))
+    }
+
+    /// Σ (a_i − b_i)², accumulated in double; T must be Float.
+    public static func sumSquaredDifference<T: BLASScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, count: Int) -> Double {
+        precondition(T.self == Float.self, "FloatKernels: Float only")
+        return tia_sum_squared_difference_f32(f(a), f(b), count)
+    }
+}
