@@ -85,11 +85,8 @@ static inline float round_even_small(float v) {
     return (v + magic) - magic;
 }
 
-// Divides by s, as the reference does, rather than multiplying by a precomputed 1/s: the product
-// can differ by one ulp, and under MI the quantized context sits on a lattice where that ulp
-// decides exact ties in the next quantizer.
 TIA_CLONES
-void tia_quantize_symmetric_f32(const float *restrict x, long n, float c, float s,
+void tia_quantize_symmetric_f32(const float *restrict x, long n, float c, float s, float step,
                                 float *restrict out, float *restrict mask) {
     if (mask) {
         for (long i = 0; i < n; i++) {
@@ -97,14 +94,14 @@ void tia_quantize_symmetric_f32(const float *restrict x, long n, float c, float 
             mask[i] = fabsf(v) < c ? 1.0f : 0.0f;
             v = v < -c ? -c : v;
             v = v > c ? c : v;
-            out[i] = round_even_small(v * s) / s;
+            out[i] = round_even_small(v * s) * step;
         }
     } else {
         for (long i = 0; i < n; i++) {
             float v = x[i];
             v = v < -c ? -c : v;
             v = v > c ? c : v;
-            out[i] = round_even_small(v * s) / s;
+            out[i] = round_even_small(v * s) * step;
         }
     }
 }

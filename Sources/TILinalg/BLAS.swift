@@ -29,8 +29,8 @@ where Self.RawSignificand: FixedWidthInteger {
     static func normalCDF(_ x: Self) -> Self
     /// y = x·Φ(x) over `count` values, Φ(x) also into `cdf` when given.
     static func gelu(_ x: UnsafePointer<Self>, count: Int, y: UnsafeMutablePointer<Self>, cdf: UnsafeMutablePointer<Self>?)
-    /// out = roundHalfEven(clamp(x, −c, c)·s)/s, mask = 1[|x| < c] when given; |clamp(x)·s| < 2^22.
-    static func quantizeSymmetric(_ x: UnsafePointer<Self>, count: Int, clip c: Self, scale s: Self,
+    /// out = roundHalfEven(clamp(x, −c, c)·s)·step, mask = 1[|x| < c] when given; |clamp(x)·s| < 2^22.
+    static func quantizeSymmetric(_ x: UnsafePointer<Self>, count: Int, clip c: Self, scale s: Self, step: Self,
                                   out: UnsafeMutablePointer<Self>, mask: UnsafeMutablePointer<Self>?)
 }
 
@@ -68,8 +68,9 @@ extension Float: BLASScalar {
         tia_gelu_f32(x, count, y, cdf)
     }
     @inline(__always) public static func quantizeSymmetric(_ x: UnsafePointer<Float>, count: Int, clip c: Float, scale s: Float,
-                                                           out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?) {
-        tia_quantize_symmetric_f32(x, count, c, s, out, mask)
+                                                           step: Float, out: UnsafeMutablePointer<Float>,
+                                                           mask: UnsafeMutablePointer<Float>?) {
+        tia_quantize_symmetric_f32(x, count, c, s, step, out, mask)
     }
 }
 
@@ -109,13 +110,13 @@ extension Double: BLASScalar {
             y[i] = x[i] * phi
         }
     }
-    public static func quantizeSymmetric(_ x: UnsafePointer<Double>, count: Int, clip c: Double, scale s: Double,
+    public static func quantizeSymmetric(_ x: UnsafePointer<Double>, count: Int, clip c: Double, scale s: Double, step: Double,
                                          out: UnsafeMutablePointer<Double>, mask: UnsafeMutablePointer<Double>?) {
         let magic = 6_755_399_441_055_744.0  // 1.5·2^52: adding and removing it rounds half to even
         for i in 0..<count {
             let v = x[i]
             mask?[i] = abs(v) < c ? 1 : 0
-            out[i] = ((min(max(v, -c), c) * s + magic) - magic) / s
+            out[i] = ((min(max(v, -c), c) * s + magic) - magic) * step
         }
     }
 }

@@ -11,10 +11,10 @@ float tia_normal_cdf_f32(float x);
 /// GELU y = x·Φ(x) over n values; Φ(x) also stored into cdf when cdf is not NULL.
 void tia_gelu_f32(const float *x, long n, float *y, float *cdf);
 
-/// Symmetric fake quantization with a given clip c and scale s:
-/// out = round_half_even(clamp(x, −c, c)·s)/s; mask (when not NULL) = 1 where |x| < c, else 0.
+/// Symmetric fake quantization with a given clip c, scale s and step 1/s:
+/// out = round_half_even(clamp(x, −c, c)·s)·step; mask (when not NULL) = 1 where |x| < c, else 0.
 /// |clamp(x)·s| must stay below 2^22.
-void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float *out, float *mask);
+void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float step, float *out, float *mask);
 
 /// max |x_i| over n values (0 for n = 0; NaN entries are skipped, they propagate through the
 /// quantized values instead). A plain reduction: OpenBLAS's i?amax also tracks the index.

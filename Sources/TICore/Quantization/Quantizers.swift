@@ -197,16 +197,17 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     public static func symmetricDynamic<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?,
                                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?) {
         let c = clip.map { T($0) } ?? T.infinity
-        // max|clamp(x)| = min(max|x|, c): one vectorized reduction, then one branch-free pass.
+        // max|clamp(x)| = min(max|x|, c); the max comes from BLAS's vectorized i?amax, which
+        // leaves one branch-free pass over the tensor (this is the hottest loop of a forward).
         let m = min(T.absMax(n, x), c)
         guard m > 0 else {  // all zeros stay zeros
             for i in 0..<n { out[i] = 0; mask?[i] = 1 }
             return
         }
-        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside the kernel's rounding range. x̂ = round(x·s)/s
-        // exactly as the reference computes it (see the kernel for why the division matters).
-        let s = T((1 << (bits - 1)) - 1) / m
-        T.quantizeSymmetric(x, count: n, clip: c, scale: s, out: out, mask: mask)
+        let s = T((1 << (bits - 1)) - 1) / m, inv = m / T((1 << (bits - 1)) - 1)
+        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside roundEvenSmall's range. Multiplying by the
+        // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
+        T.quantizeSymmetric(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask)
     }
 
     /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
