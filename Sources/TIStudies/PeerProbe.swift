@@ -32,7 +32,8 @@ public struct PeerProbeOptions: Codable, Sendable {
     public var repeats = 3
     /// > 0: also export the landscape evaluation set of that size (seeded as `tianalyze landscape`).
     public var landscapeEvalSize = 0
-    public var landscapeBatchSize = 64
+    /// Batched as `tianalyze landscape` batches it: dynamic activation ranges are per batch.
+    public var landscapeBatchSize = LandscapeOptions().batchSize
     public init() {}
 }
 
