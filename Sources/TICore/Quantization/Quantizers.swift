@@ -6,13 +6,6 @@ import TILinalg
 /// which differs on structured inputs such as uniform attention probabilities.
 @inline(__always) func roundEven<T: BLASScalar>(_ x: T) -> T { x.rounded(.toNearestOrEven) }
 
-/// Round-half-even for |x| < 2^(significand bits − 1) by adding and removing 1.5·2^p: the FPU's
-/// default rounding does the work, branch-free and vectorizable (the quantizers' hot loop).
-@inline(__always) func roundEvenSmall<T: BLASScalar>(_ x: T) -> T {
-    let magic = T(1.5) * T(sign: .plus, exponent: T.Exponent(T.significandBitCount), significand: 1)
-    return (x + magic) - magic
-}
-
 public enum WeightQuantizer: Codable, Equatable, Sendable {
     /// TernaryBERT's TWN: clamp to ±clip, Δ = 0.7·mean|W|, α = mean|W| over |W| > Δ, Ŵ = α·sign(W)·1[|W| > Δ].
     case ternary(clip: Double, perRow: Bool)
@@ -197,15 +190,14 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     public static func symmetricDynamic<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?,
                                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?) {
         let c = clip.map { T($0) } ?? T.infinity
-        // max|clamp(x)| = min(max|x|, c); the max comes from BLAS's vectorized i?amax, which
-        // leaves one branch-free pass over the tensor (this is the hottest loop of a forward).
+        // max|clamp(x)| = min(max|x|, c): one vectorized reduction, then one branch-free pass.
         let m = min(T.absMax(n, x), c)
         guard m > 0 else {  // all zeros stay zeros
             for i in 0..<n { out[i] = 0; mask?[i] = 1 }
             return
         }
         let s = T((1 << (bits - 1)) - 1) / m, inv = m / T((1 << (bits - 1)) - 1)
-        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside roundEvenSmall's range. Multiplying by the
+        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside the kernel's rounding range. Multiplying by the
         // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
         T.quantizeSymmetric(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask)
     }
