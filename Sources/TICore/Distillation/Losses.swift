@@ -41,22 +41,17 @@ public enum Losses {
         precondition(s.count == t.count, "meanSquaredError: \(s.count) vs \(t.count)")
         let n = s.count
         let inv = 1 / T(n)
-        var loss: T = 0
-        guard gradient else {
-            // Float: a vectorized sum accumulated in double (a Float running sum loses digits).
-            if T.self == Float.self { return (T(FloatKernels.sumSquaredDifference(s.p, t.p, count: n)) * inv, nil) }
-            for i in 0..<n { let diff = s.p[i] - t.p[i]; loss += diff * diff }
-            return (loss * inv, nil)
+        // Float: a vectorized sum accumulated in double (a Float running sum loses digits).
+        var sum: T = 0
+        if T.self == Float.self {
+            sum = T(FloatKernels.sumSquaredDifference(s.p, t.p, count: n))
+        } else {
+            for i in 0..<n { let diff = s.p[i] - t.p[i]; sum += diff * diff }
         }
+        guard gradient else { return (sum * inv, nil) }
         let grad = Buffer<T>(uninitialized: n)
-        for i in 0..<n {
-            let diff = s.p[i] - t.p[i]
-            loss += diff * diff
-            grad.p[i] = 2 * diff * inv
-        }
-        // Float: the value from the double-accumulated kernel, as in loss-only passes.
-        if T.self == Float.self { loss = T(FloatKernels.sumSquaredDifference(s.p, t.p, count: n)) }
-        return (loss * inv, grad)
+        for i in 0..<n { grad.p[i] = 2 * (s.p[i] - t.p[i]) * inv }
+        return (sum * inv, grad)
     }
 
     /// The masked-score term: MSE over [B, nh, T, T] pre-softmax scores with the entries at padded
