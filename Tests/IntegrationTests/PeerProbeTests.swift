@@ -9,15 +9,7 @@ import TIAnalysis
 import TILinalg
 
 final class PeerProbeTests: XCTestCase {
-    func tinyTarget() -> AnalysisTarget {
-        var data = SyntheticTaskGenerator(task: .count).make(train: 16, dev: 12)
-        data.seqLen = 26
-        let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 8, numLayers: 1, numHeads: 2,
-                                                 intermediateSize: 8, maxPositions: 32, numLabels: data.numLabels))
-        let teacher: [Float] = model.initialParameters(seed: 2, std: 0.4)
-        return AnalysisTarget(model: model, task: data, taskName: .embedded(.count), teacher: teacher, parameters: teacher,
-                              checkpointPath: "memory", checkpointHash: Checkpoint.hash(teacher))
-    }
+    func tinyTarget() -> AnalysisTarget { TinyAnalysisTarget.make(train: 16) }
 
     func tempDir() -> URL {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("tia-probe-\(UUID().uuidString)")

@@ -9,17 +9,7 @@ import TILandscape
 import TILinalg
 
 final class StudyTests: XCTestCase {
-    func tinyTarget() -> AnalysisTarget {
-        var data = SyntheticTaskGenerator(task: .count).make(train: 32, dev: 12)
-        data.seqLen = 26
-        let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 8, numLayers: 1, numHeads: 2,
-                                                 intermediateSize: 8, maxPositions: 32, numLabels: data.numLabels))
-        let teacher: [Float] = model.initialParameters(seed: 2, std: 0.4)
-        var rng = SeededRandom(seed: 3)
-        let student = teacher.map { $0 + Float(0.05 * rng.normal()) }
-        return AnalysisTarget(model: model, task: data, taskName: .embedded(.count), teacher: teacher, parameters: student,
-                              checkpointPath: "memory", checkpointHash: Checkpoint.hash(student))
-    }
+    func tinyTarget() -> AnalysisTarget { TinyAnalysisTarget.make(train: 32, studentNoise: 0.05) }
 
     func tempDir() -> URL {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("tia-study-\(UUID().uuidString)")
