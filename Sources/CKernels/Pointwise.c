@@ -10,17 +10,17 @@
 #define TIA_CLONES
 #endif
 
-// e^(−a²/2) for a ∈ [0, 12.7] as 2^k·e^r, k = round(−a²/(2 ln 2)), |r| ≤ ln2/2. Rounding −a²/2 in
-// float costs relative error ≤ a²·3e-8 (5e-7 at a = 4, where Φ ≈ 3e-5), below what the float sums
-// downstream resolve. ln 2 is split so that k·ln2_hi is exact; e^r is its degree-7 Taylor
-// polynomial (truncation < 6e-9 relative). k comes from the 1.5·2^23 rounding trick, which is
-// branch-free and cannot overflow.
-static inline float exp_minus_half_square(float a) {
+// e^y for y ≤ 0 as 2^k·e^r, k = round(y/ln 2), |r| ≤ ln2/2. ln 2 is split so that k·ln2_hi is
+// exact; e^r is its degree-7 Taylor polynomial (truncation < 6e-9 relative). k comes from the
+// 1.5·2^23 rounding trick, which is branch-free and cannot overflow. Below −87 the scale would
+// leave the normal range, so the result is selected to 0 there (libm's expf underflows to 0 a
+// little later, at −103, through subnormals no caller here resolves). NaN propagates.
+static inline float exp_nonpositive(float y) {
     const float magic = 12582912.0f;
-    float y = -0.5f * a * a;
-    float shifted = y * 1.44269504088896341f + magic;
+    float yc = y < -87.0f ? -87.0f : y;
+    float shifted = yc * 1.44269504088896341f + magic;
     float k = shifted - magic;
-    float r = (y - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
+    float r = (yc - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
     float e = 1.0f / 5040;
     e = e * r + 1.0f / 720;
     e = e * r + 1.0f / 120;
@@ -35,8 +35,12 @@ static inline float exp_minus_half_square(float a) {
     uint32_t scaleBits = (uint32_t)((int32_t)(sb - mb) + 127) << 23;
     float scale;
     memcpy(&scale, &scaleBits, 4);
-    return e * scale;
+    return y < -87.0f ? 0.0f : e * scale;
 }
+
+// e^(−a²/2) for a ∈ [0, 12.7]. Rounding −a²/2 in float costs relative error ≤ a²·3e-8 (5e-7 at
+// a = 4, where Φ ≈ 3e-5), below what the float sums downstream resolve.
+static inline float exp_minus_half_square(float a) { return exp_nonpositive(-0.5f * a * a); }
 
 // Φ(x) = ½·erfc(|x|/√2) for x < 0 and 1 − ½·erfc(|x|/√2) otherwise, so the lower tail keeps
 // relative accuracy instead of losing it to 1 + erf(x) cancellation. erfc(z) = e^(−z²)·R(t) with
@@ -186,5 +190,26 @@ void tia_layer_norm_f32(const float *restrict x, long rows, long width, const fl
             xh[j] = v;
             yr[j] = v * gain[j] + bias[j];
         }
+    }
+}
+
+// Row-wise softmax with the exponential above: the row maximum and the row sum each over sixteen
+// running lanes so that both reductions vectorize; the exponentials are one vector loop.
+TIA_CLONES
+void tia_softmax_rows_f32(const float *restrict x, long rows, long width, float *restrict y) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * width;
+        float *yr = y + r * width;
+        float lane[16];
+        for (int k = 0; k < 16; k++) lane[k] = -INFINITY;
+        long j = 0;
+        for (; j + 16 <= width; j += 16)
+            for (int k = 0; k < 16; k++) lane[k] = xr[j + k] > lane[k] ? xr[j + k] : lane[k];
+        float m = -INFINITY;
+        for (int k = 0; k < 16; k++) m = lane[k] > m ? lane[k] : m;
+        for (; j < width; j++) m = xr[j] > m ? xr[j] : m;
+        for (j = 0; j < width; j++) yr[j] = exp_nonpositive(xr[j] - m);
+        float inv = 1.0f / row_sum(yr, width, 0);
+        for (j = 0; j < width; j++) yr[j] *= inv;
     }
 }

@@ -24,4 +24,10 @@ public enum FloatKernels {
         precondition(T.self == Float.self, "FloatKernels: Float only")
         return tia_sum_squared_difference_f32(f(a), f(b), count)
     }
+
+    /// Row-wise softmax (see tia_softmax_rows_f32); T must be Float, x and y must not overlap.
+    public static func softmaxRows<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, y: UnsafeMutablePointer<T>) {
+        precondition(T.self == Float.self, "FloatKernels: Float only")
+        tia_softmax_rows_f32(f(x), rows, width, f(y))
+    }
 }

@@ -88,4 +88,42 @@ final class PointwiseKernelTests: XCTestCase {
         XCTAssertEqual(Float.absMax(0, x), 0)
         XCTAssertEqual(Double.absMax(x.count, x.map(Double.init)), 7.25)
     }
+
+    /// The Float softmax kernel (own exp polynomial, lane reductions) against a Double softmax:
+    /// rows of odd widths (vector body and tail), a masked row as attention builds it, large
+    /// magnitudes, and a NaN that must reach the output.
+    func testSoftmaxKernelMatchesDoubleSoftmax() {
+        var rng = SeededRandom(seed: 12)
+        for width in [1, 7, 16, 33, 128] {
+            let rows = 5
+            var x: [Float] = (0..<(rows * width)).map { _ in Float(rng.normal() * 6) }
+            if width > 3 {  // row 1: padded keys carry −10000 as in SelfAttention
+                for j in (width - 3)..<width { x[width + j] += -10000 }
+            }
+            var y = [Float](repeating: -1, count: x.count)
+            FloatKernels.softmaxRows(x, rows: rows, width: width, y: &y)
+            for r in 0..<rows {
+                // The reference starts from the same float differences x − max (their rounding is the
+                // caller's, not the kernel's), then works in Double.
+                let row = x[(r * width)..<((r + 1) * width)], m = row.max()!
+                let e = row.map { exp(Double($0 - m)) }, s = e.reduce(0, +)
+                for j in 0..<width {
+                    let got = Double(y[r * width + j]), want = e[j] / s
+                    XCTAssertEqual(got, want, accuracy: 4e-7 * want + 1e-30, "width \(width) row \(r) column \(j)")
+                    if want == 0 { XCTAssertEqual(got, 0, "masked keys give exactly 0") }
+                }
+                XCTAssertEqual(y[(r * width)..<((r + 1) * width)].reduce(0, +), 1, accuracy: 2e-6)
+            }
+        }
+        var z: [Float] = [0, 1, .nan, 2], w = [Float](repeating: 0, count: 4)
+        FloatKernels.softmaxRows(z, rows: 1, width: 4, y: &w)
+        XCTAssertTrue(w.contains { $0.isNaN }, "a NaN score must show in the probabilities")
+        z = [-88, -87.5, -86.9, 0]
+        FloatKernels.softmaxRows(z, rows: 1, width: 4, y: &w)
+        XCTAssertEqual(w[0], 0)
+        XCTAssertEqual(w[1], 0)
+        let e869 = exp(Double(Float(-86.9)))  // just above the cut-off: still the normal-range value
+        XCTAssertEqual(Double(w[2]), e869, accuracy: 4e-7 * e869)
+        XCTAssertEqual(w[3], 1)
+    }
 }

@@ -28,4 +28,8 @@ double tia_sum_squared_difference_f32(const float *a, const float *b, long n);
 void tia_layer_norm_f32(const float *x, long rows, long width, const float *gain, const float *bias, float eps,
                         float *y, float *xhat, float *rstd);
 
+/// Row-wise softmax of rows × width into y (x and y must not overlap); e^x by our own polynomial
+/// (relative error < 2e-7), masked scores (−10000 below the row maximum) give exactly 0.
+void tia_softmax_rows_f32(const float *x, long rows, long width, float *y);
+
 #endif

@@ -21,7 +21,7 @@ public struct AttentionSubstitutes<T: BLASScalar> {
 }
 
 /// In loss-only passes (`ForwardOptions.keepsBackwardState` false) the tensors an intervention
-/// discards are not computed and are empty: `probs` under MI, `v`/`context` under CI and OI,
+/// discards are not computed and are empty: `probs` under MI, CI and OI, `v`/`context` under CI and OI,
 /// `projected` under OI.
 public struct AttentionTrace<T: BLASScalar> {
     public var input: Buffer<T>            // [N, H] layer input (residual branch)
@@ -58,9 +58,10 @@ public enum SelfAttention {
     ) -> AttentionTrace<T> {
         let n = d.rows, h = d.hidden, tt = d.seq, nh = d.heads, hd = d.headDim
         // Loss-only passes leave out what the intervention discards: the student's own softmax under
-        // MI, its V path under CI and OI, its O projection under OI. Those trace tensors are empty.
+        // MI, CI and OI, its V path under CI and OI, its O projection under OI. Those trace tensors are empty.
         let skipping = quant.maySkipUnusedSites
-        let skipSoftmax = skipping && intervention == .map
+        // Under CI and OI the student's probabilities only feed its context, which is discarded too.
+        let skipSoftmax = skipping && intervention != nil
         let skipValue = skipping && (intervention == .context || intervention == .output)
         let skipOutput = skipping && intervention == .output
         let (xq, xMask) = quant.apply(.attentionInput, x)
