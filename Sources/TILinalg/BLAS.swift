@@ -29,6 +29,9 @@ where Self.RawSignificand: FixedWidthInteger {
     static func normalCDF(_ x: Self) -> Self
     /// y = x·Φ(x) over `count` values, Φ(x) also into `cdf` when given.
     static func gelu(_ x: UnsafePointer<Self>, count: Int, y: UnsafeMutablePointer<Self>, cdf: UnsafeMutablePointer<Self>?)
+    /// dx += dy·(Φ(x) + x·φ(x)) over `count` values, Φ(x) read from `cdf` when given.
+    static func geluBackward(dy: UnsafePointer<Self>, x: UnsafePointer<Self>, cdf: UnsafePointer<Self>?, count: Int,
+                             dx: UnsafeMutablePointer<Self>)
     /// out = roundHalfEven(clamp(x, −c, c)·s)·step, mask = 1[|x| < c] when given; |clamp(x)·s| < 2^22.
     static func quantizeSymmetric(_ x: UnsafePointer<Self>, count: Int, clip c: Self, scale s: Self, step: Self,
                                   out: UnsafeMutablePointer<Self>, mask: UnsafeMutablePointer<Self>?)
@@ -66,6 +69,10 @@ extension Float: BLASScalar {
     @inline(__always) public static func gelu(_ x: UnsafePointer<Float>, count: Int, y: UnsafeMutablePointer<Float>,
                                               cdf: UnsafeMutablePointer<Float>?) {
         tia_gelu_f32(x, count, y, cdf)
+    }
+    @inline(__always) public static func geluBackward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, cdf: UnsafePointer<Float>?,
+                                                      count: Int, dx: UnsafeMutablePointer<Float>) {
+        tia_gelu_backward_f32(dy, x, cdf, count, dx)
     }
     @inline(__always) public static func quantizeSymmetric(_ x: UnsafePointer<Float>, count: Int, clip c: Float, scale s: Float,
                                                            step: Float, out: UnsafeMutablePointer<Float>,
@@ -108,6 +115,14 @@ extension Double: BLASScalar {
             let phi = normalCDF(x[i])
             cdf?[i] = phi
             y[i] = x[i] * phi
+        }
+    }
+    public static func geluBackward(dy: UnsafePointer<Double>, x: UnsafePointer<Double>, cdf: UnsafePointer<Double>?, count: Int,
+                                    dx: UnsafeMutablePointer<Double>) {
+        let invSqrt2Pi = 0.3989422804014327
+        for i in 0..<count {
+            let v = x[i]
+            dx[i] += dy[i] * ((cdf?[i] ?? normalCDF(v)) + v * invSqrt2Pi * Foundation.exp(-0.5 * v * v))
         }
     }
     public static func quantizeSymmetric(_ x: UnsafePointer<Double>, count: Int, clip c: Double, scale s: Double, step: Double,

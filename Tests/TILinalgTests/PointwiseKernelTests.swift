@@ -64,6 +64,31 @@ final class PointwiseKernelTests: XCTestCase {
         }
     }
 
+    /// The Float GELU backward kernel (polynomial φ) against the Double derivative, with and without
+    /// the forward's cached Φ, accumulating into a non-zero dx; huge |x| must not give NaN.
+    func testGeluBackwardKernelMatchesDoubleDerivative() {
+        var rng = SeededRandom(seed: 4)
+        let n = 1003
+        var x: [Float] = (0..<n).map { _ in Float(rng.normal() * 3) }
+        x[7] = 40; x[8] = -40; x[9] = 0
+        let dy: [Float] = (0..<n).map { _ in Float(rng.normal()) }
+        var y = [Float](repeating: 0, count: n), cdf = y
+        Float.gelu(x, count: n, y: &y, cdf: &cdf)
+        var withCache = [Float](repeating: 0.5, count: n), without = withCache
+        Float.geluBackward(dy: dy, x: x, cdf: cdf, count: n, dx: &withCache)
+        Float.geluBackward(dy: dy, x: x, cdf: nil, count: n, dx: &without)
+        XCTAssertEqual(withCache, without, "cached and recomputed Φ are the same kernel values")
+        for i in 0..<n {
+            let v = Double(x[i])
+            let derivative = reference(v) + v * exp(-0.5 * v * v) / (2 * Double.pi).squareRoot()
+            let want = 0.5 + Double(dy[i]) * derivative
+            XCTAssertEqual(Double(withCache[i]), want, accuracy: 3e-7 * (1 + abs(Double(dy[i])) * max(1, abs(v))), "x = \(v)")
+        }
+        var dd = [Double](repeating: 0.5, count: n)
+        Double.geluBackward(dy: dy.map(Double.init), x: x.map(Double.init), cdf: nil, count: n, dx: &dd)
+        XCTAssertEqual(dd[9], 0.5 + Double(dy[9]) * 0.5, accuracy: 1e-15)
+    }
+
     func testSymmetricQuantizeKernelRoundsHalfToEvenAndClips() {
         // Step 0.5 (s = 2): inputs on exact ties x·s = k + ½ must go to the even k, as torch.round.
         let x: [Float] = [0.25, 0.75, 1.25, -0.25, -0.75, 2.9, -3.1, 0.3, 2.4999]

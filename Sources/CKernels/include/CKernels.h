@@ -11,6 +11,10 @@ float tia_normal_cdf_f32(float x);
 /// GELU y = x·Φ(x) over n values; Φ(x) also stored into cdf when cdf is not NULL.
 void tia_gelu_f32(const float *x, long n, float *y, float *cdf);
 
+/// GELU backward: dx += dy·(Φ(x) + x·φ(x)); Φ read from cdf when not NULL, else computed.
+/// φ uses the same polynomial exponential (relative error < 2e-7; beyond |x| = 12.7 x·φ(x) < 1e-33).
+void tia_gelu_backward_f32(const float *dy, const float *x, const float *cdf, long n, float *dx);
+
 /// Symmetric fake quantization with a given clip c, scale s and step 1/s:
 /// out = round_half_even(clamp(x, −c, c)·s)·step; mask (when not NULL) = 1 where |x| < c, else 0.
 /// |clamp(x)·s| must stay below 2^22.

@@ -12,13 +12,7 @@ public enum GELU {
     /// dx += dy·(Φ(x) + x·φ(x)); Φ(x) from the forward pass when given.
     public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, x: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>,
                                                cdf: UnsafePointer<T>? = nil) {
-        let invSqrt2Pi = T(0.3989422804014327)
-        for i in 0..<count {
-            let v = x[i]
-            let phi = cdf?[i] ?? T.normalCDF(v)
-            let pdf = invSqrt2Pi * T.expm(-T(0.5) * v * v)
-            dx[i] += dy[i] * (phi + v * pdf)
-        }
+        T.geluBackward(dy: dy, x: x, cdf: cdf, count: count, dx: dx)
     }
 }
 
