@@ -234,3 +234,43 @@ void tia_softmax_rows_f32(const float *restrict x, long rows, long width, float 
         for (j = 0; j < width; j++) yr[j] *= inv;
     }
 }
+
+// TWN ternarization of one group: the two means over |clamp(w)| are summed in eight double lanes
+// (vectorizable, and closer to the exact mean than a running float sum), then rounded to float.
+TIA_CLONES
+void tia_ternarize_f32(const float *restrict w, long n, float clip, float *restrict out, float *restrict mask) {
+    double lane[8] = {0};
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) {
+            float c = fabsf(w[i + k]);
+            lane[k] += c < clip ? c : clip;
+        }
+    double total = 0;
+    for (int k = 0; k < 8; k++) total += lane[k];
+    for (; i < n; i++) { float c = fabsf(w[i]); total += c < clip ? c : clip; }
+    float delta = 0.7f * (float)(total / (double)n);
+    double kept[8] = {0}, sum[8] = {0};
+    for (i = 0; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) {
+            float c = fabsf(w[i + k]);
+            c = c < clip ? c : clip;
+            int in = c > delta;
+            sum[k] += in ? c : 0;
+            kept[k] += in;
+        }
+    double s = 0, m = 0;
+    for (int k = 0; k < 8; k++) { s += sum[k]; m += kept[k]; }
+    for (; i < n; i++) {
+        float c = fabsf(w[i]);
+        c = c < clip ? c : clip;
+        if (c > delta) { s += c; m += 1; }
+    }
+    float alpha = m > 0 ? (float)(s / m) : 0.0f;
+    for (i = 0; i < n; i++) {
+        float v = w[i];
+        float c = v < -clip ? -clip : (v > clip ? clip : v);
+        mask[i] = fabsf(v) < clip ? 1.0f : 0.0f;
+        out[i] = c > delta ? alpha : (c < -delta ? -alpha : 0.0f);
+    }
+}

@@ -30,4 +30,11 @@ public enum FloatKernels {
         precondition(T.self == Float.self, "FloatKernels: Float only")
         tia_softmax_rows_f32(f(x), rows, width, f(y))
     }
+
+    /// TWN ternarization of one group (see tia_ternarize_f32); T must be Float.
+    public static func ternarize<T: BLASScalar>(_ w: UnsafePointer<T>, count: Int, clip: T, out: UnsafeMutablePointer<T>,
+                                                mask: UnsafeMutablePointer<T>) {
+        precondition(T.self == Float.self, "FloatKernels: Float only")
+        tia_ternarize_f32(f(w), count, Float(clip), f(out), f(mask))
+    }
 }

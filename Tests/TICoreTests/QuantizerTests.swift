@@ -27,6 +27,28 @@ final class QuantizerTests: XCTestCase {
         for (x, y) in zip(out, [0.7, 0, -0.7, 2, -2, 0]) { XCTAssertEqual(x, y, accuracy: 1e-12) }
     }
 
+    /// Float goes through the C kernel (double-lane means): same result as the Double loop on random
+    /// groups of odd sizes with clipped entries, per tensor and per row, including the hand case.
+    func testTernaryFloatKernelMatchesTheDoubleLoop() {
+        var rng = SeededRandom(seed: 31)
+        for (rows, cols, perRow) in [(2, 3, false), (7, 129, false), (5, 37, true), (64, 128, false)] {
+            var w: [Float] = (0..<(rows * cols)).map { _ in Float(rng.normal()) }
+            w[0] = 3.5; w[w.count - 1] = -2.75  // clipped
+            let q = WeightQuantizer.ternary(clip: 2.5, perRow: perRow)
+            var of = [Float](repeating: .nan, count: w.count), mf = of
+            q.quantize(w, rows: rows, cols: cols, out: &of, mask: &mf)
+            let (od, md) = quantize(q, w.map(Double.init), rows: rows)
+            XCTAssertEqual(mf.map(Double.init), md, "\(rows)×\(cols) masks")
+            for i in w.indices {
+                XCTAssertEqual(Double(of[i]), od[i], accuracy: 1e-6 * max(1, abs(od[i])), "\(rows)×\(cols) entry \(i)")
+                XCTAssertEqual(of[i] == 0, od[i] == 0, "\(rows)×\(cols) entry \(i): same entries pruned")
+            }
+        }
+        var o = [Float](repeating: .nan, count: 6), m = o
+        WeightQuantizer.ternary(clip: 2.5, perRow: false).quantize([3.0, -1.0, 0.2, 0.5, -0.1, 1.2], rows: 2, cols: 3, out: &o, mask: &m)
+        XCTAssertEqual(o, [Float(4.7 / 3), -Float(4.7 / 3), 0, 0, 0, Float(4.7 / 3)])
+    }
+
     func testActivation8BitSymmetricWithClipAndTiesToEven() {
         // max|clamp(x)| = 2.5 → s = 127/2.5 = 50.8; 3.0 is clipped to 2.5 (mask 0).
         let x = [3.0, -1.0, 0.5, 0.0]

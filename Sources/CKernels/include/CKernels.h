@@ -36,4 +36,8 @@ void tia_layer_norm_f32(const float *x, long rows, long width, const float *gain
 /// (relative error < 2e-7), masked scores (−10000 below the row maximum) give exactly 0.
 void tia_softmax_rows_f32(const float *x, long rows, long width, float *y);
 
+/// TernaryBERT's TWN over one group of n weights: c = clamp(w, ±clip), Δ = 0.7·mean|c|,
+/// α = mean |c| over |c| > Δ, out = α·sign(c)·1[|c| > Δ], mask = 1[|w| < clip]. Means summed in double.
+void tia_ternarize_f32(const float *w, long n, float clip, float *out, float *mask);
+
 #endif
