@@ -1,6 +1,10 @@
 // Float-only entry points to the C kernels (CKernels) for generic code that takes a faster route
 // when T is Float; Double keeps its Swift loops. Callers check `T.self == Float.self` first, which
 // specialization folds away.
+// The split with BLASScalar: a kernel whose Double form is a layer's own loop (LayerNorm, softmax,
+// TWN, the MSE sums) is reached from here, so that loop stays beside the layer's backward pass;
+// math primitives with a Double form of their own (Φ, GELU and its derivative, the 8-bit quantizer,
+// max|x|) are BLASScalar requirements.
 import CKernels
 
 public enum FloatKernels {
