@@ -30,6 +30,10 @@ public struct HessianOptions: Codable, Sendable {
     public var parameters: String? = nil    // name pattern restricting H
     public var perExample = 0               // examples for the Figure 5 histograms (batch size 1)
     public var normPenalty = 0.0
+    /// nil: forward in f64, central in f32 (see DatasetObjective).
+    public var hvpDifference: HVPDifference? = nil
+    /// nil: the scheme's default relative step.
+    public var hvpStep: Double? = nil
     public init() {}
 }
 
@@ -53,7 +57,8 @@ public struct HessianRunResult: Codable, Sendable {
     public var parameterCount: Int
     public var restrictedTo: Int
     public var hvpStep: Double
-    public var hessianDefinition = "Hessian w.r.t. latent FP parameters of the stand-in loss: quantizers as mask·x + c (STE), detached inputs constant at θ₀; H·v by central differences of its analytic gradients"
+    public var hvpDifference: HVPDifference
+    public var hessianDefinition = "Hessian w.r.t. latent FP parameters of the stand-in loss: quantizers as mask·x + c (STE), detached inputs constant at θ₀; H·v by finite differences (hvpDifference, relative step hvpStep) of its analytic gradients"
     public var eigenvalues: [Double]
     public var residuals: [Double]
     public var iterations: [Int]
@@ -85,6 +90,7 @@ public enum HessianStudy {
         let teacher: [T]? = spec.needsTeacher ? target.teacher.map { T($0) } : nil
         let objective = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: batches,
                                             teacher: teacher, normPenalty: o.normPenalty)
+        objective.useHVP(difference: o.hvpDifference, relativeStep: o.hvpStep)
         let layout = target.model.layout
         let full = FunctionOperator(dimension: layout.count) { v in
             let hv = objective.hessianVectorProduct(at: θ, along: v.map { T($0) })
@@ -137,7 +143,7 @@ public enum HessianStudy {
         }
         let result = HessianRunResult(
             options: o, task: target.task.name, checkpoint: target.checkpointPath, checkpointHash: target.checkpointHash,
-            samples: examples.count, parameterCount: layout.count, restrictedTo: op.dimension, hvpStep: objective.relativeStep,
+            samples: examples.count, parameterCount: layout.count, restrictedTo: op.dimension, hvpStep: objective.relativeStep, hvpDifference: objective.difference,
             eigenvalues: top.result.values, residuals: top.result.residuals, iterations: top.result.iterations,
             converged: top.result.converged, report: report, perLayer: perLayer, hvpCount: objective.hvpCount,
             topEigenvaluesSeconds: topSeconds,
@@ -170,6 +176,7 @@ public enum HessianStudy {
                 let batch = Batching.batch(examples[i...i], seqLen: target.task.seqLen, regression: target.task.isRegression)
                 let obj = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: [batch],
                                               teacher: teacher, normPenalty: o.normPenalty)
+                obj.useHVP(difference: o.hvpDifference, relativeStep: o.hvpStep)
                 let op = FunctionOperator(dimension: θ.count) { v in obj.hessianVectorProduct(at: θ, along: v.map { T($0) }).map { Double($0) } }
                 var rng = SeededRandom(seed: o.seed).derived("example/\(i)")
                 let label = target.task.isRegression ? Fmt.g(examples[i].target) : String(examples[i].label)

@@ -34,6 +34,9 @@ public struct PeerProbeOptions: Codable, Sendable {
     public var landscapeEvalSize = 0
     /// Batched as `tianalyze landscape` batches it: dynamic activation ranges are per batch.
     public var landscapeBatchSize = LandscapeOptions().batchSize
+    /// nil: the precision's default scheme and step (see DatasetObjective).
+    public var hvpDifference: HVPDifference? = nil
+    public var hvpStep: Double? = nil
     public init() {}
 }
 
@@ -74,8 +77,9 @@ public struct PeerProbeResult: Codable, Sendable {
     public var logits: [[Double]]
     public var gradientNorm: Double
     public var hvpNorm: Double?
-    /// ε of the central-difference HVP (relative step; see DatasetObjective).
+    /// ε of the finite-difference HVP (relative step) and its scheme; see DatasetObjective.
     public var hvpRelativeStep: Double
+    public var hvpDifference: HVPDifference
     public var eigenvalues: [Double]?
     public var residuals: [Double]?
     public var iterations: [Int]?
@@ -133,6 +137,7 @@ public enum PeerProbe {
         let teacher: [T]? = spec.needsTeacher ? target.teacher.map { T($0) } : nil
         let bert = BertObjective<T>(model: target.model, spec: spec)
         let objective = DatasetObjective<T>(objective: bert, batches: bs, teacher: teacher)
+        objective.useHVP(difference: o.hvpDifference, relativeStep: o.hvpStep)
         var seconds: [String: Double] = [:]
 
         let value = objective.evaluate(θ, gradient: true)
@@ -187,7 +192,7 @@ public enum PeerProbe {
             options: o, objective: spec, checkpointHash: target.checkpointHash, parameterCount: θ.count,
             layout: target.model.layout.slots, config: target.model.config, samples: objective.exampleCount,
             loss: value.loss, terms: value.terms, logits: logits, gradientNorm: Double(BLAS.norm(gradient)), hvpNorm: hvpNorm,
-            hvpRelativeStep: objective.relativeStep, eigenvalues: eig?.values, residuals: eig?.residuals,
+            hvpRelativeStep: objective.relativeStep, hvpDifference: objective.difference, eigenvalues: eig?.values, residuals: eig?.residuals,
             iterations: eig?.iterations, converged: eig?.converged, trace: trace, traceSamples: traceSamples,
             seconds: seconds, hvpCount: objective.hvpCount)
         try AtomicFile.writeJSON(result, to: outDir.appendingPathComponent(resultFile))

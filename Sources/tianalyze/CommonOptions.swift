@@ -21,6 +21,14 @@ struct CommonOptions: ParsableArguments {
 
 extension EmbeddedTask: ExpressibleByArgument {}
 extension QATMode: ExpressibleByArgument {}
+extension HVPDifference: ExpressibleByArgument {}
+
+/// How Hessian-vector products are differenced (see DatasetObjective).
+struct HVPOptions: ParsableArguments {
+    @Option(help: "forward (one gradient per H·v; the f64 default, about 1e-8 relative) or central (two gradients; the f32 default, about 1e-10 in f64).")
+    var hvpDifference: HVPDifference?
+    @Option(help: "Relative finite-difference step ε (default: the scheme's own for the precision).") var hvpStep: Double?
+}
 
 /// Which task's data a command reads.
 struct TaskOptions: ParsableArguments {

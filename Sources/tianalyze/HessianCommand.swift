@@ -16,6 +16,7 @@ struct HessianCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
     @OptionGroup var taskOptions: TaskOptions
+    @OptionGroup var hvpOptions: HVPOptions
     @Option(help: "Analyse this checkpoint directory instead of the method's student.") var checkpoint: String?
     @Option(name: .customLong("load-quantized"), help: "Analyse Q8BERT's int8 export (<run>/\(QATRun.int8ExportFile)): the deployed weights with their frozen activation ranges (implies --mode Q8BERT).")
     var loadQuantized: String?
@@ -47,6 +48,7 @@ struct HessianCommand: ParsableCommand {
         o.precision = precision; o.seed = common.seed; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
         o.lanczosSteps = lanczosSteps; o.traceMinProbes = traceProbes; o.traceMaxProbes = max(traceProbes, 2 * traceProbes)
         o.density = density; o.perLayer = perLayer; o.parameters = params; o.perExample = perExample; o.normPenalty = normPenalty
+        o.hvpDifference = hvpOptions.hvpDifference; o.hvpStep = hvpOptions.hvpStep
         let ws = common.workspace
         let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
             ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)

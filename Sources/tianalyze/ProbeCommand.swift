@@ -17,6 +17,7 @@ struct ProbeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "QAT method whose objective is probed.") var mode: QATMode = .fp
     @OptionGroup var taskOptions: TaskOptions
+    @OptionGroup var hvpOptions: HVPOptions
     @Option(help: "Checkpoint directory (default: the task's teacher).") var checkpoint: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .initial
     @Option(help: "task or train.") var objective: ObjectiveChoice = .task
@@ -49,6 +50,7 @@ struct ProbeCommand: ParsableCommand {
         o.mode = mode; o.objective = objective; o.phase = phase; o.samples = samples; o.batchSize = batchSize
         o.precision = precision; o.seed = common.seed; o.hvp = hvp; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
         o.traceProbes = traceProbes; o.repeats = repeats; o.landscapeEvalSize = landscapeEvalSize
+        o.hvpDifference = hvpOptions.hvpDifference; o.hvpStep = hvpOptions.hvpStep
         let target = try AnalysisTarget.resolve(workspace: common.workspace, task: task, mode: mode, at: at, checkpoint: checkpoint,
                                                 seed: common.seed)
         let dir = URL(fileURLWithPath: out)

@@ -31,8 +31,11 @@ final class HessianTests: XCTestCase {
         return try denseMatrix(of: op)
     }
 
+    /// Central differences here: their 1e-9 accuracy lets the symmetry check be tight. The forward
+    /// scheme is checked against them in `testForwardAndCentralDifferencesAgree`.
     func testDenseHessianSymmetricAndAlgorithmsMatchLAPACK() throws {
         let (obj, θ) = objective(ObjectiveSpec(quantization: .ternaryW8A8, loss: .distillation))
+        obj.difference = .central
         let n = θ.count
         let h = try denseHessian(obj, at: θ)
         XCTAssertLessThan(symmetryError(h, n: n), 1e-8, "HVP-built Hessian must be symmetric")
@@ -58,29 +61,57 @@ final class HessianTests: XCTestCase {
         XCTAssertLessThan(abs(mean - exactTrace / Double(n)), 4 * sd / Double(firstMoments.count).squareRoot() + 1e-12)
     }
 
+    static let objectiveSpecs: [(String, ObjectiveSpec)] = [
+        ("FP task", ObjectiveSpec(quantization: .fullPrecision, loss: .task)),
+        ("KD ternary", ObjectiveSpec(quantization: .ternaryW8A8, loss: .distillation)),
+        ("TI-G (MI phase)", QATMode.tiG.objectiveSpec(intervention: .map)),
+        ("TI-G (OI phase)", QATMode.tiG.objectiveSpec(intervention: .output)),
+    ]
+
     /// uᵀ(H·v) against second differences of the frozen stand-in loss (no gradients involved),
-    /// and the symmetry u·Hv = v·Hu, for the FP, KD and TI objectives.
+    /// and the symmetry u·Hv = v·Hu, for the FP, KD and TI objectives and both difference schemes.
     func testHVPMatchesSecondDifferencesOfTheLoss() {
-        let specs: [(String, ObjectiveSpec)] = [
-            ("FP task", ObjectiveSpec(quantization: .fullPrecision, loss: .task)),
-            ("KD ternary", ObjectiveSpec(quantization: .ternaryW8A8, loss: .distillation)),
-            ("TI-G (MI phase)", QATMode.tiG.objectiveSpec(intervention: .map)),
-            ("TI-G (OI phase)", QATMode.tiG.objectiveSpec(intervention: .output)),
-        ]
-        for (name, spec) in specs {
-            let (obj, θ) = objective(spec)
-            let n = θ.count
-            let u = randomUnitVector(n, seed: 5), v = randomUnitVector(n, seed: 6)
-            let hv = obj.hessianVectorProduct(at: θ, along: v), hu = obj.hessianVectorProduct(at: θ, along: u)
-            let h = 1e-4
-            func L(_ a: Double, _ b: Double) -> Double {
-                var x = θ
-                for i in 0..<n { x[i] += a * u[i] + b * v[i] }
-                return obj.standInLoss(at: θ, point: x)
+        for (name, spec) in Self.objectiveSpecs {
+            for (difference, symmetry) in [(HVPDifference.central, 1e-8), (.forward, 3e-6)] {
+                let (obj, θ) = objective(spec)
+                obj.difference = difference
+                let n = θ.count
+                let u = randomUnitVector(n, seed: 5), v = randomUnitVector(n, seed: 6)
+                let hv = obj.hessianVectorProduct(at: θ, along: v), hu = obj.hessianVectorProduct(at: θ, along: u)
+                let h = 1e-4
+                func L(_ a: Double, _ b: Double) -> Double {
+                    var x = θ
+                    for i in 0..<n { x[i] += a * u[i] + b * v[i] }
+                    return obj.standInLoss(at: θ, point: x)
+                }
+                let second = (L(h, h) - L(h, -h) - L(-h, h) + L(-h, -h)) / (4 * h * h)
+                XCTAssertLessThan(relativeError(BLAS.dot(u, hv), second), 1e-4, "\(name) \(difference): uᵀHv \(BLAS.dot(u, hv)) vs \(second)")
+                XCTAssertLessThan(relativeError(BLAS.dot(u, hv), BLAS.dot(v, hu)), symmetry, "\(name) \(difference): symmetry")
             }
-            let second = (L(h, h) - L(h, -h) - L(-h, h) + L(-h, -h)) / (4 * h * h)
-            XCTAssertLessThan(relativeError(BLAS.dot(u, hv), second), 1e-4, "\(name): uᵀHv \(BLAS.dot(u, hv)) vs \(second)")
-            XCTAssertLessThan(relativeError(BLAS.dot(u, hv), BLAS.dot(v, hu)), 1e-8, "\(name): symmetry")
+        }
+    }
+
+    /// The forward scheme against the central one (1e-9 accurate) at the default steps: the
+    /// accuracy the README states, and the cost model: one gradient per product after one at θ₀,
+    /// with the cached gradient dropped when the base point moves.
+    func testForwardAndCentralDifferencesAgree() {
+        for (name, spec) in Self.objectiveSpecs {
+            let (forward, θ) = objective(spec)
+            let (central, _) = objective(spec)
+            central.difference = .central
+            XCTAssertEqual(forward.difference, .forward, "Double defaults to forward differences")
+            let v = randomUnitVector(θ.count, seed: 6), u = randomUnitVector(θ.count, seed: 7)
+            let exact = central.hessianVectorProduct(at: θ, along: v)
+            XCTAssertLessThan(relativeVectorError(forward.hessianVectorProduct(at: θ, along: v), exact), 2e-6, name)
+            _ = forward.hessianVectorProduct(at: θ, along: u)
+            _ = forward.hessianVectorProduct(at: θ, along: v)
+            XCTAssertEqual(forward.gradientCount, 4, "\(name): 3 forward products = 1 base gradient + 3")
+            XCTAssertEqual(central.gradientCount, 2, "\(name): 1 central product = 2 gradients")
+            var moved = θ
+            for i in moved.indices { moved[i] += 0.05 * u[i] }
+            let (fresh, _) = objective(spec)
+            XCTAssertEqual(forward.hessianVectorProduct(at: moved, along: v), fresh.hessianVectorProduct(at: moved, along: v),
+                           "\(name): a moved base point recomputes the cached gradient")
         }
     }
 

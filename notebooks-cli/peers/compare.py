@@ -248,7 +248,7 @@ def same_numbers(ti, args):
     hv_peer = flatten(dict(zip(names, torch.autograd.grad(g, params, grad_outputs=unflatten(v, layout, names, torch.float64)))), layout, n)
     hv_ours = read_f64(os.path.join(args.out, "probe-FP", "hv.f64"))
     row("FP", "HVP along a seeded vector ‖Δ‖/‖Hv‖ (autograd)", float(np.linalg.norm(hv_ours)), float(np.linalg.norm(hv_peer)),
-        rel(hv_ours, hv_peer), "central differences vs double backward")
+        rel(hv_ours, hv_peer), "finite differences (f64 default scheme) vs double backward")
     # Our own re-implementation in FP against transformers: it is the base of the quantized peer.
     peer = PeerBert(m.config.to_dict(), load_tensors(teacher_dir), torch.float64)
     obj = Objective(peer, None, {"quantized": False, "distillation": False}, batch)
