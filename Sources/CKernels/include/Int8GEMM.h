@@ -22,7 +22,7 @@ long tia_i8_packed_weight_size(long n, long k);
 /// (tia_i8_packed_weight_size(n, k) bytes, any alignment). Layout: blocks of 32 output columns,
 /// within each block the k range in steps of 64, and per step two 1 KiB tiles (columns 0–15 and
 /// 16–31 of the block) in VNNI order: byte 64·r + 4·c + t is w[column c][4·r + t], r < 16.
-/// Columns ≥ n and k positions ≥ k are zero. Portable C, no AMX needed.
+/// Columns ≥ n and k positions ≥ k are zero. Runs anywhere; AVX-512 where tia_i8_amx_available().
 void tia_i8_pack_weight(const int8_t *w, long n, long k, long ldw, int8_t *packed);
 
 /// c[i][j] = (float)acc · scale, plus bias[j] when bias is not NULL, for i < m, j < n, with acc the
