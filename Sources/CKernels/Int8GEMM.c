@@ -212,13 +212,14 @@ TIA_AMX static void gemm_amx(long m, long n, long k, const int8_t *a, long lda, 
     _tile_loadconfig(&cfg);
 
     long kb = (k + 63) / 64, kfull = k / 64, nb = (n + 31) / 32;
-    long mfull = m / 32 * 32;
-    // The rows past the last full 32-row block are copied (zero-padded to 32 rows and kb·64
-    // columns) so that the same 2 × 2 kernel runs over them without reading past a.
-    int8_t *ragged = NULL;
-    if (mfull < m) {
-        ragged = calloc(32 * kb * 64, 1);
-        for (long i = mfull; i < m; i++) memcpy(ragged + (i - mfull) * kb * 64, a + i * lda, k);
+    // With fewer than 32 rows, A is copied into a zero-padded 32 × kb·64 block. Otherwise rows are
+    // read in place, and a ragged last block is shifted up to end at row m − 1: it recomputes a
+    // few rows of the block before it and stores the same values again, but needs no copy.
+    int8_t *small = NULL;
+    if (m < 32) {
+        small = calloc(32 * kb * 64, 1);
+        if (!small) abort();
+        for (long i = 0; i < m; i++) memcpy(small + i * kb * 64, a + i * lda, k);
     }
     _Alignas(64) int8_t tail[32 * 64];
     _Alignas(64) int32_t acc[4][256];
@@ -230,28 +231,31 @@ TIA_AMX static void gemm_amx(long m, long n, long k, const int8_t *a, long lda, 
     if (panelBlocks < 1) panelBlocks = 1;
     for (long jp = 0; jp < nb; jp += panelBlocks) {
         long jpEnd = jp + panelBlocks < nb ? jp + panelBlocks : nb;
-        for (long i0 = 0; i0 < m; i0 += 32) {
+        for (long next = 0; next < m; next += 32) {
             const int8_t *a0, *a1, *tp = NULL;
-            long sa, nkb;
-            if (i0 < mfull) {
+            long sa, nkb, i0 = next;
+            int rows = 32;
+            if (small) {
+                a0 = small;
+                a1 = small + 16 * kb * 64;
+                sa = kb * 64;
+                nkb = kb;
+                rows = (int)m;
+            } else {
+                if (i0 + 32 > m) i0 = m - 32;
                 a0 = a + i0 * lda;
                 a1 = a0 + 16 * lda;
                 sa = lda;
                 nkb = kfull;
                 if (kfull < kb) {
-                    // The k tail of these 32 rows, zero-padded to one 64-wide step.
+                    // The k tail of these 32 rows, zero-padded to one 64-wide step (the packed
+                    // weights are zero there too; the padding keeps the reads defined).
                     memset(tail, 0, sizeof tail);
                     for (int r = 0; r < 32; r++)
                         memcpy(tail + 64 * r, a + (i0 + r) * lda + kfull * 64, k - kfull * 64);
                     tp = tail;
                 }
-            } else {
-                a0 = ragged;
-                a1 = ragged + 16 * kb * 64;
-                sa = kb * 64;
-                nkb = kb;
             }
-            int rows = m - i0 < 32 ? (int)(m - i0) : 32;
             for (long jb = jp; jb < jpEnd; jb++) {
                 block_2x2(a0, a1, sa, nkb, tp, packed + jb * kb * 2048);
                 _tile_stored(0, acc[0], 64);
@@ -270,13 +274,17 @@ TIA_AMX static void gemm_amx(long m, long n, long k, const int8_t *a, long lda, 
             }
         }
     }
-    free(ragged);
+    free(small);
     _tile_release();
 }
 
 void tia_i8_gemm_f32(long m, long n, long k, const int8_t *a, long lda, const int8_t *packed, float scale,
                      const float *bias, float *c, long ldc) {
-    if (m <= 0) return;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {  // an empty sum: c = 0·scale (+ bias), as the reference has it
+        tia_i8_gemm_f32_reference(m, n, 0, a, lda, NULL, 0, scale, bias, c, ldc);
+        return;
+    }
     gemm_amx(m, n, k, a, lda, packed, scale, bias, c, ldc);
 }
 

@@ -29,10 +29,11 @@ void tia_i8_pack_weight(const int8_t *w, long n, long k, long ldw, int8_t *packe
 /// exact int32 Σ_p a[i][p]·w[j][p] over p < k and w packed by tia_i8_pack_weight(·, n, k, ·).
 /// a is m × k row-major with row stride lda ≥ k; only those m·k bytes are read (the last row's k
 /// bytes are its end). c has row stride ldc ≥ n; only its m × n entries are written.
-/// Requires tia_i8_amx_available() == 1 (the tile instructions fault otherwise); m ≥ 0, n ≥ 1,
-/// k ≥ 1. Reentrant: the tile configuration is loaded and released within each call, so threads
-/// may call it concurrently on their own outputs. Allocates (malloc) only when m is not a
-/// multiple of 32, for a zero-padded copy of the last rows.
+/// Requires tia_i8_amx_available() == 1 (the tile instructions fault otherwise) and m ≥ 0, n ≥ 1,
+/// k ≥ 1 (k = 0 gives 0·scale + bias). Reentrant: the tile configuration is loaded and released
+/// within each call, so threads may call it concurrently on their own outputs. Allocates
+/// (calloc, ≤ 32·k bytes rounded up) only for m < 32. When m is not a multiple of 32, some
+/// entries of c are stored twice with the same value.
 void tia_i8_gemm_f32(long m, long n, long k, const int8_t *a, long lda, const int8_t *packed, float scale,
                      const float *bias, float *c, long ldc);
 
