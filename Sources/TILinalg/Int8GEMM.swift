@@ -7,8 +7,8 @@ public enum Int8GEMM {
     public static let isAvailable: Bool = tia_i8_amx_available() != 0
 
     /// An n × k weight matrix (row-major, out × in) packed for `gemm`. Immutable, so a value:
-    /// copies share one 64-byte aligned buffer (unaligned tile loads split cache lines and measured
-    /// up to 2× slower).
+    /// copies share one 64-byte aligned buffer (misaligned tile rows straddle cache lines: tile
+    /// loads ran 2× slower in a micro-benchmark, a whole GEMM with A and W misaligned 1.4×).
     public struct PackedWeight: Sendable {
         public let n: Int
         public let k: Int
