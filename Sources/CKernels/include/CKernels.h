@@ -5,6 +5,9 @@
 #ifndef TIANALYZE_CKERNELS_H
 #define TIANALYZE_CKERNELS_H
 
+// The int8 AMX GEMM has its own header and comment.
+#include "Int8GEMM.h"
+
 /// Φ(x), the standard normal CDF, in float (absolute error < 2e-7, relative tail accuracy).
 float tia_normal_cdf_f32(float x);
 
