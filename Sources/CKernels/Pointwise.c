@@ -131,6 +131,25 @@ void tia_quantize_symmetric_f32(const float *restrict x, long n, float c, float 
     }
 }
 
+// The same rounding as tia_quantize_symmetric_f32, also keeping the integers: the int8 GEMM
+// multiplies those exactly where a float GEMM would multiply their rounded products with step.
+// Two loops, as there: a mask test inside the loop keeps it from vectorizing.
+TIA_CLONES
+void tia_quantize_symmetric_codes_f32(const float *restrict x, long n, float c, float s, float step,
+                                      float *restrict out, float *restrict mask, signed char *restrict codes) {
+    if (mask) {
+        for (long i = 0; i < n; i++) mask[i] = fabsf(x[i]) < c ? 1.0f : 0.0f;
+    }
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        v = v < -c ? -c : v;
+        v = v > c ? c : v;
+        float r = round_even_small(v * s);
+        codes[i] = (signed char)(int)r;
+        out[i] = r * step;
+    }
+}
+
 // Sixteen independent running maxima: a single select-based max reduction is not vectorized
 // without fast-math (NaN ordering), sixteen lanes written out are.
 TIA_CLONES
@@ -273,4 +292,21 @@ void tia_ternarize_f32(const float *restrict w, long n, float clip, float *restr
         mask[i] = fabsf(v) < clip ? 1.0f : 0.0f;
         out[i] = c > delta ? alpha : (c < -delta ? -alpha : 0.0f);
     }
+}
+
+// A weight matrix is ternary when every nonzero entry has one magnitude α; then W = α·codes
+// exactly. Anything else (a latent FP matrix, n-bit grids) reports 0 and keeps the float GEMM.
+// α is max|w|, and one branch-free pass flags any nonzero of another magnitude (NaN included),
+// so that the check vectorizes: it runs on every weight matrix of every forward pass.
+TIA_CLONES
+int tia_ternary_codes_f32(const float *restrict w, long n, signed char *restrict codes, float *alpha) {
+    float a = tia_abs_max_f32(w, n);
+    int bad = 0;
+    for (long i = 0; i < n; i++) {
+        float v = w[i], m = fabsf(v);
+        codes[i] = (signed char)((v > 0.0f) - (v < 0.0f));
+        bad |= (m != 0.0f) & (m != a);
+    }
+    *alpha = a;
+    return !bad;
 }

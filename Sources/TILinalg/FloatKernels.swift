@@ -8,10 +8,10 @@
 import CKernels
 
 public enum FloatKernels {
-    @inline(__always) static func f<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+    @inline(__always) public static func f<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
         UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
     }
-    @inline(__always) static func f<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    @inline(__always) public static func f<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
         UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
@@ -33,6 +33,19 @@ public enum FloatKernels {
     public static func softmaxRows<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, y: UnsafeMutablePointer<T>) {
         precondition(T.self == Float.self, "FloatKernels: Float only")
         tia_softmax_rows_f32(f(x), rows, width, f(y))
+    }
+
+    /// The 8-bit symmetric quantizer keeping its integers (see tia_quantize_symmetric_codes_f32).
+    public static func quantizeSymmetricCodes(_ x: UnsafePointer<Float>, count: Int, clip: Float, scale: Float, step: Float,
+                                              out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
+                                              codes: UnsafeMutablePointer<Int8>) {
+        tia_quantize_symmetric_codes_f32(x, count, clip, scale, step, out, mask, codes)
+    }
+
+    /// α with w = α·codes when w is ternary (every nonzero of one magnitude), else nil.
+    public static func ternaryCodes(_ w: UnsafePointer<Float>, count: Int, codes: UnsafeMutablePointer<Int8>) -> Float? {
+        var alpha: Float = 0
+        return tia_ternary_codes_f32(w, count, codes, &alpha) == 1 ? alpha : nil
     }
 
     /// TWN ternarization of one group (see tia_ternarize_f32); T must be Float.

@@ -23,6 +23,15 @@ void tia_gelu_backward_f32(const float *dy, const float *x, const float *cdf, lo
 /// |clamp(x)·s| must stay below 2^22.
 void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float step, float *out, float *mask);
 
+/// tia_quantize_symmetric_f32 that also stores the integers round_half_even(clamp(x)·s) into
+/// codes (out = codes·step); |c·s| ≤ 127 so they fit. mask may be NULL.
+void tia_quantize_symmetric_codes_f32(const float *x, long n, float c, float s, float step, float *out, float *mask,
+                                      signed char *codes);
+
+/// 1 when every nonzero w_i has the same magnitude α (a ternary matrix): codes = sign(w), *alpha = α
+/// (0 for an all-zero matrix). 0 otherwise, codes and alpha then unspecified.
+int tia_ternary_codes_f32(const float *w, long n, signed char *codes, float *alpha);
+
 /// max |x_i| over n values (0 for n = 0; NaN entries are skipped, they propagate through the
 /// quantized values instead). A plain reduction: OpenBLAS's i?amax also tracks the index.
 float tia_abs_max_f32(const float *x, long n);

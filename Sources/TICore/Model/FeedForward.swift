@@ -21,17 +21,17 @@ public enum FeedForward {
         quant: ActivationQuantization<T>, dropout: inout SeededRandom?, hiddenDropout: Double, keepsBackwardState: Bool = true
     ) -> FeedForwardTrace<T> {
         let n = d.rows, h = d.hidden, f = d.ffn
-        let (xq, xMask) = quant.apply(.intermediateInput, x)
+        let (xq, xMask, xCodes) = quant.applyToLinearInput(.intermediateInput, x)
         let hiddenRaw = Buffer<T>(uninitialized: n * f)
-        Linear.forward(x: xq.p, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
+        Linear.forward(x: xq.p, codes: xCodes, rows: n, inFeatures: h, outFeatures: f, weight: θ + o.intermediate.weight,
                        bias: θ + o.intermediate.bias, y: hiddenRaw.p)
         let (hidden, hiddenMask) = quant.apply(.intermediateOutput, hiddenRaw)
         let activated = Buffer<T>(uninitialized: n * f)
         let cdf = keepsBackwardState ? Buffer<T>(uninitialized: n * f) : nil
         GELU.forward(hidden.p, count: n * f, y: activated.p, cdf: cdf?.p)
-        let (aq, aMask) = quant.apply(.outputInput, activated)
+        let (aq, aMask, aCodes) = quant.applyToLinearInput(.outputInput, activated)
         let projectedRaw = Buffer<T>(uninitialized: n * h)
-        Linear.forward(x: aq.p, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
+        Linear.forward(x: aq.p, codes: aCodes, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
                        bias: θ + o.output.bias, y: projectedRaw.p)
         let (projected, projectedMask) = quant.apply(.ffnOutput, projectedRaw)
         let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)

@@ -20,18 +20,18 @@ public enum Heads {
         let h = d.hidden, b = d.batch
         let cls = Buffer<T>(count: b * h)
         for i in 0..<b { (cls.p + i * h).update(from: x.p + i * d.seq * h, count: h) }
-        let (clsQ, clsMask) = quant.apply(.poolerInput, cls)
+        let (clsQ, clsMask, clsCodes) = quant.applyToLinearInput(.poolerInput, cls)
         let pre = Buffer<T>(count: b * h)
-        Linear.forward(x: clsQ.p, rows: b, inFeatures: h, outFeatures: h, weight: θ + o.pooler.weight, bias: θ + o.pooler.bias, y: pre.p)
+        Linear.forward(x: clsQ.p, codes: clsCodes, rows: b, inFeatures: h, outFeatures: h, weight: θ + o.pooler.weight, bias: θ + o.pooler.bias, y: pre.p)
         let (preQ, preMask) = quant.apply(.poolerOutput, pre)
         let pooled = Buffer<T>(count: b * h)
         Tanh.forward(preQ.p, count: b * h, y: pooled.p)
         let dropMask: Buffer<T>? = Dropout.mask(count: b * h, p: hiddenDropout, rng: &dropout)
         let dropped = dropMask == nil ? pooled : Buffer<T>(count: b * h)
         if dropMask != nil { Dropout.apply(pooled.p, mask: dropMask, count: b * h, y: dropped.p) }
-        let (pooledQ, pooledMask) = quant.apply(.classifierInput, dropped)
+        let (pooledQ, pooledMask, pooledCodes) = quant.applyToLinearInput(.classifierInput, dropped)
         let logitsRaw = Buffer<T>(count: b * c)
-        Linear.forward(x: pooledQ.p, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
+        Linear.forward(x: pooledQ.p, codes: pooledCodes, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
                        bias: θ + o.classifier.bias, y: logitsRaw.p)
         let (logits, logitsMask) = quant.apply(.logits, logitsRaw)
         return HeadTrace(cls: cls, clsQ: clsQ, clsMask: clsMask, pooled: pooled, preMask: preMask, logitsMask: logitsMask,

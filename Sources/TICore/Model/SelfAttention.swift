@@ -64,16 +64,18 @@ public enum SelfAttention {
         let skipSoftmax = skipping && intervention != nil
         let skipValue = skipping && (intervention == .context || intervention == .output)
         let skipOutput = skipping && intervention == .output
-        let (xq, xMask) = quant.apply(.attentionInput, x)
+        let (xq, xMask, xCodes) = quant.applyToLinearInput(.attentionInput, x)
         let inputQK = intervention != nil ? quant.detach(xq) : xq
         let inputV = (intervention?.detachesValueInput ?? false) ? quant.detach(xq) : xq
+        // A replayed detached input is the recorded tensor, not xq: its codes would not describe it.
+        let qkCodes = inputQK === xq ? xCodes : nil, vCodes = inputV === xq ? xCodes : nil
 
         let q = Buffer<T>(uninitialized: n * h), k = Buffer<T>(uninitialized: n * h)
         let v = Buffer<T>(uninitialized: skipValue ? 0 : n * h)
-        Linear.forward(x: inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.query.weight, bias: θ + o.query.bias, y: q.p)
-        Linear.forward(x: inputQK.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.key.weight, bias: θ + o.key.bias, y: k.p)
+        Linear.forward(x: inputQK.p, codes: qkCodes, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.query.weight, bias: θ + o.query.bias, y: q.p)
+        Linear.forward(x: inputQK.p, codes: qkCodes, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.key.weight, bias: θ + o.key.bias, y: k.p)
         if !skipValue {
-            Linear.forward(x: inputV.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.value.weight, bias: θ + o.value.bias, y: v.p)
+            Linear.forward(x: inputV.p, codes: vCodes, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.value.weight, bias: θ + o.value.bias, y: v.p)
         }
         let (qh, qMask) = quant.apply(.query, q)
         let (kh, kMask) = quant.apply(.key, k)
@@ -110,10 +112,10 @@ public enum SelfAttention {
             }
         }
         let contextUsed = intervention == .context ? substitutes!.context : context
-        let (cq, cMask) = skipOutput ? (contextUsed, nil) : quant.apply(.contextInput, contextUsed)
+        let (cq, cMask, cCodes) = skipOutput ? (contextUsed, nil, nil) : quant.applyToLinearInput(.contextInput, contextUsed)
         let projected = Buffer<T>(uninitialized: skipOutput ? 0 : n * h)
         if !skipOutput {
-            Linear.forward(x: cq.p, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,
+            Linear.forward(x: cq.p, codes: cCodes, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,
                            bias: θ + o.attentionOutput.bias, y: projected.p)
         }
         let (projectedQ, projectedMask) = skipOutput ? (projected, nil) : quant.apply(.attentionOutputProjection, projected)

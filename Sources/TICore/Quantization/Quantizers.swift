@@ -206,6 +206,23 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         T.quantizeSymmetric(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask)
     }
 
+    /// `symmetricDynamic` in Float keeping the integers: out = codes·step as rounded there. Returns the
+    /// step (0 for an all-zero tensor, whose codes are 0). bits ≤ 8, so the codes fit in Int8.
+    public static func symmetricDynamicCodes(_ x: UnsafePointer<Float>, count n: Int, bits: Int, clip: Double?,
+                                             out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
+                                             codes: UnsafeMutablePointer<Int8>) -> Float {
+        precondition(bits <= 8, "symmetricDynamicCodes: \(bits)-bit codes do not fit in Int8")
+        let c = clip.map { Float($0) } ?? Float.infinity
+        let m = min(Float.absMax(n, x), c)
+        guard m > 0 else {
+            for i in 0..<n { out[i] = 0; mask?[i] = 1; codes[i] = 0 }
+            return 0
+        }
+        let s = Float((1 << (bits - 1)) - 1) / m, inv = m / Float((1 << (bits - 1)) - 1)
+        FloatKernels.quantizeSymmetricCodes(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask, codes: codes)
+        return inv
+    }
+
     /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
     /// passes where |x| ≤ r (clamp's derivative, boundary included, as in PyTorch).
     public static func symmetric<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, range r: T,
