@@ -130,19 +130,33 @@ public func lanczosExtremes(_ op: some SymmetricOperator, k: Int = 1, steps: Int
     let m = ritz.values.count
     let spectralScale = ritz.values.map(abs).max() ?? 0
 
-    func summary(_ indices: [Int]) -> (EigenResult, [[Double]]) {
-        let values = indices.map { ritz.values[$0] }
-        let residuals = indices.map {
+    var refinedCount = 0
+    func summary(_ indices: [Int]) throws -> (EigenResult, [[Double]]) {
+        var values = indices.map { ritz.values[$0] }
+        var residuals = indices.map {
             relativeResidual(ritz.residualNorms[$0], eigenvalue: ritz.values[$0], spectralScale: spectralScale)
+        }
+        let vectors = indices.map { decomposition.ritzVector(ritz, index: $0) }
+        // With a dearer accurate product (see refinedProduct): the Ritz vector's Rayleigh quotient
+        // and true residual from it replace the tridiagonal's values.
+        for (i, y) in vectors.enumerated() {
+            guard let hy = try op.refinedProduct(y) else { continue }
+            refinedCount += 1
+            try checkProduct(hy, dimension: op.dimension, application: decomposition.hvpCount + refinedCount)
+            let lambda = BLAS.dot(y, hy) / BLAS.dot(y, y)
+            var r = hy
+            BLAS.axpy(-lambda, y, &r)
+            values[i] = lambda
+            residuals[i] = relativeResidual(BLAS.norm(r) / BLAS.norm(y), eigenvalue: lambda, spectralScale: spectralScale)
         }
         let result = EigenResult(values: values, residuals: residuals,
                                  iterations: Array(repeating: m, count: indices.count),
-                                 converged: residuals.map { $0 < tol }, hvpCount: decomposition.hvpCount)
-        return (result, indices.map { decomposition.ritzVector(ritz, index: $0) })
+                                 converged: residuals.map { $0 < tol }, hvpCount: decomposition.hvpCount + refinedCount)
+        return (result, vectors)
     }
     let kk = min(k, m)
-    let (largest, largestVectors) = summary((0..<kk).map { m - 1 - $0 })
-    let (smallest, smallestVectors) = summary(Array(0..<kk))
+    let (largest, largestVectors) = try summary((0..<kk).map { m - 1 - $0 })
+    let (smallest, smallestVectors) = try summary(Array(0..<kk))
     return LanczosExtremes(largest: largest, smallest: smallest, largestVectors: largestVectors,
                            smallestVectors: smallestVectors, decomposition: decomposition)
 }

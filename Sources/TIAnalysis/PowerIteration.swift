@@ -90,6 +90,14 @@ public struct PowerIteration: Sendable {
             iterations.append(used)
             converged.append(done)
         }
+        // The reported values come from the operator's most accurate products (see refinedProduct).
+        for i in vectors.indices {
+            if let p = try op.refinedProduct(vectors[i]) {
+                try checkProduct(p, dimension: op.dimension, application: hvps + 1)
+                products[i] = p
+                hvps += 1
+            }
+        }
         let (values, residuals, refined) = try rayleighRitz(vectors: vectors, products: products)
         let result = EigenResult(values: values, residuals: residuals, iterations: iterations,
                                  converged: converged, hvpCount: hvps)

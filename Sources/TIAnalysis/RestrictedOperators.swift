@@ -29,10 +29,21 @@ public struct MaskedOperator<Base: SymmetricOperator>: SymmetricOperator {
         for i in v.indices { v[i] *= mask[i] }
     }
 
-    public func apply(_ v: [Double]) throws -> [Double] {
+    public func apply(_ v: [Double]) throws -> [Double] { try restricted(v, base.apply) }
+
+    public func refinedProduct(_ v: [Double]) throws -> [Double]? {
+        var any = true
+        let hv = try restricted(v) { x in
+            guard let r = try base.refinedProduct(x) else { any = false; return x }
+            return r
+        }
+        return any ? hv : nil
+    }
+
+    private func restricted(_ v: [Double], _ product: ([Double]) throws -> [Double]) throws -> [Double] {
         var x = v
         projectToDomain(&x)
-        var hx = try base.apply(x)
+        var hx = try product(x)
         guard hx.count == dimension else { throw AnalysisError.dimensionMismatch(expected: dimension, got: hx.count) }
         projectToDomain(&hx)
         return hx
@@ -71,7 +82,15 @@ public struct SubspaceOperator<Base: SymmetricOperator>: SymmetricOperator {
 
     public func apply(_ x: [Double]) throws -> [Double] {
         guard x.count == dimension else { throw AnalysisError.dimensionMismatch(expected: dimension, got: x.count) }
-        let full = try base.apply(expand(x))
+        return try gathered(base.apply(expand(x)))
+    }
+
+    public func refinedProduct(_ x: [Double]) throws -> [Double]? {
+        guard x.count == dimension else { throw AnalysisError.dimensionMismatch(expected: dimension, got: x.count) }
+        return try base.refinedProduct(expand(x)).map(gathered)
+    }
+
+    private func gathered(_ full: [Double]) throws -> [Double] {
         guard full.count == base.dimension else {
             throw AnalysisError.dimensionMismatch(expected: base.dimension, got: full.count)
         }

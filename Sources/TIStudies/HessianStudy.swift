@@ -92,11 +92,7 @@ public enum HessianStudy {
                                             teacher: teacher, normPenalty: o.normPenalty)
         objective.useHVP(difference: o.hvpDifference, relativeStep: o.hvpStep)
         let layout = target.model.layout
-        let full = FunctionOperator(dimension: layout.count) { v in
-            let hv = objective.hessianVectorProduct(at: θ, along: v.map { T($0) })
-            guard Vec.isFinite(hv) else { throw ModelError.nonFinite("Hessian-vector product") }
-            return hv.map { Double($0) }
-        }
+        let full = objective.hessianOperator(at: θ)
         let selected = o.parameters.map { layout.slots(matching: $0) } ?? layout.slots
         guard !selected.isEmpty else { throw DataError.mismatch(file: "--params", reason: "pattern '\(o.parameters!)' matches no parameter") }
         let op = SubspaceOperator(base: full, slots: selected)
@@ -177,7 +173,7 @@ public enum HessianStudy {
                 let obj = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: [batch],
                                               teacher: teacher, normPenalty: o.normPenalty)
                 obj.useHVP(difference: o.hvpDifference, relativeStep: o.hvpStep)
-                let op = FunctionOperator(dimension: θ.count) { v in obj.hessianVectorProduct(at: θ, along: v.map { T($0) }).map { Double($0) } }
+                let op = obj.hessianOperator(at: θ)
                 var rng = SeededRandom(seed: o.seed).derived("example/\(i)")
                 let label = target.task.isRegression ? Fmt.g(examples[i].target) : String(examples[i].label)
                 let row = try perExampleSpectrum(op, exampleIndex: i, label: label, steps: o.lanczosSteps, tol: o.tolerance, rng: &rng)

@@ -165,11 +165,7 @@ public enum PeerProbe {
             seconds["hvp"] = ModelBenchmark.time(repeats: o.repeats) { _ = objective.hessianVectorProduct(at: θ, along: v) }
         }
 
-        let op = FunctionOperator(dimension: θ.count) { v in
-            let hv = objective.hessianVectorProduct(at: θ, along: v.map { T($0) })
-            guard Vec.isFinite(hv) else { throw ModelError.nonFinite("Hessian-vector product") }
-            return hv.map { Double($0) }
-        }
+        let op = objective.hessianOperator(at: θ)
         var eig: EigenResult? = nil
         if o.topK > 0 {
             // The same generator stream as `tianalyze hessian`, so its numbers are reproduced here.
@@ -236,6 +232,7 @@ final class SampleRecorder<Base: SymmetricOperator>: SymmetricOperator {
         box.samples.append(BLAS.dot(v, hv))
         return hv
     }
+    func refinedProduct(_ v: [Double]) throws -> [Double]? { try base.refinedProduct(v) }
 }
 
 /// One train step (forward + backward; for KD also the teacher's forward) at a given shape on

@@ -27,6 +27,13 @@ struct BenchCommand: ParsableCommand {
         for (cfg, n, label) in [(small, 32 * 26, "default"), (base, 8 * 128, "BERT-base")] {
             print(String(format: "sgemm at %@ Linear shapes: %.1f GFLOP/s", label, ModelBenchmark.sgemmRate(cfg, rows: n)))
         }
+        for (cfg, n, label) in [(small, 32 * 26, "default"), (base, 8 * 128, "BERT-base")] {
+            guard let r = ModelBenchmark.int8Speedup(cfg, rows: n, repeats: max(5, 2 * repeats + 1)) else {
+                print("int8 GEMM: no AMX int8 tiles here, ternary layers use sgemm"); break
+            }
+            print("int8 GEMM (AMX, packing included) vs sgemm at \(label) Linear shapes (rows×out×in): "
+                  + r.map { String(format: "%@ %.1f×", $0.shape, $0.ratio) }.joined(separator: ", "))
+        }
         for (label, cfg, b, t) in [("default model, B=32 T=26", small, 32, 26), ("BERT-base layers, B=8 T=128", base, 8, 128)] {
             let (h, g) = ModelBenchmark.hvpCost(Double.self, cfg, batch: b, seq: t, repeats: max(1, repeats / 2))
             print(String(format: "HVP (f64, ternary KD) %@: %.2f× one gradient (%.0f vs %.0f ms)", label, h / g, h * 1000, g * 1000))

@@ -6,6 +6,7 @@ import TILinalg
 import TICore
 import TIAnalysis
 import TITestSupport
+import TIStudies
 
 final class HessianTests: XCTestCase {
     static let config = BertConfig(vocabSize: 9, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 8,
@@ -50,6 +51,18 @@ final class HessianTests: XCTestCase {
         XCTAssertLessThan(relativeError(ext.smallest.values[0], values.first!), 1e-6)
         XCTAssertLessThan(relativeError(ext.largest.values[0], values.last!), 1e-6)
         XCTAssertLessThan(values.first!, 0, "a quantized KD objective away from the optimum has negative curvature")
+        // The study's operator: forward-difference iterations, central products for the reported pair.
+        obj.difference = .forward
+        var frng = SeededRandom(seed: 2)
+        let studied = try PowerIteration(count: 1, tolerance: 1e-10, maxIterations: 5000).topEigenpairs(of: obj.hessianOperator(at: θ), rng: &frng)
+        frng = SeededRandom(seed: 2)
+        let unrefined = try PowerIteration(count: 1, tolerance: 1e-10, maxIterations: 5000)
+            .topEigenpairs(of: FunctionOperator(dimension: n) { v in obj.hessianVectorProduct(at: θ, along: v) }, rng: &frng)
+        // Measured: 8e-6 from forward products alone, 1.3e-7 with the central Ritz value.
+        let refinedError = relativeError(studied.result.values[0], byMagnitude[0])
+        XCTAssertLessThan(refinedError, 1e-6, "forward iteration, central Ritz value")
+        XCTAssertLessThan(refinedError, relativeError(unrefined.result.values[0], byMagnitude[0]) / 10)
+        obj.difference = .central
         let exactTrace = (0..<n).reduce(0.0) { $0 + hs[$1 * n + $1] }
         let tr = try HutchinsonTrace(minProbes: 60, maxProbes: 60).estimate(op, rng: &rng)
         XCTAssertLessThan(abs(tr.mean - exactTrace), 4 * tr.stderr, "Hutchinson \(tr.mean) ± \(tr.stderr) vs \(exactTrace)")

@@ -205,49 +205,6 @@ final class Int8GEMMTests: XCTestCase {
         }
         XCTAssertEqual(failures.count, 0)
     }
-
-    // MARK: - Speed (opt-in)
-
-    /// TIA_BENCH=1 (with OPENBLAS_NUM_THREADS=1, and OPENBLAS_CORETYPE=SkylakeX where OpenBLAS
-    /// 0.3.21 would fall back to SSE3 as the CLI does): packing plus the AMX GEMM against cblas_sgemm
-    /// on Float copies of the same operands, calls interleaved, median of the per-pair time ratios.
-    func testBenchmarkAgainstSgemm() throws {
-        guard ProcessInfo.processInfo.environment["TIA_BENCH"] == "1" else { throw XCTSkip("set TIA_BENCH=1 to run") }
-        try requireAMX()
-        let shapes = [(832, 128, 128), (832, 512, 128), (832, 128, 512),
-                      (1024, 384, 384), (1024, 1536, 384), (1024, 384, 1536),
-                      (1024, 768, 768), (1024, 3072, 768), (1024, 768, 3072)]
-        let reps = Int(ProcessInfo.processInfo.environment["TIA_BENCH_REPS"] ?? "") ?? 31
-        print("Int8GEMM benchmark, OpenBLAS core \(BLAS.coreName), \(BLAS.threads) thread(s), \(reps) interleaved pairs")
-        print("    m     n     k   sgemm/(pack+int8)   sgemm/int8   int8 µs  pack µs  sgemm µs  (medians)")
-        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-        func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
-        for (m, n, k) in shapes {
-            var rng = SeededRandom(seed: 77)
-            let a = codes(m * k, &rng).map { max($0, -127) }
-            let w = (0..<n * k).map { _ in Int8(rng.below(3) - 1) }
-            let af = a.map(Float.init), wf = w.map(Float.init)
-            let bias = [Float](repeating: 0.25, count: n)
-            var c = [Float](repeating: 0, count: m * n), cf = c
-            var ratioWithPack: [Double] = [], ratioKernel: [Double] = [], tk: [Double] = [], tp: [Double] = [], ts: [Double] = []
-            for rep in 0..<(reps + 2) {
-                let t0 = now()
-                let packed = Int8GEMM.PackedWeight(w, n: n, k: k)
-                let t1 = now()
-                Int8GEMM.gemm(m: m, a: a, lda: k, weight: packed, scale: 0.01, bias: bias, c: &c, ldc: n)
-                let t2 = now()
-                Float.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.01, a: af, lda: k, b: wf, ldb: k,
-                           beta: 0, c: &cf, ldc: n)
-                let t3 = now()
-                if rep < 2 { continue }  // warm-up
-                ratioWithPack.append((t3 - t2) / (t2 - t0))
-                ratioKernel.append((t3 - t2) / (t2 - t1))
-                tk.append(t2 - t1); tp.append(t1 - t0); ts.append(t3 - t2)
-            }
-            print(String(format: "%5d %5d %5d   %17.2f   %10.2f  %8.1f %8.1f %9.1f", m, n, k, median(ratioWithPack),
-                         median(ratioKernel), median(tk) * 1e6, median(tp) * 1e6, median(ts) * 1e6))
-        }
-    }
 }
 
 private final class Int8GEMMFailureCounter: @unchecked Sendable {

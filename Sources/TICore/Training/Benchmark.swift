@@ -46,6 +46,31 @@ public enum ModelBenchmark {
         return flops / seconds / 1e9
     }
 
+    /// sgemm time ÷ int8 GEMM time on a model's Linear shapes ([N, in]·[out, in]ᵀ, ternary weights,
+    /// 8-bit codes), interleaved pairs, median of the per-pair ratios; the int8 side includes packing
+    /// the weights, as `Linear.forward` does on every call. nil without AMX.
+    public static func int8Speedup(_ c: BertConfig, rows n: Int, repeats: Int = 11) -> [(shape: String, ratio: Double)]? {
+        guard Int8GEMM.isAvailable else { return nil }
+        var rng = SeededRandom(seed: 77)
+        let shapes = [(c.hiddenSize, c.hiddenSize), (c.hiddenSize, c.intermediateSize), (c.intermediateSize, c.hiddenSize)]
+        return shapes.map { k, m in
+            let a = (0..<(n * k)).map { _ in Int8(rng.below(255) - 127) }, w = (0..<(m * k)).map { _ in Int8(rng.below(3) - 1) }
+            let af = a.map(Float.init), wf = w.map(Float.init)
+            var y = [Float](repeating: 0, count: n * m)
+            var ratios: [Double] = []
+            for rep in 0..<(repeats + 1) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let packed = Int8GEMM.PackedWeight(w, n: m, k: k)
+                Int8GEMM.gemm(m: n, a: a, lda: k, weight: packed, scale: 1, bias: nil, c: &y, ldc: m)
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                Linear.forward(x: af, rows: n, inFeatures: k, outFeatures: m, weight: wf, bias: nil, y: &y)
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                if rep > 0 { ratios.append(Double(t2 - t1) / Double(t1 - t0)) }  // the first pair warms up
+            }
+            return ("\(n)×\(m)×\(k)", ratios.sorted()[ratios.count / 2])
+        }
+    }
+
     /// Forward+backward of the task loss on a random batch.
     public static func trainStep(_ c: BertConfig, batch b: Int, seq t: Int, repeats: Int, quantization: QuantConfig = .fullPrecision) -> (seconds: Double, gflops: Double) {
         let model = BertModel(config: c)

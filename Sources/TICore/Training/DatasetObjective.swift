@@ -102,15 +102,18 @@ public final class DatasetObjective<T: BLASScalar> {
         return g
     }
 
-    /// H·v at θ: one gradient evaluation (forward) or two (central) per product.
-    public func hessianVectorProduct(at θ: [T], along v: [T]) -> [T] {
+    /// H·v at θ: one gradient evaluation (forward) or two (central) per product. `scheme` overrides
+    /// `difference` for this product (with that scheme's default step).
+    public func hessianVectorProduct(at θ: [T], along v: [T], scheme: HVPDifference? = nil) -> [T] {
         let vnorm = BLAS.norm(v)
         if vnorm == 0 { return [T](repeating: 0, count: v.count) }
+        let d = scheme ?? difference
+        let step = d == difference ? relativeStep : d.defaultRelativeStep(T.self)
         let θmax = θ.reduce(T(0)) { max($0, abs($1)) }
-        let eps = T(relativeStep) * max(1, θmax) / vnorm
+        let eps = T(step) * max(1, θmax) / vnorm
         let f = frozenPoints(at: θ)
         var hv = evaluate(Vec.adding(θ, v, scaledBy: eps), gradient: true, frozen: f).gradient!
-        switch difference {
+        switch d {
         case .forward:
             BLAS.axpy(-1, baseGradient(at: θ, frozen: f), &hv)
             BLAS.scale(&hv, by: 1 / eps)
