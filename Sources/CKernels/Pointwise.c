@@ -310,3 +310,28 @@ int tia_ternary_codes_f32(const float *restrict w, long n, signed char *restrict
     *alpha = a;
     return !bad;
 }
+
+// The elementwise products of the STE backward (gradient ⊙ mask) and of the frozen-noise replay
+// (mask·x + offset) run on every activation of every Hessian-vector product; Swift's baseline
+// build does them two Doubles at a time.
+TIA_CLONES
+void tia_multiply_f32(float *restrict x, const float *restrict m, long n) {
+    for (long i = 0; i < n; i++) x[i] *= m[i];
+}
+
+TIA_CLONES
+void tia_multiply_f64(double *restrict x, const double *restrict m, long n) {
+    for (long i = 0; i < n; i++) x[i] *= m[i];
+}
+
+TIA_CLONES
+void tia_masked_affine_f32(const float *restrict mask, const float *restrict x, const float *restrict offset, long n,
+                           float *restrict out) {
+    for (long i = 0; i < n; i++) out[i] = mask[i] * x[i] + offset[i];
+}
+
+TIA_CLONES
+void tia_masked_affine_f64(const double *restrict mask, const double *restrict x, const double *restrict offset, long n,
+                           double *restrict out) {
+    for (long i = 0; i < n; i++) out[i] = mask[i] * x[i] + offset[i];
+}

@@ -35,6 +35,11 @@ where Self.RawSignificand: FixedWidthInteger {
     /// out = roundHalfEven(clamp(x, −c, c)·s)·step, mask = 1[|x| < c] when given; |clamp(x)·s| < 2^22.
     static func quantizeSymmetric(_ x: UnsafePointer<Self>, count: Int, clip c: Self, scale s: Self, step: Self,
                                   out: UnsafeMutablePointer<Self>, mask: UnsafeMutablePointer<Self>?)
+    /// x *= m elementwise.
+    static func multiply(_ x: UnsafeMutablePointer<Self>, by m: UnsafePointer<Self>, count: Int)
+    /// out = mask·x + offset elementwise (the STE's linearization, replayed).
+    static func maskedAffine(mask: UnsafePointer<Self>, x: UnsafePointer<Self>, offset: UnsafePointer<Self>, count: Int,
+                             out: UnsafeMutablePointer<Self>)
 }
 
 @inline(__always) private func blasTrans(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
@@ -78,6 +83,13 @@ extension Float: BLASScalar {
                                                            step: Float, out: UnsafeMutablePointer<Float>,
                                                            mask: UnsafeMutablePointer<Float>?) {
         tia_quantize_symmetric_f32(x, count, c, s, step, out, mask)
+    }
+    @inline(__always) public static func multiply(_ x: UnsafeMutablePointer<Float>, by m: UnsafePointer<Float>, count: Int) {
+        tia_multiply_f32(x, m, count)
+    }
+    @inline(__always) public static func maskedAffine(mask: UnsafePointer<Float>, x: UnsafePointer<Float>, offset: UnsafePointer<Float>,
+                                                      count: Int, out: UnsafeMutablePointer<Float>) {
+        tia_masked_affine_f32(mask, x, offset, count, out)
     }
 }
 
@@ -133,6 +145,13 @@ extension Double: BLASScalar {
             mask?[i] = abs(v) < c ? 1 : 0
             out[i] = ((min(max(v, -c), c) * s + magic) - magic) * step
         }
+    }
+    @inline(__always) public static func multiply(_ x: UnsafeMutablePointer<Double>, by m: UnsafePointer<Double>, count: Int) {
+        tia_multiply_f64(x, m, count)
+    }
+    @inline(__always) public static func maskedAffine(mask: UnsafePointer<Double>, x: UnsafePointer<Double>, offset: UnsafePointer<Double>,
+                                                      count: Int, out: UnsafeMutablePointer<Double>) {
+        tia_masked_affine_f64(mask, x, offset, count, out)
     }
 }
 

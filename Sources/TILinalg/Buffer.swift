@@ -33,7 +33,7 @@ public final class Buffer<T: BLASScalar> {
     public func zero() { p.update(repeating: 0, count: count) }
 
     public func copy() -> Buffer<T> {
-        let b = Buffer<T>(count: count)
+        let b = Buffer<T>(uninitialized: count)
         b.p.update(from: p, count: count)
         return b
     }
@@ -52,6 +52,6 @@ public final class Buffer<T: BLASScalar> {
     /// self *= mask (elementwise)
     public func multiply(by mask: Buffer<T>) {
         precondition(mask.count == count)
-        for i in 0..<count { p[i] *= mask.p[i] }
+        T.multiply(p, by: mask.p, count: count)
     }
 }

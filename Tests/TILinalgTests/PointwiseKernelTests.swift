@@ -151,4 +151,24 @@ final class PointwiseKernelTests: XCTestCase {
         XCTAssertEqual(Double(w[2]), e869, accuracy: 4e-7 * e869)
         XCTAssertEqual(w[3], 1)
     }
+
+    /// x ⊙ m and mask·x + offset against the same expressions written in Swift, bit for bit (no
+    /// contraction on either side), over lengths that leave every vector tail.
+    func testElementwiseKernelsMatchSwiftLoops() {
+        func check<T: BLASScalar>(_: T.Type) {
+            var rng = SeededRandom(seed: 31)
+            for n in [0, 1, 7, 8, 15, 16, 17, 33, 100] {
+                let x: [T] = rng.normalVector(n), off: [T] = rng.normalVector(n)
+                let m: [T] = (0..<n).map { _ in T(Double(rng.below(3)) * 0.5) }
+                var product = x
+                T.multiply(&product, by: m, count: n)
+                XCTAssertEqual(product, (0..<n).map { x[$0] * m[$0] }, "\(T.self) multiply, n = \(n)")
+                var affine = [T](repeating: .nan, count: n)
+                T.maskedAffine(mask: m, x: x, offset: off, count: n, out: &affine)
+                XCTAssertEqual(affine, (0..<n).map { m[$0] * x[$0] + off[$0] }, "\(T.self) masked affine, n = \(n)")
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
 }

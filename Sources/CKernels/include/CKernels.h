@@ -52,4 +52,12 @@ void tia_softmax_rows_f32(const float *x, long rows, long width, float *y);
 /// α = mean |c| over |c| > Δ, out = α·sign(c)·1[|c| > Δ], mask = 1[|w| < clip]. Means summed in double.
 void tia_ternarize_f32(const float *w, long n, float clip, float *out, float *mask);
 
+/// x_i *= m_i over n values.
+void tia_multiply_f32(float *x, const float *m, long n);
+void tia_multiply_f64(double *x, const double *m, long n);
+
+/// out_i = mask_i·x_i + offset_i over n values (a product, then a sum: never fused).
+void tia_masked_affine_f32(const float *mask, const float *x, const float *offset, long n, float *out);
+void tia_masked_affine_f64(const double *mask, const double *x, const double *offset, long n, double *out);
+
 #endif

@@ -116,7 +116,7 @@ public struct ActivationQuantization<T: BLASScalar> {
         defer { if let key { inspector?.record(key, site: site, quantizer: q, x: x, quantized: out, width: hiddenWidth) } }
         if let f = frozen, f.phase == .replaying {
             let e = f.nextActivation(count: n)
-            for i in 0..<n { out.p[i] = e.mask.p[i] * x.p[i] + e.offset.p[i] }
+            T.maskedAffine(mask: e.mask.p, x: x.p, offset: e.offset.p, count: n, out: out.p)
             // LSQ: x̂ = mask·x + offset + d·s with s the step of the θ being replayed, so that finite
             // differences (and Hessian-vector products) see the steps like any other parameter.
             if let t = e.step, let key, let s = steps?[key] {

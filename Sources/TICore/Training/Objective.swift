@@ -70,7 +70,9 @@ public struct BertObjective<T: BLASScalar> {
     public func effectiveParameters(_ θ: [T], frozen: FrozenPoint<T>?) -> QuantizedParameters<T> {
         if let f = frozen, f.phase == .replaying, let w = f.weights {
             var q = QuantizedParameters<T>(latent: θ, layout: model.layout, config: .fullPrecision)
-            for i in θ.indices { q.effective[i] = w.mask[i] * θ[i] + w.offset[i] }
+            q.effective.withUnsafeMutableBufferPointer { e in
+                T.maskedAffine(mask: w.mask, x: θ, offset: w.offset, count: θ.count, out: e.baseAddress!)
+            }
             for t in f.weightScaleTerms { for (i, d) in zip(t.range, t.d) { q.effective[i] += d * θ[t.scaleIndex] } }
             q.mask = w.mask
             q.scaleTerms = f.weightScaleTerms
