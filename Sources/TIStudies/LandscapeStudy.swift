@@ -179,7 +179,10 @@ public enum LandscapeStudy {
         }
         let grid = try LandscapeGrid.parse(o.grid, kind: o.interpolate ? .interpolation : .directions, oneDimensional: o.oneDimensional,
                                            range: o.interpolate ? 0...1 : o.range)
+        // The int8 route rounds differently from sgemm (1e-5-level loss differences through the 8-bit
+        // quantizers), so it is part of the run's identity: a resume or merge never mixes the two.
         let evalSet = "\(target.task.name) dev: \(examples.count) of \(target.task.dev.count) examples (seed \(o.seed)) in batches of \(o.batchSize); task data \(target.task.hash)"
+            + (Int8Path.enabled ? "; ternary × 8-bit layers as int8 GEMMs" : "")
         let config = LandscapeConfig(modes: o.modes.map(\.name), quantities: ["loss", "task_loss", "metric"], grid: grid, seed: seed,
                                      directionsHash: space.hash, checkpointHash: target.checkpointHash, evalSet: evalSet,
                                      normalization: normalization + "; objective \(o.objective.rawValue)")

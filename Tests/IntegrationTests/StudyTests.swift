@@ -60,5 +60,12 @@ final class StudyTests: XCTestCase {
         XCTAssertNotNil(centre, csv)
         let again = try LandscapeStudy.run(target: target, options: o, outDir: out, progress: false).0
         XCTAssertEqual(again.resumed, 9, "a rerun finds every point done")
+        if Int8GEMM.isAvailable {
+            let saved = Int8Path.enabled
+            Int8Path.enabled.toggle()
+            defer { Int8Path.enabled = saved }
+            XCTAssertThrowsError(try LandscapeStudy.run(target: target, options: o, outDir: out, progress: false),
+                                 "the other GEMM route rounds differently: it must not resume this run")
+        }
     }
 }

@@ -68,6 +68,9 @@ public struct QATRunMetadata: Codable, Sendable {
     public var teacherDevMetric: Double?
     public var quantization: [String: String]
     public var gitRevision: String
+    /// How ternary × 8-bit forward products were computed (see Int8Lattice); it changes float
+    /// rounding only, so it is recorded but not part of the configuration hash.
+    public var arithmetic: String?
     public var started: String
     public var finished: String?
     public var summary: QATSummary?
@@ -120,6 +123,7 @@ public struct QATRun {
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(self.teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
+                                  arithmetic: Int8Path.enabled ? "ternary × 8-bit forward products as int8 GEMMs (AMX)" : "float GEMMs",
                                   started: Provenance.timestamp(), configHash: configHash)
         if resume == nil, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: outDir.appendingPathComponent("metadata.json"))),
            existing.configHash != configHash {
