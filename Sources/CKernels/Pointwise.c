@@ -133,21 +133,25 @@ void tia_quantize_symmetric_f32(const float *restrict x, long n, float c, float 
 
 // The same rounding as tia_quantize_symmetric_f32, also keeping the integers: the int8 GEMM
 // multiplies those exactly where a float GEMM would multiply their rounded products with step.
-// Two loops, as there: a mask test inside the loop keeps it from vectorizing.
+// Two loops, as there: a mask test inside the loop keeps it from vectorizing. A NaN has no code:
+// it is reported, and the caller keeps the float route, where it propagates.
 TIA_CLONES
-void tia_quantize_symmetric_codes_f32(const float *restrict x, long n, float c, float s, float step,
-                                      float *restrict out, float *restrict mask, signed char *restrict codes) {
+int tia_quantize_symmetric_codes_f32(const float *restrict x, long n, float c, float s, float step,
+                                     float *restrict out, float *restrict mask, signed char *restrict codes) {
     if (mask) {
         for (long i = 0; i < n; i++) mask[i] = fabsf(x[i]) < c ? 1.0f : 0.0f;
     }
+    int nan = 0;
     for (long i = 0; i < n; i++) {
         float v = x[i];
+        nan |= v != v;
         v = v < -c ? -c : v;
         v = v > c ? c : v;
         float r = round_even_small(v * s);
-        codes[i] = (signed char)(int)r;
+        codes[i] = (signed char)(r == r ? (int)r : 0);
         out[i] = r * step;
     }
+    return nan;
 }
 
 // Sixteen independent running maxima: a single select-based max reduction is not vectorized

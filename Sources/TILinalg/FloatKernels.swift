@@ -35,11 +35,12 @@ public enum FloatKernels {
         tia_softmax_rows_f32(f(x), rows, width, f(y))
     }
 
-    /// The 8-bit symmetric quantizer keeping its integers (see tia_quantize_symmetric_codes_f32).
+    /// The 8-bit symmetric quantizer keeping its integers (see tia_quantize_symmetric_codes_f32);
+    /// false when x holds a NaN, which has no code.
     public static func quantizeSymmetricCodes(_ x: UnsafePointer<Float>, count: Int, clip: Float, scale: Float, step: Float,
                                               out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
-                                              codes: UnsafeMutablePointer<Int8>) {
-        tia_quantize_symmetric_codes_f32(x, count, clip, scale, step, out, mask, codes)
+                                              codes: UnsafeMutablePointer<Int8>) -> Bool {
+        tia_quantize_symmetric_codes_f32(x, count, clip, scale, step, out, mask, codes) == 0
     }
 
     /// α with w = α·codes when w is ternary (every nonzero of one magnitude), else nil.

@@ -43,6 +43,13 @@ final class Int8PathTests: XCTestCase {
             XCTAssertNil(none, "switched off: no codes")
             let (_, _, unquantized) = withInt8Path(true) { quant.applyToLinearInput(.classifierInput, x) }
             XCTAssertNil(unquantized, "TernaryBERT leaves the classifier input in float")
+
+            // A NaN has no code: the float route must carry it on to the loss (and stop training).
+            x.p[5] = .nan
+            let (withNaN, _, nanCodes) = withInt8Path(true) { quant.applyToLinearInput(.attentionInput, x) }
+            XCTAssertNil(nanCodes, "no codes for a tensor holding a NaN")
+            XCTAssertTrue(withNaN.p[5].isNaN, "the NaN propagates as in apply")
+            XCTAssertEqual(withNaN.p[0], out.p[0], "the other entries are quantized as before")
         }
     }
 

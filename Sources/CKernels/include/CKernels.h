@@ -24,8 +24,9 @@ void tia_gelu_backward_f32(const float *dy, const float *x, const float *cdf, lo
 void tia_quantize_symmetric_f32(const float *x, long n, float c, float s, float step, float *out, float *mask);
 
 /// tia_quantize_symmetric_f32 that also stores the integers round_half_even(clamp(x)·s) into
-/// codes (out = codes·step); |c·s| ≤ 127 so they fit. mask may be NULL.
-void tia_quantize_symmetric_codes_f32(const float *x, long n, float c, float s, float step, float *out, float *mask,
+/// codes (out = codes·step); |c·s| ≤ 127 so they fit. mask may be NULL. Returns 1 when x holds a
+/// NaN (its code is 0 and out is NaN), else 0.
+int tia_quantize_symmetric_codes_f32(const float *x, long n, float c, float s, float step, float *out, float *mask,
                                       signed char *codes);
 
 /// 1 when every nonzero w_i has the same magnitude α (a ternary matrix): codes = sign(w), *alpha = α

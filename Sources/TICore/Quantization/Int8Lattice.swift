@@ -40,6 +40,7 @@ extension ActivationQuantization {
                                                       out: FloatKernels.f(out.p), mask: mask.map { FloatKernels.f($0.p) },
                                                       codes: c.baseAddress!)
         }
-        return (out, mask.map { STEMask($0) }, Int8Lattice(codes: codes, step: step))
+        // A NaN or unclipped ±∞ keeps the float route, so that it reaches the loss and stops training.
+        return (out, mask.map { STEMask($0) }, step.map { Int8Lattice(codes: codes, step: $0) })
     }
 }

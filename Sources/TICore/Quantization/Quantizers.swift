@@ -207,10 +207,12 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     }
 
     /// `symmetricDynamic` in Float keeping the integers: out = codes·step as rounded there. Returns the
-    /// step (0 for an all-zero tensor, whose codes are 0). bits ≤ 8, so the codes fit in Int8.
+    /// step (0 for an all-zero tensor, whose codes are 0), or nil when x is not finite where it
+    /// counts (a NaN, or ±∞ without a clip): out then holds what `symmetricDynamic` gives, and the
+    /// codes must not be used. bits ≤ 8, so the codes fit in Int8.
     public static func symmetricDynamicCodes(_ x: UnsafePointer<Float>, count n: Int, bits: Int, clip: Double?,
                                              out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
-                                             codes: UnsafeMutablePointer<Int8>) -> Float {
+                                             codes: UnsafeMutablePointer<Int8>) -> Float? {
         precondition(bits <= 8, "symmetricDynamicCodes: \(bits)-bit codes do not fit in Int8")
         let c = clip.map { Float($0) } ?? Float.infinity
         let m = min(Float.absMax(n, x), c)
@@ -219,8 +221,8 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             return 0
         }
         let s = Float((1 << (bits - 1)) - 1) / m, inv = m / Float((1 << (bits - 1)) - 1)
-        FloatKernels.quantizeSymmetricCodes(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask, codes: codes)
-        return inv
+        let finite = FloatKernels.quantizeSymmetricCodes(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask, codes: codes)
+        return finite && inv.isFinite ? inv : nil
     }
 
     /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
