@@ -13,5 +13,5 @@ public func perExampleSpectrum(_ op: some SymmetricOperator, exampleIndex: Int, 
         largestEigenvalue: ext.largest.values[0], smallestEigenvalue: ext.smallest.values[0],
         largestResidual: ext.largest.residuals[0], smallestResidual: ext.smallest.residuals[0],
         largestConverged: ext.largest.converged[0], smallestConverged: ext.smallest.converged[0],
-        hvpCount: ext.largest.hvpCount)
+        hvpCount: max(ext.largest.hvpCount, ext.smallest.hvpCount))  // the later summary counts both refinements
 }
