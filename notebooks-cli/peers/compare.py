@@ -71,6 +71,7 @@ class Tianalyze:
     def __init__(self, binary, runs, threads, perf_dir):
         self.binary, self.runs, self.threads, self.perf_dir = binary, runs, threads, perf_dir
         self.blas_share = {}
+        self.int8_share = {}
 
     def run(self, args, perf_label=None):
         cmd = [self.binary] + args + ["--threads", str(self.threads), "--runs", self.runs, "--quiet"]
@@ -82,7 +83,15 @@ class Tianalyze:
         wall = time.perf_counter() - t
         if perf_label and shutil.which("perf"):
             self.blas_share[perf_label] = blas_share(data)
+            self.int8_share[perf_label] = int8_share(data)
         return out.stdout, wall
+
+    def gemm_shares(self, label):
+        """'BLAS x%', plus tianalyze's own int8 AMX GEMM where it ran (it is not in libopenblas)."""
+        text = f"BLAS {self.blas_share.get(label, float('nan')):.0%}"
+        if self.int8_share.get(label, 0) > 0.005:
+            text += f" + int8 AMX GEMM {self.int8_share[label]:.0%}"
+        return text + " of tianalyze"
 
     def probe(self, out, **kw):
         args = ["probe", "--out", out]
@@ -112,6 +121,19 @@ def blas_share(perf_data):
     for line in rep.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0].endswith("%") and "openblas" in parts[-1]:
+            share += float(parts[0].rstrip("%")) / 100
+    return share
+
+
+def int8_share(perf_data):
+    """Share of CPU samples in tianalyze's int8 AMX GEMM and its weight packing (by symbol)."""
+    rep = subprocess.run(["perf", "report", "-i", perf_data, "--stdio", "--sort", "symbol", "-q"],
+                         capture_output=True, text=True).stdout
+    share = 0.0
+    for line in rep.splitlines():
+        parts = line.split()
+        # columns: overhead, [.], symbol (then perf may append more)
+        if len(parts) >= 3 and parts[0].endswith("%") and (parts[2].startswith("gemm_amx") or parts[2].startswith("tia_i8_")):
             share += float(parts[0].rstrip("%")) / 100
     return share
 
@@ -393,7 +415,7 @@ def landscape(ti, args, cfg, tensors):
     peer_total = t_lib * args.grid * args.grid
     row("speed", f"landscape {args.grid}×{args.grid} [s]", wall, peer_total, peer_total / wall,
         f"peer = loss-landscapes planar_interpolation, extrapolated from {t_lib * 1000:.0f} ms/point (4×4 sample) × {args.grid ** 2}"
-        f" (the plain loop above: {t_loop * 1000:.0f} ms/point); BLAS {ti.blas_share.get('landscape', float('nan')):.0%} of tianalyze")
+        f" (the plain loop above: {t_loop * 1000:.0f} ms/point); {ti.gemm_shares('landscape')}")
     SPEED.append((f"landscape {args.grid}x{args.grid}", peer_total / wall))
     return worst
 
@@ -502,7 +524,7 @@ def speed(ti, args, cfg, tensors):
         label = f"train step {k[0]} {'FP' if k[1] == 'FP' else 'ternary KD'} (B={bench['batch']}, T={bench['seq']}) [ms]"
         row("speed", label, a * 1000, b * 1000, b / a,
             f"share of OpenBLAS sgemm rate: tianalyze {flops / a / 1e9 / sg:.0%}, peer {flops / b / 1e9 / sg:.0%}"
-            f" of {sg:.0f} GFLOP/s; BLAS {ti.blas_share.get(f'train-{k[0]}-{k[1]}', float('nan')):.0%} of tianalyze")
+            f" of {sg:.0f} GFLOP/s; {ti.gemm_shares(f'train-{k[0]}-{k[1]}')}")
         SPEED.append((f"train {k[0]} {'FP' if k[1] == 'FP' else 'KD'}", b / a))
         if k[1] == "FP":
             o = statistics.median(openblas[k])
