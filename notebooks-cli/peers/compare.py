@@ -113,29 +113,28 @@ class Tianalyze:
         return json.loads(out.strip().splitlines()[-1])
 
 
-def blas_share(perf_data):
-    """Share of CPU samples inside libopenblas (perf report by shared object)."""
-    rep = subprocess.run(["perf", "report", "-i", perf_data, "--stdio", "--sort", "dso", "-q"],
+def perf_share(perf_data, sort, column, matches):
+    """Share of CPU samples (first column) whose `sort` key, in perf report's column `column`,
+    satisfies `matches`."""
+    rep = subprocess.run(["perf", "report", "-i", perf_data, "--stdio", "--sort", sort, "-q"],
                          capture_output=True, text=True).stdout
     share = 0.0
     for line in rep.splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[0].endswith("%") and "openblas" in parts[-1]:
+        if len(parts) >= max(2, column + 1) and parts[0].endswith("%") and matches(parts[column]):
             share += float(parts[0].rstrip("%")) / 100
     return share
+
+
+def blas_share(perf_data):
+    """Share of CPU samples inside libopenblas (by shared object, the last column)."""
+    return perf_share(perf_data, "dso", -1, lambda dso: "openblas" in dso)
 
 
 def int8_share(perf_data):
-    """Share of CPU samples in tianalyze's int8 AMX GEMM and its weight packing (by symbol)."""
-    rep = subprocess.run(["perf", "report", "-i", perf_data, "--stdio", "--sort", "symbol", "-q"],
-                         capture_output=True, text=True).stdout
-    share = 0.0
-    for line in rep.splitlines():
-        parts = line.split()
-        # columns: overhead, [.], symbol (then perf may append more)
-        if len(parts) >= 3 and parts[0].endswith("%") and (parts[2].startswith("gemm_amx") or parts[2].startswith("tia_i8_")):
-            share += float(parts[0].rstrip("%")) / 100
-    return share
+    """Share of CPU samples in tianalyze's int8 AMX GEMM and its weight packing (by symbol:
+    overhead, [.], symbol, then perf may append more columns)."""
+    return perf_share(perf_data, "symbol", 2, lambda sym: sym.startswith(("gemm_amx", "tia_i8_")))
 
 
 def read_f64(path):
