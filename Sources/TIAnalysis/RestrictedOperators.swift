@@ -29,24 +29,19 @@ public struct MaskedOperator<Base: SymmetricOperator>: SymmetricOperator {
         for i in v.indices { v[i] *= mask[i] }
     }
 
-    public func apply(_ v: [Double]) throws -> [Double] { try restricted(v, base.apply) }
+    public func apply(_ v: [Double]) throws -> [Double] { try output(base.apply(masked(v))) }
 
-    public func refinedProduct(_ v: [Double]) throws -> [Double]? {
-        var any = true
-        let hv = try restricted(v) { x in
-            guard let r = try base.refinedProduct(x) else { any = false; return x }
-            return r
-        }
-        return any ? hv : nil
-    }
+    public func refinedProduct(_ v: [Double]) throws -> [Double]? { try base.refinedProduct(masked(v)).map(output) }
 
-    private func restricted(_ v: [Double], _ product: ([Double]) throws -> [Double]) throws -> [Double] {
+    private func masked(_ v: [Double]) -> [Double] {
         var x = v
         projectToDomain(&x)
-        var hx = try product(x)
+        return x
+    }
+
+    private func output(_ hx: [Double]) throws -> [Double] {
         guard hx.count == dimension else { throw AnalysisError.dimensionMismatch(expected: dimension, got: hx.count) }
-        projectToDomain(&hx)
-        return hx
+        return masked(hx)
     }
 }
 

@@ -193,17 +193,11 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     /// Symmetric dynamic per tensor (`.symmetric`); a nil mask skips the STE mask (loss-only passes).
     public static func symmetricDynamic<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?,
                                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?) {
-        let c = clip.map { T($0) } ?? T.infinity
-        // max|clamp(x)| = min(max|x|, c): one vectorized reduction, then one branch-free pass.
-        let m = min(T.absMax(n, x), c)
-        guard m > 0 else {  // all zeros stay zeros
+        guard let g = dynamicGrid(x, count: n, bits: bits, clip: clip) else {  // all zeros stay zeros
             for i in 0..<n { out[i] = 0; mask?[i] = 1 }
             return
         }
-        let s = T((1 << (bits - 1)) - 1) / m, inv = m / T((1 << (bits - 1)) - 1)
-        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside the kernel's rounding range. Multiplying by the
-        // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
-        T.quantizeSymmetric(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask)
+        T.quantizeSymmetric(x, count: n, clip: g.clip, scale: g.scale, step: g.step, out: out, mask: mask)
     }
 
     /// `symmetricDynamic` in Float keeping the integers: out = codes·step as rounded there. Returns the
@@ -214,15 +208,28 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
                                              out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
                                              codes: UnsafeMutablePointer<Int8>) -> Float? {
         precondition(bits <= 8, "symmetricDynamicCodes: \(bits)-bit codes do not fit in Int8")
-        let c = clip.map { Float($0) } ?? Float.infinity
-        let m = min(Float.absMax(n, x), c)
-        guard m > 0 else {
+        guard let g = dynamicGrid(x, count: n, bits: bits, clip: clip) else {
             for i in 0..<n { out[i] = 0; mask?[i] = 1; codes[i] = 0 }
             return 0
         }
-        let s = Float((1 << (bits - 1)) - 1) / m, inv = m / Float((1 << (bits - 1)) - 1)
-        let finite = FloatKernels.quantizeSymmetricCodes(x, count: n, clip: c, scale: s, step: inv, out: out, mask: mask, codes: codes)
-        return finite && inv.isFinite ? inv : nil
+        let finite = FloatKernels.quantizeSymmetricCodes(x, count: n, clip: g.clip, scale: g.scale, step: g.step, out: out,
+                                                         mask: mask, codes: codes)
+        return finite && g.step.isFinite ? g.step : nil
+    }
+
+    /// The per-tensor grid of the dynamic symmetric quantizer, shared by both forms above so that they
+    /// round alike: clip c, scale s = (2^(b−1)−1)/m and step m/(2^(b−1)−1) with m = max|clamp(x)|;
+    /// nil for an all-zero tensor.
+    static func dynamicGrid<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?)
+        -> (clip: T, scale: T, step: T)? {
+        let c = clip.map { T($0) } ?? T.infinity
+        // max|clamp(x)| = min(max|x|, c): one vectorized reduction, then one branch-free pass.
+        let m = min(T.absMax(n, x), c)
+        guard m > 0 else { return nil }
+        // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside the kernel's rounding range. Multiplying by the
+        // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
+        let levels = T((1 << (bits - 1)) - 1)
+        return (c, levels / m, m / levels)
     }
 
     /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
