@@ -25,7 +25,13 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-ffp-contract=off", "-O3"])]),
         .target(name: "TILinalg", dependencies: ["CBLAS", "CLAPACKE", "CKernels"], swiftSettings: numericSettings),
         .target(name: "TIData", dependencies: ["TILinalg"], swiftSettings: numericSettings),
-        .target(name: "TICore", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
+        // The model side, bottom to top; each target sees only those above it in this list.
+        .target(name: "TIQuant", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TIModel", dependencies: ["TIQuant", "TILinalg", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TIMethods", dependencies: ["TIModel", "TIQuant", "TILinalg", "TIData"], swiftSettings: numericSettings),
+        .target(name: "TIRuns", dependencies: ["TIMethods", "TIModel", "TIQuant", "TILinalg", "TIData"], swiftSettings: numericSettings),
+        // Umbrella for library users (re-exports the four above).
+        .target(name: "TICore", dependencies: ["TIQuant", "TIModel", "TIMethods", "TIRuns"], swiftSettings: numericSettings),
         .target(name: "TIAnalysis", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TILandscape", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TIPlots", dependencies: ["TIData"]),

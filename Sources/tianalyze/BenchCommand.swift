@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIStudies
 import TILinalg
 
 struct BenchCommand: ParsableCommand {

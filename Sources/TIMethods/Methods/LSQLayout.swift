@@ -1,0 +1,99 @@
+// LSQ's place in the flat parameter buffer: one learned step per quantized weight tensor and per
+// activation site visit, appended after BERT's layout, with their initial values, gradient scales and
+// the clamp that keeps them positive. The quantizer arithmetic itself is in TIQuant/LSQ.swift.
+import TILinalg
+import TIQuant
+import TIModel
+
+extension LSQ {
+    /// Site visits with an LSQ activation quantizer, in layout order: every site of `ActivationSite`
+    /// that the config makes `.lsq`, once per layer (head sites once), keyed as the forward keys them.
+    public static func activationSlots(config: BertConfig, quantization: QuantConfig) -> [(key: String, site: ActivationSite, bits: Int)] {
+        ActivationSite.allCases.flatMap { site -> [(key: String, site: ActivationSite, bits: Int)] in
+            guard case .lsq(let bits)? = quantization.activations[site] else { return [] }
+            let visits = headSites.contains(site) ? 1 : config.numLayers
+            return (0..<visits).map { (ActivationRangeState.key(site, $0), site, bits) }
+        }
+    }
+
+    /// Sites the forward visits once (in the pooler/classifier head), not once per layer.
+    static let headSites: Set<ActivationSite> = [.poolerInput, .poolerOutput, .classifierInput, .logits]
+
+    /// Features per token of an activation site: N of the activation gradient scale. LSQ's paper uses
+    /// the number of features of the layer; taking it per token keeps the preconditioner independent
+    /// of batch size and sequence length (padding), so every step scales the same way.
+    static func activationWidth(_ site: ActivationSite, _ config: BertConfig) -> Int {
+        switch site {
+        case .intermediateOutput, .outputInput: return config.intermediateSize
+        case .logits: return config.numLabels
+        default: return config.hiddenSize
+        }
+    }
+
+    /// The weight slots of `layout` an LSQ quantizer of `config` applies to, with their bits.
+    static func quantizedSlots(_ layout: ParameterLayout, _ config: QuantConfig) -> [(ParameterSlot, Int)] {
+        layout.slots.compactMap { slot in
+            guard let site = WeightSite(parameterName: slot.name), case .lsq(let bits)? = config.weights[site] else { return nil }
+            return (slot, bits)
+        }
+    }
+
+    /// BERT with one step slot per LSQ-quantized weight, then one per LSQ activation site visit, appended.
+    public static func model(config: BertConfig, quantization: QuantConfig) -> BertModel {
+        let weights = quantizedSlots(config.parameterLayout, quantization).map { (name: scaleName($0.0.name), shape: [1], role: ParameterRole.scale) }
+        let activations = activationSlots(config: config, quantization: quantization)
+            .map { (name: activationStepName($0.key), shape: [1], role: ParameterRole.scale) }
+        return BertModel(config: config, appending: weights + activations)
+    }
+
+    /// BERT parameters extended with initial steps: for weights the MSE-optimal symmetric range over
+    /// Q_P; for activations the calibrated range over 2^b − 1 when `quantization.ranges` holds one
+    /// (else 1, to be set by `initializeActivationSteps` once calibrated).
+    public static func initialParameters<T: BLASScalar>(bert θ: [T], model: BertModel, quantization: QuantConfig) -> [T] {
+        var full = θ + [T](repeating: 1, count: model.layout.count - θ.count)
+        θ.withUnsafeBufferPointer { p in
+            for (slot, bits) in quantizedSlots(model.layout, quantization) {
+                let r = WeightQuantizer.mseSymmetricRange(p.baseAddress! + slot.offset, count: slot.count, bits: bits, golden: true)
+                full[model.layout.slot(scaleName(slot.name)).offset] = T(max(r, 1e-8) / Double(levels(bits: bits).qp))
+            }
+        }
+        if let ranges = quantization.ranges { initializeActivationSteps(&full, model: model, quantization: quantization, ranges: ranges) }
+        return full
+    }
+
+    /// Sets every activation step to its calibrated start s₀ = (hi − lo)/(2^b − 1) (range widened to
+    /// contain 0, as the asymmetric grid does), so that training starts from PTQ's quantizer.
+    public static func initializeActivationSteps<T: BLASScalar>(_ θ: inout [T], model: BertModel, quantization: QuantConfig,
+                                                               ranges: ActivationRangeState) {
+        for a in activationSlots(config: model.config, quantization: quantization) {
+            guard let r = ranges.ranges[a.key], let slot = model.layout[activationStepName(a.key)] else { continue }
+            θ[slot.offset] = T(max((max(r.hi, 0) - min(r.lo, 0)) / Double((1 << a.bits) - 1), 1e-8))
+        }
+    }
+
+    /// Multiplies each step's gradient by its LSQ gradient scale (training only). Activations use
+    /// N = features per token (`activationWidth`) and Q_P = 2^b − 1, the grid's whole extent, as LSQ
+    /// does for unsigned activations: the zero point only shifts the grid.
+    public static func scaleGradients<T: BLASScalar>(_ g: inout [T], model: BertModel, quantization: QuantConfig) {
+        for (slot, bits) in quantizedSlots(model.layout, quantization) {
+            g[model.layout.slot(scaleName(slot.name)).offset] *= T(gradientScale(count: slot.count, bits: bits))
+        }
+        for a in activationSlots(config: model.config, quantization: quantization) {
+            guard let slot = model.layout[activationStepName(a.key)] else { continue }
+            g[slot.offset] *= T(activationGradientScale(width: activationWidth(a.site, model.config), bits: a.bits))
+        }
+    }
+
+    /// g = 1/√(N·Q_P) of an activation step with N features per token and Q_P = 2^b − 1.
+    public static func activationGradientScale(width n: Int, bits: Int) -> Double {
+        1 / (Double(n) * Double((1 << bits) - 1)).squareRoot()
+    }
+
+    /// Keeps every step positive after an optimizer update.
+    public static func clampSteps<T: BLASScalar>(_ θ: inout [T], model: BertModel) {
+        for slot in model.layout.slots where slot.role == .scale && slot.name.hasPrefix("lsq.") {
+            θ[slot.offset] = max(θ[slot.offset], T(1e-8))
+        }
+    }
+
+}

@@ -1,0 +1,69 @@
+// Dev-set evaluation: task metric and loss of a (possibly quantized) model, no dropout, no intervention.
+import TILinalg
+import TIQuant
+import TIModel
+import TIData
+
+public struct EvaluationResult: Codable, Equatable, Sendable {
+    public var metric: Double
+    public var metricName: String
+    public var loss: Double
+    public var examples: Int
+    /// Secondary metrics (accuracy, F1, MCC, Pearson, Spearman, exact-count accuracy for regression).
+    public var extra: [String: Double]
+}
+
+public struct Evaluator<T: BLASScalar> {
+    public let model: BertModel
+    public let task: TaskData
+    public var batchSize: Int
+
+    public init(model: BertModel, task: TaskData, batchSize: Int = 128) {
+        self.model = model; self.task = task; self.batchSize = batchSize
+    }
+
+    public func evaluate(_ θ: [T], quantization: QuantConfig, examples: [Example]? = nil) -> EvaluationResult {
+        let data = examples ?? task.dev
+        let obj = BertObjective<T>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .task))
+        let θq = QuantizedParameters(latent: θ, layout: model.layout, config: quantization).effective
+        var lossSum = 0.0
+        var predictions: [Int] = [], outputs: [Double] = []
+        let batches = Batching.batches(data, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression)
+        let logits = Parallel.map(batches.count) { i -> (loss: Double, logits: [T]) in
+            let tr = model.forward(effective: θq, batch: batches[i], options: ForwardOptions(quantization: quantization))
+            return (Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size), tr.logits.array)
+        }
+        let c = model.config.numLabels
+        for (batch, out) in zip(batches, logits) {
+            lossSum += out.loss
+            for i in 0..<batch.size {
+                if task.isRegression { outputs.append(Double(out.logits[i])); continue }
+                var best = 0
+                for j in 1..<c where out.logits[i * c + j] > out.logits[i * c + best] { best = j }
+                predictions.append(best)
+            }
+        }
+        return Self.score(task: task, data: data, predictions: predictions, outputs: outputs, loss: lossSum / Double(max(data.count, 1)))
+    }
+
+    public static func score(task: TaskData, data: [Example], predictions: [Int], outputs: [Double], loss: Double) -> EvaluationResult {
+        var extra: [String: Double] = [:]
+        let metric: Double
+        if task.isRegression {
+            let targets = data.map(\.target)
+            extra["pearson"] = Metrics.pearson(outputs, targets)
+            extra["spearman"] = Metrics.spearman(outputs, targets)
+            metric = extra["pearson"]!
+        } else {
+            let labels = data.map(\.label)
+            extra["accuracy"] = Metrics.accuracy(predictions: predictions, labels: labels)
+            if task.numLabels == 2 {
+                extra["f1"] = Metrics.f1(predictions: predictions, labels: labels)
+                extra["mcc"] = Metrics.matthewsCorrelation(predictions: predictions, labels: labels)
+            }
+            metric = extra[task.metricName] ?? extra["accuracy"]!
+        }
+        return EvaluationResult(metric: metric.isFinite ? metric : 0, metricName: task.metricName, loss: loss,
+                                examples: data.count, extra: extra)
+    }
+}

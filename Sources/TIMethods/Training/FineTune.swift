@@ -1,0 +1,110 @@
+// Fine-tuning the full-precision teacher from scratch on an embedded task: a fixed epoch budget
+// with early stopping on dev, like a real fine-tuned model (not driven to zero loss).
+import Foundation
+import TILinalg
+import TIQuant
+import TIModel
+
+public struct FineTuneConfig: Codable, Equatable, Sendable {
+    public var seed: UInt64 = 1
+    public var learningRate = 1e-3
+    public var epochs = 8
+    public var batchSize = 32
+    /// Evaluate on dev every this many steps; stop after `patience` evaluations without improvement.
+    public var evalEvery = 100
+    public var patience = 10
+    public var adam = AdamWConfig()
+    public init() {}
+}
+
+public struct FineTuneResult: Codable, Sendable {
+    public var config: FineTuneConfig
+    public var task: String
+    public var dataHash: String
+    public var steps: Int
+    public var bestStep: Int
+    public var stoppedEarly: Bool
+    public var seconds: Double
+    public var dev: EvaluationResult
+    /// The same teacher with ternary weights and 8-bit activations, no QAT.
+    public var devTernaryNoQAT: EvaluationResult
+    public var history: [EvalPoint]
+}
+
+public struct EvalPoint: Codable, Sendable {
+    public var step: Int
+    public var trainLoss: Double
+    public var devMetric: Double
+    public var devLoss: Double
+}
+
+public enum FineTune {
+    /// Full precision has no batch-wide quantizer scales, so a batch splits exactly into fixed
+    /// chunks evaluated in parallel (the loss is a per-example mean). The chunking does not depend
+    /// on the worker count, so results are identical with 1 or 2 workers.
+    static let chunks = 2
+
+    static func fullPrecisionStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, seed: UInt64, step: Int) -> (Double, [Float]) {
+        let size = batch.size, per = (size + chunks - 1) / chunks
+        let parts = stride(from: 0, to: size, by: per).map { batch.slice($0..<min($0 + per, size)) }
+        let results = Parallel.map(parts.count) { i -> (Double, [Float]) in
+            var stream = SeededRandom(seed: seed).derived("dropout/\(step)/\(i)")
+            let r = obj.evaluate(θ, batch: parts[i], teacher: nil, gradient: true, dropoutSeed: stream.next())
+            return (r.terms.total, r.gradient!)
+        }
+        var loss = 0.0
+        var g = [Float](repeating: 0, count: θ.count)
+        for (part, r) in zip(parts, results) {
+            let w = Double(part.size) / Double(size)
+            loss += w * r.0
+            BLAS.axpy(Float(w), r.1, &g)
+        }
+        return (loss, g)
+    }
+
+    /// Fine-tunes from `initial` (a pretrained encoder) or from a seeded random initialization.
+    public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, initial: [Float]? = nil,
+                           progress: Bool = true) throws -> ([Float], FineTuneResult) {
+        let start = Date()
+        var θ: [Float] = initial ?? model.initialParameters(seed: config.seed)
+        var adam = AdamW<Float>(layout: model.layout, config: config.adam)
+        let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: .fullPrecision, loss: .task))
+        let evaluator = Evaluator<Float>(model: model, task: task)
+        let stepsPerEpoch = (task.train.count + config.batchSize - 1) / config.batchSize
+        let total = stepsPerEpoch * config.epochs
+        let schedule = LinearWarmupSchedule(peak: config.learningRate, totalSteps: total)
+        var rng = SeededRandom(seed: config.seed).derived("shuffle")
+        let bar = ProgressReporter("finetune \(task.name)", total: total, enabled: progress)
+        var best = (metric: -Double.infinity, θ: θ, step: 0)
+        var history: [EvalPoint] = []
+        var sinceBest = 0, step = 0, runningLoss = 0.0, runningCount = 0
+        var stopped = false
+        training: for _ in 0..<config.epochs {
+            var order = task.train
+            rng.shuffle(&order)
+            for batch in Batching.batches(order, batchSize: config.batchSize, seqLen: task.seqLen, regression: task.isRegression) {
+                let (loss, gradient) = fullPrecisionStep(obj, θ: θ, batch: batch, seed: config.seed, step: step)
+                guard loss.isFinite, Vec.isFinite(gradient) else {
+                    throw ModelError.nonFinite("training loss at step \(step); lower --lr")
+                }
+                adam.step(&θ, gradient: gradient, learningRate: schedule.rate(at: step))
+                runningLoss += loss; runningCount += 1
+                step += 1
+                if step % config.evalEvery == 0 || step == total {
+                    let ev = evaluator.evaluate(θ, quantization: .fullPrecision)
+                    history.append(EvalPoint(step: step, trainLoss: runningLoss / Double(runningCount), devMetric: ev.metric, devLoss: ev.loss))
+                    runningLoss = 0; runningCount = 0
+                    if ev.metric > best.metric { best = (ev.metric, θ, step); sinceBest = 0 } else { sinceBest += 1 }
+                    bar.update(step, String(format: "dev %@ %.4f (best %.4f)", task.metricName, ev.metric, best.metric))
+                    if sinceBest >= config.patience { stopped = true; break training }
+                }
+            }
+        }
+        let dev = evaluator.evaluate(best.θ, quantization: .fullPrecision)
+        let ternary = evaluator.evaluate(best.θ, quantization: .ternaryW8A8)
+        let result = FineTuneResult(config: config, task: task.name, dataHash: task.hash, steps: step, bestStep: best.step,
+                                    stoppedEarly: stopped, seconds: Date().timeIntervalSince(start), dev: dev,
+                                    devTernaryNoQAT: ternary, history: history)
+        return (best.θ, result)
+    }
+}

@@ -1,0 +1,84 @@
+// Pointwise and row-wise nonlinearities with their derivatives side by side.
+import TILinalg
+import TIQuant
+
+public enum GELU {
+    /// The exact (erf) form used by BERT: y = x·Φ(x). Writes Φ(x) into `cdf` when given, so the
+    /// backward pass need not evaluate erf again.
+    public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, count: Int, y: UnsafeMutablePointer<T>,
+                                              cdf: UnsafeMutablePointer<T>? = nil) {
+        T.gelu(x, count: count, y: y, cdf: cdf)
+    }
+
+    /// dx += dy·(Φ(x) + x·φ(x)); Φ(x) from the forward pass when given.
+    public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, x: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>,
+                                               cdf: UnsafePointer<T>? = nil) {
+        T.geluBackward(dy: dy, x: x, cdf: cdf, count: count, dx: dx)
+    }
+}
+
+public enum Tanh {
+    public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, count: Int, y: UnsafeMutablePointer<T>) {
+        for i in 0..<count { y[i] = T.tanhm(x[i]) }
+    }
+    /// dx += dy·(1 − y²), from the output y.
+    public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, y: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>) {
+        for i in 0..<count { dx[i] += dy[i] * (1 - y[i] * y[i]) }
+    }
+}
+
+public enum Softmax {
+    /// Row-wise softmax of `rows` rows of width `width`, in place safe (x may equal y).
+    public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, y: UnsafeMutablePointer<T>) {
+        if T.self == Float.self, UnsafeRawPointer(x) != UnsafeRawPointer(y) {
+            FloatKernels.softmaxRows(x, rows: rows, width: width, y: y)  // vectorized exp (5 % of a landscape point)
+            return
+        }
+        for r in 0..<rows {
+            let xr = x + r * width, yr = y + r * width
+            var m = xr[0]
+            for j in 1..<width where xr[j] > m { m = xr[j] }
+            var s: T = 0
+            for j in 0..<width { let e = T.expm(xr[j] - m); yr[j] = e; s += e }
+            let inv = 1 / s
+            for j in 0..<width { yr[j] *= inv }
+        }
+    }
+
+    /// dx += y ⊙ (dy − Σ dy⊙y) per row.
+    public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, width: Int, dx: UnsafeMutablePointer<T>) {
+        for r in 0..<rows {
+            let dyr = dy + r * width, yr = y + r * width, dxr = dx + r * width
+            var dotp: T = 0
+            for j in 0..<width { dotp += dyr[j] * yr[j] }
+            for j in 0..<width { dxr[j] += yr[j] * (dyr[j] - dotp) }
+        }
+    }
+
+    /// log-softmax of one row into out (used by the losses).
+    public static func logSoftmaxRow<T: BLASScalar>(_ x: UnsafePointer<T>, width: Int, out: UnsafeMutablePointer<T>) {
+        var m = x[0]
+        for j in 1..<width where x[j] > m { m = x[j] }
+        var s: T = 0
+        for j in 0..<width { s += T.expm(x[j] - m) }
+        let lse = m + T.logm(s)
+        for j in 0..<width { out[j] = x[j] - lse }
+    }
+}
+
+/// Inverted dropout: kept units are scaled by 1/(1−p) so evaluation needs no rescaling.
+public enum Dropout {
+    /// Returns the scaled keep-mask, or nil when dropout is inactive (p = 0 or not training).
+    public static func mask<T: BLASScalar>(count: Int, p: Double, rng: inout SeededRandom?) -> Buffer<T>? {
+        guard p > 0, rng != nil else { return nil }
+        let m = Buffer<T>(count: count)
+        let keep = T(1 / (1 - p))
+        for i in 0..<count { m.p[i] = rng!.uniform() < p ? 0 : keep }
+        return m
+    }
+
+    /// y = x ⊙ mask (copy when mask is nil).
+    public static func apply<T: BLASScalar>(_ x: UnsafePointer<T>, mask: Buffer<T>?, count: Int, y: UnsafeMutablePointer<T>) {
+        if let mask { for i in 0..<count { y[i] = x[i] * mask.p[i] } } else { y.update(from: x, count: count) }
+    }
+}

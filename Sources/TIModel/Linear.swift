@@ -1,0 +1,59 @@
+// y = x·Wᵀ + b over rows, W stored [out, in] as in PyTorch. Backward accumulates (+=) into
+// dx, dW and db: one place (the objective) zeroes gradients, every layer only adds.
+import TILinalg
+import TIQuant
+
+public enum Linear {
+    /// y[n, out] = x[n, in] · W[out, in]ᵀ + b[out]. With the codes of a quantized x and a ternary W
+    /// (Float), the product runs as an exact int8 GEMM (see Int8Lattice); otherwise as a float GEMM.
+    public static func forward<T: BLASScalar>(
+        x: UnsafePointer<T>, codes: Int8Lattice? = nil, rows n: Int, inFeatures k: Int, outFeatures m: Int,
+        weight w: UnsafePointer<T>, bias b: UnsafePointer<T>?, y: UnsafeMutablePointer<T>
+    ) {
+        if let codes, T.self == Float.self,
+           forwardInt8(codes, rows: n, inFeatures: k, outFeatures: m, weight: FloatKernels.f(w),
+                       bias: b.map { FloatKernels.f($0) }, y: FloatKernels.f(y)) { return }
+        if let b {
+            for r in 0..<n { (y + r * m).update(from: b, count: m) }
+        }
+        T.gemm(transA: false, transB: true, m: n, n: m, k: k, alpha: 1, a: x, lda: k, b: w, ldb: k,
+               beta: b == nil ? 0 : 1, c: y, ldc: m)
+    }
+
+    /// y = (step·α)·(codes·Tᵀ) + b when W = α·T is ternary; false (nothing written) otherwise. The
+    /// weight codes are packed per call: n·k bytes against the n·k·rows multiply-adds of the product.
+    static func forwardInt8(_ x: Int8Lattice, rows n: Int, inFeatures k: Int, outFeatures m: Int,
+                            weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
+        precondition(x.codes.count == n * k, "Linear: \(x.codes.count) input codes for \(n) × \(k)")
+        var wCodes = [Int8](repeating: 0, count: m * k)
+        guard let alpha = wCodes.withUnsafeMutableBufferPointer({ FloatKernels.ternaryCodes(w, count: m * k, codes: $0.baseAddress!) })
+        else { return false }
+        let packed = Int8GEMM.PackedWeight(wCodes, n: m, k: k)
+        x.codes.withUnsafeBufferPointer { a in
+            Int8GEMM.gemm(m: n, a: a.baseAddress!, lda: k, weight: packed, scale: x.step * alpha, bias: b, c: y, ldc: m)
+        }
+        return true
+    }
+
+    /// dx[n, in] += dy·W;  dW[out, in] += dyᵀ·x;  db[out] += Σ_rows dy. Pass nil to skip a term.
+    public static func backward<T: BLASScalar>(
+        dy: UnsafePointer<T>, x: UnsafePointer<T>, rows n: Int, inFeatures k: Int, outFeatures m: Int,
+        weight w: UnsafePointer<T>, dx: UnsafeMutablePointer<T>?, dWeight: UnsafeMutablePointer<T>?,
+        dBias: UnsafeMutablePointer<T>?
+    ) {
+        if let dx {
+            T.gemm(transA: false, transB: false, m: n, n: k, k: m, alpha: 1, a: dy, lda: m, b: w, ldb: k,
+                   beta: 1, c: dx, ldc: k)
+        }
+        if let dWeight {
+            T.gemm(transA: true, transB: false, m: m, n: k, k: n, alpha: 1, a: dy, lda: m, b: x, ldb: k,
+                   beta: 1, c: dWeight, ldc: k)
+        }
+        if let dBias {
+            for r in 0..<n {
+                let row = dy + r * m
+                for j in 0..<m { dBias[j] += row[j] }
+            }
+        }
+    }
+}

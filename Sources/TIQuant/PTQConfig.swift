@@ -1,0 +1,107 @@
+// Post-training quantization W8A8 (Qualcomm's transformer-quantization, semantics only): symmetric
+// per-tensor weights with a min-max or MSE range, asymmetric per-tensor activations at every Linear
+// input and output and at both residual sums, ranges calibrated on training batches, no training.
+import TILinalg
+import TIData
+
+public enum WeightRangeMethod: String, Codable, CaseIterable, Sendable {
+    case minMax = "minmax"
+    case mse = "MSE"
+}
+
+public struct PTQOptions: Codable, Equatable, Sendable {
+    public var weightBits = 8
+    public var activationBits = 8
+    public var weightRange: WeightRangeMethod = .mse
+    public var estimator: RangeEstimator = .currentMinMax
+    public var calibrationBatches = 16
+    public var calibrationBatchSize = 32
+    /// Mixed precision: seed site name → bits (see `PTQ.quantDictSites`).
+    public var quantDict: [String: Int] = [:]
+    /// Per-embedding-group quantization at some sites; nil is per tensor everywhere.
+    public var peg: PEGOptions? = nil
+
+    public init() {}
+}
+
+/// PEG at the named sites (seed names `x`, `h`, `y`: the [rows, hidden] ones): K groups (K = hidden
+/// size for per-embedding), `permute` sorts dimensions by range first (the seed's `ngp`, per quantizer).
+public struct PEGOptions: Codable, Equatable, Sendable {
+    public var groups: Int
+    public var permute: Bool
+    public var sites: [String]
+    public init(groups: Int = 6, permute: Bool = true, sites: [String] = ["y"]) {
+        self.groups = groups; self.permute = permute; self.sites = sites
+    }
+
+    /// Groups as many as there are hidden dimensions (PEG clamps K to the width): per-embedding.
+    public static let perEmbedding = 1 << 30
+
+    /// The seed's notation: `ngK` (K groups), `ngpK` (K groups after the range permutation) or `pe`
+    /// (per embedding); `sites` is a comma list of x, h, y.
+    public static func parse(_ text: String, sites: String) throws -> PEGOptions {
+        let list = sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !list.isEmpty, list.allSatisfy(PTQ.pegSiteNames.contains) else {
+            throw DataError.mismatch(file: "--peg-sites", reason: "'\(sites)': expected a comma list of x, h, y")
+        }
+        if text == "pe" { return PEGOptions(groups: perEmbedding, permute: false, sites: list) }
+        let permute = text.hasPrefix("ngp")
+        guard text.hasPrefix("ng"), let k = Int(text.dropFirst(permute ? 3 : 2)), k >= 1 else {
+            throw DataError.mismatch(file: "--peg", reason: "'\(text)': expected ngK, ngpK (K ≥ 1) or pe")
+        }
+        return PEGOptions(groups: k, permute: permute, sites: list)
+    }
+}
+
+public enum PTQ {
+    /// The quant-dict names whose tensors are [rows, hidden], where PEG applies.
+    public static let pegSiteNames: Set<String> = ["x", "h", "y"]
+
+    /// The seed's quant-dict names: `x` FFN input, `h` FFN output, `y` FFN residual sum, `P` pooler
+    /// output, `C` classifier output.
+    public static let quantDictSites: [String: [ActivationSite]] = [
+        "x": [.intermediateInput], "h": [.ffnOutput], "y": [.ffnResidual], "P": [.poolerOutput], "C": [.logits]]
+
+    /// Every activation site PTQ W8A8 quantizes.
+    public static let sites: [ActivationSite] = ActivationSite.linearInputs + [
+        .query, .key, .value, .attentionOutputProjection, .attentionResidual, .intermediateOutput, .ffnOutput,
+        .ffnResidual, .poolerOutput, .logits]
+
+    /// Parses "x=16,h=16,y=16" (spaces allowed); an unknown name or a bit width outside 2…16 is an error.
+    public static func parseQuantDict(_ text: String) throws -> [String: Int] {
+        var d: [String: Int] = [:]
+        for item in text.split(separator: ",") {
+            let kv = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, quantDictSites[kv[0]] != nil, let b = Int(kv[1]), (2...16).contains(b) else {
+                throw DataError.mismatch(file: "--quant-dict", reason: "'\(item)': expected NAME=BITS with NAME in \(quantDictSites.keys.sorted().joined(separator: ",")) and BITS in 2…16")
+            }
+            d[kv[0]] = b
+        }
+        return d
+    }
+}
+
+extension QuantConfig {
+    /// PTQ W8A8 (or other widths) with its options; ranges come from `PTQ.calibrate`.
+    public static func ptq(_ o: PTQOptions = PTQOptions()) -> QuantConfig {
+        var w: [WeightSite: WeightQuantizer] = [:]
+        for s in WeightSite.allCases {
+            w[s] = o.weightRange == .mse ? .symmetricMSE(bits: o.weightBits, golden: true)
+                                         : .uniform(bits: o.weightBits, symmetric: true, perRow: false)
+        }
+        var a: [ActivationSite: ActivationQuantizer] = [:]
+        for s in PTQ.sites { a[s] = .calibrated(bits: o.activationBits) }
+        for (name, bits) in o.quantDict { for s in PTQ.quantDictSites[name] ?? [] { a[s] = .calibrated(bits: bits) } }
+        if let p = o.peg {
+            for name in p.sites where PTQ.pegSiteNames.contains(name) {
+                for s in PTQ.quantDictSites[name]! {
+                    a[s] = .perEmbeddingGroup(bits: a[s]?.bits ?? o.activationBits, groups: p.groups, permute: p.permute)
+                }
+            }
+        }
+        let mixed = o.quantDict.keys.sorted().map { "\($0)\(o.quantDict[$0]!)" }.joined(separator: ",")
+        let peg = o.peg.map { "-peg-\($0.permute ? "ngp" : "ng")\($0.groups)-" + $0.sites.joined(separator: ",") } ?? ""
+        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg,
+                           weights: w, activations: a)
+    }
+}

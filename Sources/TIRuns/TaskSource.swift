@@ -1,0 +1,62 @@
+// Where a task's examples come from: an embedded generator, GLUE TSV files tokenized with the
+// model's own WordPiece vocabulary, or an embedded task rendered as GLUE-format text files.
+import Foundation
+import TIModel
+import TIMethods
+import TIData
+
+public enum TaskSource: Equatable, Sendable {
+    case embedded(EmbeddedTask)
+    case glue(GLUETask, dataDir: URL, maxSeqLength: Int, skipBadRows: Bool)
+    /// An embedded task's GLUE-format rendering (GLUETaskData.renderEmbedded), read as text.
+    case embeddedFiles(EmbeddedTask, dataDir: URL, maxSeqLength: Int)
+
+    /// `--task NAME [--data-dir DIR]`: embedded names generate in memory unless a data directory is given.
+    public init(name: String, dataDir: String?, maxSeqLength: Int, skipBadRows: Bool) throws {
+        if let e = EmbeddedTask(rawValue: name) {
+            self = dataDir.map { .embeddedFiles(e, dataDir: URL(fileURLWithPath: $0), maxSeqLength: maxSeqLength) } ?? .embedded(e)
+        } else if let g = GLUETask(rawValue: name) {
+            guard let dataDir else {
+                throw DataError.mismatch(file: "--data-dir", reason: "GLUE task '\(name)' needs --data-dir (the folder with train.tsv and dev.tsv, or the glue_data root)")
+            }
+            self = .glue(g, dataDir: URL(fileURLWithPath: dataDir), maxSeqLength: maxSeqLength, skipBadRows: skipBadRows)
+        } else {
+            let known = EmbeddedTask.allCases.map(\.rawValue) + GLUETask.allCases.map(\.rawValue)
+            throw DataError.mismatch(file: "--task", reason: "unknown task '\(name)' (expected one of \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// The name runs are filed under (teacher-<name>, qat-<name>-<mode>-seed<s>).
+    public var name: String {
+        switch self {
+        case .embedded(let e): return e.rawValue
+        case .glue(let g, _, _, _): return "glue-\(g.rawValue)"
+        case .embeddedFiles(let e, _, _): return "\(e.rawValue)-text"
+        }
+    }
+
+    /// Text sources need the model's tokenizer; the embedded generator does not.
+    public var needsTokenizer: Bool {
+        if case .embedded = self { return false }
+        return true
+    }
+
+    /// Loads the examples; `tokenizerDir` holds tokenizer.json or vocab.txt for text sources.
+    public func load(tokenizerDir: URL?) throws -> TaskData {
+        switch self {
+        case .embedded(let e):
+            return SyntheticTaskGenerator(task: e).make(train: Workspace.defaultTrainSize, dev: Workspace.defaultDevSize)
+        case .glue(let g, let dir, let len, let skip):
+            let (data, skipped) = try GLUETaskData.load(task: g, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len, skipBadRows: skip)
+            if skipped > 0 { FileHandle.standardError.write(Data("skipped \(skipped) malformed rows (--skip-bad-rows)\n".utf8)) }
+            return data
+        case .embeddedFiles(let e, let dir, let len):
+            return try GLUETaskData.loadEmbedded(task: e, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len).data
+        }
+    }
+
+    func tokenizer(_ dir: URL?) throws -> WordPieceTokenizer {
+        guard let dir else { throw DataError.mismatch(file: "--checkpoint", reason: "task '\(name)' is text: name the model whose tokenizer reads it") }
+        return try WordPieceTokenizer.load(modelDirectory: dir)
+    }
+}

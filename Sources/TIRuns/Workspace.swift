@@ -1,0 +1,102 @@
+// The runs directory that links the commands: `finetune` writes the teacher, `qat` the students,
+// and `hessian`/`landscape` find them there (training them on demand when missing).
+import Foundation
+import TILinalg
+import TIQuant
+import TIModel
+import TIMethods
+import TIData
+
+public struct Workspace: Sendable {
+    public let root: URL
+    public var progress: Bool
+
+    public init(root: URL, progress: Bool = true) { self.root = root; self.progress = progress }
+
+    public func teacherDir(_ task: TaskSource) -> URL { root.appendingPathComponent("teacher-\(task.name)") }
+    public func studentDir(_ task: TaskSource, _ mode: QATMode, seed: UInt64) -> URL {
+        root.appendingPathComponent("qat-\(task.name)-\(mode.rawValue)-seed\(seed)")
+    }
+
+    public static let defaultTrainSize = 12_000
+    public static let defaultDevSize = 1_000
+
+    /// The task's examples; text tasks are tokenized with the teacher's tokenizer.
+    public func taskData(_ task: TaskSource) throws -> TaskData {
+        try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil)
+    }
+
+    public static func defaultConfig(for data: TaskData) -> BertConfig {
+        .small(vocabSize: data.vocabSize, maxPositions: 64, numLabels: data.numLabels)
+    }
+
+    /// Trains and saves the FP teacher: config.json, model.safetensors, the tokenizer files and
+    /// teacher.json. Embedded tasks start from a seeded random init of the small default model;
+    /// `pretrained` (an HF checkpoint directory) starts from its encoder and reads text tasks with its tokenizer.
+    @discardableResult
+    public func trainTeacher(_ task: TaskSource, config: FineTuneConfig, trainSize: Int = defaultTrainSize,
+                             pretrained: URL? = nil, to dir: URL? = nil) throws -> (BertModel, [Float], FineTuneResult) {
+        let out = dir ?? teacherDir(task)
+        let data: TaskData
+        let model: BertModel
+        var initial: [Float]? = nil
+        if let pretrained {
+            data = try task.load(tokenizerDir: pretrained)
+            let ck = try Checkpoint.load(pretrained, seed: config.seed, numLabelsOverride: data.numLabels)
+            for note in ck.notes where progress { FileHandle.standardError.write(Data("checkpoint: \(note)\n".utf8)) }
+            try data.validate(against: ck.config, configFile: pretrained.appendingPathComponent(Checkpoint.configFile).path)
+            model = BertModel(config: ck.config)
+            initial = ck.parameters
+        } else {
+            guard case .embedded(let e) = task else {
+                throw DataError.mismatch(file: "--checkpoint", reason: "task '\(task.name)' is text: fine-tune a pretrained checkpoint (--checkpoint DIR)")
+            }
+            data = SyntheticTaskGenerator(task: e).make(train: trainSize, dev: Self.defaultDevSize)
+            model = BertModel(config: Self.defaultConfig(for: data))
+        }
+        let (θ, result) = try FineTune.run(model: model, task: data, config: config, initial: initial, progress: progress)
+        try Checkpoint.save(θ, config: model.config, to: out, metadata: ["tianalyze.task": task.name])
+        if let pretrained {
+            for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {
+                let src = pretrained.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: src.path) { try AtomicFile.write(Data(contentsOf: src), to: out.appendingPathComponent(name)) }
+            }
+        } else {
+            try AtomicFile.write(SymbolVocabulary.tokens.joined(separator: "\n") + "\n", to: out.appendingPathComponent("vocab.txt"))
+        }
+        try AtomicFile.writeJSON(result, to: out.appendingPathComponent("teacher.json"))
+        return (model, θ, result)
+    }
+
+    /// The task's teacher; an embedded task's is trained now (default settings, seed 1) if missing.
+    public func teacher(_ task: TaskSource) throws -> (model: BertModel, parameters: [Float], dir: URL, devMetric: Double?) {
+        let dir = teacherDir(task)
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent(Checkpoint.weightsFile).path) {
+            guard case .embedded(let e) = task else {
+                throw DataError.io(file: dir.path, reason: "no teacher: run tianalyze finetune --task ... --checkpoint PRETRAINED first")
+            }
+            if progress { FileHandle.standardError.write(Data("no teacher at \(dir.path): training it now (tianalyze finetune --task \(e.rawValue))\n".utf8)) }
+            try trainTeacher(task, config: FineTuneConfig())
+        }
+        let ck = try Checkpoint.load(dir)
+        let info = try? JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: dir.appendingPathComponent("teacher.json")))
+        return (BertModel(config: ck.config), ck.parameters, dir, info?.dev.metric)
+    }
+
+    /// The trained student of a QAT mode (FP: the teacher), trained now if it is not on disk.
+    public func student(_ task: TaskSource, mode: QATMode, seed: UInt64 = 1, config: QATConfig? = nil) throws -> (model: BertModel, parameters: [Float], dir: URL) {
+        let t = try teacher(task)
+        if mode == .fp { return (t.model, t.parameters, t.dir) }
+        let dir = studentDir(task, mode, seed: seed)
+        let weights = dir.appendingPathComponent("student").appendingPathComponent(Checkpoint.weightsFile)
+        if !FileManager.default.fileExists(atPath: weights.path) {
+            if progress { FileHandle.standardError.write(Data("no \(mode.rawValue) student at \(dir.path): training it now\n".utf8)) }
+            var cfg = config ?? QATConfig(mode: mode)
+            cfg.mode = mode; cfg.seed = seed
+            _ = try QATRun(model: t.model, task: try taskData(task), teacher: t.parameters, config: cfg)
+                .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, progress: progress)
+        }
+        let ck = try Checkpoint.load(dir.appendingPathComponent("student"))
+        return (BertModel(config: ck.config), ck.parameters, dir)
+    }
+}
