@@ -86,7 +86,7 @@ public struct Workspace: Sendable {
     /// The trained student of a QAT mode (FP: the teacher), trained now if it is not on disk.
     public func student(_ task: TaskSource, mode: QATMode, seed: UInt64 = 1, config: QATConfig? = nil) throws -> (model: BertModel, parameters: [Float], dir: URL) {
         let t = try teacher(task)
-        if mode == .fp { return (t.model, t.parameters, t.dir) }
+        if mode.method.studentIsTeacher { return (t.model, t.parameters, t.dir) }
         let dir = studentDir(task, mode, seed: seed)
         let weights = dir.appendingPathComponent("student").appendingPathComponent(Checkpoint.weightsFile)
         if !FileManager.default.fileExists(atPath: weights.path) {

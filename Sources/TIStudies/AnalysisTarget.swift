@@ -43,12 +43,12 @@ public struct AnalysisTarget {
                 throw DataError.mismatch(file: checkpoint, reason: "config differs from the teacher's (\(t.dir.path))")
             }
             θ = ck.parameters; path = checkpoint
-        } else if at == .trained && mode != .fp {
+        } else if at == .trained && !mode.method.studentIsTeacher {
             let s = try workspace.student(task, mode: mode, seed: seed)
             // The run's own quantization: EMA/calibrated ranges, PTQ options, LSQ steps (and layout).
             let loaded = try QATRun.loadStudent(s.dir)
-            let teacher = mode.learnsSteps
-                ? LSQ.initialParameters(bert: t.parameters, model: loaded.model, quantization: loaded.quantization) : t.parameters
+            let teacher = mode.method.teacherParameters(t.parameters, in: StudentState(model: loaded.model, parameters: loaded.parameters),
+                                                        quantization: loaded.quantization)
             return AnalysisTarget(model: loaded.model, task: data, taskName: task, teacher: teacher, parameters: loaded.parameters,
                                   checkpointPath: s.dir.appendingPathComponent("student").path,
                                   checkpointHash: Checkpoint.hash(loaded.parameters), quantization: loaded.quantization, mode: mode)
@@ -62,17 +62,12 @@ public struct AnalysisTarget {
     /// `quantization` replaces the mode's default scheme (a trained student's own ranges/steps).
     public static func spec(mode: QATMode, objective: ObjectiveChoice, phase: InterventionPoint?,
                             quantization: QuantConfig? = nil) -> ObjectiveSpec {
-        var spec: ObjectiveSpec
+        let method = mode.method
+        let q = quantization ?? method.defaultQuantization
         switch objective {
-        case .task:
-            spec = ObjectiveSpec(quantization: mode.quantization, loss: .task)
-        case .train:
-            var rng = SeededRandom(seed: 0)
-            let point = phase ?? mode.intervention(atStep: 5, stepOneLength: 6, rng: &rng)
-            spec = mode.objectiveSpec(intervention: mode.isTwoStep ? point : nil)
+        case .task: return ObjectiveSpec(quantization: q, loss: .task)
+        case .train: return method.objective(intervention: method.analysisIntervention(requested: phase), quantization: q)
         }
-        if let quantization { spec.quantization = quantization }
-        return spec
     }
 
     /// The objective of `mode` at this target: the student's own quantization when it is that mode's student.

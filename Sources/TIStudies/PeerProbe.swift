@@ -282,7 +282,7 @@ public enum PeerBench {
         let batch = Batch(size: b, seqLen: t, tokens: (0..<(b * t)).map { _ in rng.below(c.vocabSize) },
                           tokenTypes: [Int](repeating: 0, count: b * t), attentionMask: [Int](repeating: 1, count: b * t),
                           labels: (0..<b).map { _ in rng.below(c.numLabels) })
-        let spec = ObjectiveSpec(quantization: mode.quantization, loss: mode.loss)
+        let spec = mode.method.objective(intervention: nil, quantization: mode.method.defaultQuantization)
         let obj = BertObjective<Float>(model: model, spec: spec)
         let distill = spec.needsTeacher
         let student = distill ? θ.map { $0 + Float(0.01 * rng.normal()) } : θ

@@ -92,6 +92,6 @@ extension AnalysisTarget {
             throw DataError.mismatch(file: url.path, reason: "config differs from the teacher's (\(t.dir.path))")
         }
         return AnalysisTarget(model: model, task: try workspace.taskData(task), taskName: task, teacher: t.parameters, parameters: θ,
-                              checkpointPath: url.path, checkpointHash: Checkpoint.hash(θ), quantization: q, mode: .q8bert)
+                              checkpointPath: url.path, checkpointHash: Checkpoint.hash(θ), quantization: q, mode: MethodRegistry.int8Exporter)
     }
 }

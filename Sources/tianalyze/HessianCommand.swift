@@ -42,7 +42,7 @@ struct HessianCommand: ParsableCommand {
         common.apply()
         let task = try taskOptions.source()
         if loadQuantized != nil && checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
-        let mode = loadQuantized == nil ? mode : .q8bert
+        let mode = loadQuantized == nil ? mode : MethodRegistry.int8Exporter
         var o = HessianOptions()
         o.mode = mode; o.objective = objective; o.phase = phase; o.at = at; o.samples = samples; o.batchSize = batchSize
         o.precision = precision; o.seed = common.seed; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter

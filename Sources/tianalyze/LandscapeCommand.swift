@@ -48,9 +48,10 @@ struct LandscapeCommand: ParsableCommand {
         if loadQuantized != nil {
             // The export carries Q8BERT's activation quantizers only; other modes' schemes do not apply to it.
             if checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
-            if let mode, mode != QATMode.q8bert.rawValue { throw ValidationError("--load-quantized analyses mode Q8BERT, not \(mode)") }
+            let exporter = MethodRegistry.int8Exporter.rawValue
+            if let mode, mode != exporter { throw ValidationError("--load-quantized analyses mode \(exporter), not \(mode)") }
             if compare != nil { throw ValidationError("--load-quantized analyses one model under its own quantization; drop --compare") }
-            names = [QATMode.q8bert.rawValue]
+            names = [exporter]
         } else if let mode {
             names = [mode] + (compare?.split(separator: ",").map(String.init) ?? [])
         } else {

@@ -29,7 +29,7 @@ struct QuantReportCommand: ParsableCommand {
         if let r = runDir {
             dir = URL(fileURLWithPath: r)
             (model, θ, quantization) = try QATRun.loadStudent(dir)
-        } else if mode == .fp {
+        } else if mode.method.studentIsTeacher {
             let t = try ws.teacher(task)
             (model, θ, quantization, dir) = (t.model, t.parameters, .fullPrecision, t.dir)
         } else {

@@ -29,8 +29,8 @@ struct QuantizationOptions: ParsableArguments {
         o.estimator = rangeEstimator; o.weightRange = weightRange
         if let q = quantDict { o.quantDict = try PTQ.parseQuantDict(q) }
         if let p = peg { o.peg = try PEGOptions.parse(p, sites: pegSites) }
-        guard cfg.mode.isPostTraining || cfg.mode.calibratesActivations else {
-            if o != PTQOptions() { throw ValidationError("PTQ options apply to PTQ-W8A8, ADAROUND-W4 and LSQ-W4A8, not \(cfg.mode.rawValue)") }
+        guard cfg.mode.method.takesCalibrationOptions else {
+            if o != PTQOptions() { throw ValidationError("PTQ options apply to \(QATMode.allCases.filter { $0.method.takesCalibrationOptions }.map(\.rawValue).joined(separator: ", ")), not \(cfg.mode.rawValue)") }
             return
         }
         cfg.ptq = o == PTQOptions() ? nil : o

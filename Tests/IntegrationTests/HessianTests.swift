@@ -77,8 +77,8 @@ final class HessianTests: XCTestCase {
     static let objectiveSpecs: [(String, ObjectiveSpec)] = [
         ("FP task", ObjectiveSpec(quantization: .fullPrecision, loss: .task)),
         ("KD ternary", ObjectiveSpec(quantization: .ternaryW8A8, loss: .distillation)),
-        ("TI-G (MI phase)", QATMode.tiG.objectiveSpec(intervention: .map)),
-        ("TI-G (OI phase)", QATMode.tiG.objectiveSpec(intervention: .output)),
+        ("TI-G (MI phase)", QATMode.tiG.method.objective(intervention: .map, quantization: QATMode.tiG.method.defaultQuantization)),
+        ("TI-G (OI phase)", QATMode.tiG.method.objective(intervention: .output, quantization: QATMode.tiG.method.defaultQuantization)),
     ]
 
     /// uᵀ(H·v) against second differences of the frozen stand-in loss (no gradients involved),

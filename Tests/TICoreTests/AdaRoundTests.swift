@@ -70,7 +70,7 @@ final class AdaRoundTests: XCTestCase {
         XCTAssertLessThanOrEqual(Set(θ[ffn.range]).count, 15, "4-bit symmetric grid: at most 15 levels")
         let emb = model.layout.slot("bert.embeddings.word_embeddings.weight")
         XCTAssertEqual(Array(θ[emb.range]), Array(teacher[emb.range]))
-        let q = QuantizedParameters(latent: θ, layout: model.layout, config: QATMode.adaRoundW4.quantization).effective
+        let q = QuantizedParameters(latent: θ, layout: model.layout, config: QATMode.adaRoundW4.method.defaultQuantization).effective
         for i in ffn.range { XCTAssertEqual(q[i], θ[i], accuracy: 1e-6 * max(1, abs(θ[i]))) }
     }
 }

@@ -143,17 +143,17 @@ final class InterventionTests: XCTestCase {
     func testScheduleBoundaries() {
         var rng = SeededRandom(seed: 1)
         let s = 60
-        let g = (0..<s).map { QATMode.tiG.intervention(atStep: $0, stepOneLength: s, rng: &rng)! }
+        let g = (0..<s).map { TeacherIntervention.gradual.point(atStep: $0, stepOneLength: s, rng: &rng) }
         XCTAssertEqual(g[0], .output); XCTAssertEqual(g[9], .output); XCTAssertEqual(g[10], .context)
         XCTAssertEqual(g[19], .context); XCTAssertEqual(g[20], .map); XCTAssertEqual(g[59], .map)
-        let i = (0..<s).map { QATMode.tiI.intervention(atStep: $0, stepOneLength: s, rng: &rng)! }
+        let i = (0..<s).map { TeacherIntervention.inverted.point(atStep: $0, stepOneLength: s, rng: &rng) }
         XCTAssertEqual(i[19], .map); XCTAssertEqual(i[20], .context); XCTAssertEqual(i[39], .context); XCTAssertEqual(i[40], .output)
         var a = SeededRandom(seed: 5), b = SeededRandom(seed: 5)
-        let sa = (0..<30).map { QATMode.tiS.intervention(atStep: $0, stepOneLength: s, rng: &a)! }
-        let sb = (0..<30).map { QATMode.tiS.intervention(atStep: $0, stepOneLength: s, rng: &b)! }
+        let sa = (0..<30).map { TeacherIntervention.stochastic.point(atStep: $0, stepOneLength: s, rng: &a) }
+        let sb = (0..<30).map { TeacherIntervention.stochastic.point(atStep: $0, stepOneLength: s, rng: &b) }
         XCTAssertEqual(sa, sb)
         XCTAssertEqual(Set(sa).count, 3)
-        XCTAssertNil(QATMode.kd.intervention(atStep: 0, stepOneLength: s, rng: &rng))
+        XCTAssertNil(QATMode.kd.method.intervention(phase: TrainingPhase(number: 1, steps: s), step: 0, rng: &rng))
     }
 
     func testStudentEqualsTeacherGivesZeroMSEAndEntropy() {

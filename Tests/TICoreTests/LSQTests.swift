@@ -38,7 +38,7 @@ final class LSQTests: XCTestCase {
         XCTAssertNotNil(model.layout[LSQ.activationStepName("ffnResidual.1")])
         XCTAssertNil(model.layout[LSQ.activationStepName("ffnResidual.2")])
         XCTAssertNotNil(model.layout[LSQ.activationStepName("logits.0")])
-        XCTAssertEqual(QATMode.kd.quantization.weights.values.filter { if case .lsq = $0 { return true }; return false }.count, 0)
+        XCTAssertEqual(QATMode.kd.method.defaultQuantization.weights.values.filter { if case .lsq = $0 { return true }; return false }.count, 0)
         let θ = LSQ.initialParameters(bert: Tiny.parameters(base, seed: 1), model: model, quantization: .lsqW4A8)
         let q = QuantizedParameters(latent: θ, layout: model.layout, config: .lsqW4A8)
         XCTAssertEqual(q.scaleTerms.count, steps.count)

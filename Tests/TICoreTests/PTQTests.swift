@@ -124,7 +124,7 @@ final class PTQTests: XCTestCase {
         let ranges = try JSONDecoder().decode(ActivationRangeState.self,
                                               from: Data(contentsOf: dir.appendingPathComponent(QATRun.activationRangesFile)))
         XCTAssertTrue(ranges.ranges.values.allSatisfy { $0.steps == 2 })
-        let q = QATMode.ptqW8A8.quantization(ranges: ranges, ptq: o)
+        let q = QATMode.ptqW8A8.method.quantization(config: { var c = QATConfig(mode: .ptqW8A8); c.ptq = o; return c }(), ranges: ranges)
         XCTAssertEqual(Evaluator<Float>(model: model, task: data).evaluate(θ, quantization: q).metric, summary.finalDevMetric)
         // The default configuration hash of the other modes does not see the new option.
         XCTAssertFalse(String(decoding: try JSONEncoder().encode(QATConfig(mode: .kd)), as: UTF8.self).contains("ptq"))

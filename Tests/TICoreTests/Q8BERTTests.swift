@@ -66,14 +66,14 @@ final class Q8BERTTests: XCTestCase {
 
     func testQ8BERTModeResolvesItsConfig() {
         XCTAssertEqual(QATMode(rawValue: "Q8BERT"), .q8bert)
-        XCTAssertEqual(QATMode.q8bert.loss, .task)
-        XCTAssertFalse(QATMode.q8bert.isTwoStep)
-        XCTAssertTrue(QATMode.q8bert.quantization.usesStoredRanges)
-        XCTAssertFalse(QATMode.kd.quantization.usesStoredRanges)
-        XCTAssertEqual(QATMode.q8bert.quantization.weights.count, WeightSite.allCases.count)
+        XCTAssertEqual(QATMode.q8bert.method.loss, .task)
+        XCTAssertEqual(QATMode.q8bert.method.phases(total: 10, stepOne: 2), [TrainingPhase(number: 0, steps: 10)])
+        XCTAssertTrue(QATMode.q8bert.method.defaultQuantization.usesStoredRanges)
+        XCTAssertFalse(QATMode.kd.method.defaultQuantization.usesStoredRanges)
+        XCTAssertEqual(QATMode.q8bert.method.defaultQuantization.weights.count, WeightSite.allCases.count)
         // TernaryBERT's activation sites did not grow with the new classifier-input site.
-        XCTAssertNil(QATMode.kd.quantization.activations[.classifierInput])
-        XCTAssertEqual(QATMode.kd.quantization.activations.count, 9)
+        XCTAssertNil(QATMode.kd.method.defaultQuantization.activations[.classifierInput])
+        XCTAssertEqual(QATMode.kd.method.defaultQuantization.activations.count, 9)
     }
 
     func testExportRoundTripEvaluatesToTheFakeQuantizedLogits() throws {
@@ -82,7 +82,7 @@ final class Q8BERTTests: XCTestCase {
         let tracker = ActivationRangeTracker(state: ActivationRangeState())
         let fake = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
         _ = model.forward(effective: fake, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
-        let config = QATMode.q8bert.quantization(ranges: tracker.state)
+        let config = QATMode.q8bert.method.quantization(config: QATConfig(mode: .q8bert), ranges: tracker.state)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("q8-\(UUID().uuidString).safetensors")
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         try QuantizedExport.write(θ, model: model, config: config, to: url)
@@ -152,6 +152,6 @@ extension ModelGradientTests {
         _ = model.forward(effective: θ, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
         var s = tracker.state
         for k in s.ranges.keys { s.ranges[k]!.biased *= 0.7 }
-        checkObjective(ObjectiveSpec(quantization: QATMode.q8bert.quantization(ranges: s), loss: .task), frozen: true)
+        checkObjective(ObjectiveSpec(quantization: QATMode.q8bert.method.quantization(config: QATConfig(mode: .q8bert), ranges: s), loss: .task), frozen: true)
     }
 }

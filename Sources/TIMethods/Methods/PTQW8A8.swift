@@ -1,0 +1,29 @@
+// Qualcomm-style post-training quantization W8A8: symmetric weights (min-max or MSE range), asymmetric
+// activations at every Linear input and output and at the residual sums, ranges calibrated on seeded
+// training batches, no training steps. Options (estimator, quant-dict, PEG) come from `QATConfig.ptq`.
+import TIQuant
+import TIModel
+
+public struct PTQW8A8: QATMethod {
+    public var mode: QATMode { .ptqW8A8 }
+    public var loss: LossKind { .task }
+    public var takesCalibrationOptions: Bool { true }
+
+    public func phases(total: Int, stepOne: Int) -> [TrainingPhase] { [] }
+
+    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
+        var q = QuantConfig.ptq(config.ptq ?? PTQOptions())
+        q.ranges = ranges
+        return q
+    }
+
+    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
+        student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: quantization(config: config, ranges: nil),
+                                       batches: CalibrationBatches.draw(task: task, config: config),
+                                       estimator: (config.ptq ?? PTQOptions()).estimator).ranges
+    }
+}
+
+extension QATMode {
+    public static let ptqW8A8 = QATMode(registered: "PTQ-W8A8")
+}

@@ -1,0 +1,36 @@
+// Q8BERT (Intel): 8-bit symmetric weights for every Linear and embedding table, 8-bit activations at
+// every Linear input with ranges tracked by an EMA during training (training state, saved with every
+// resumable state) and frozen for evaluation; task loss; an int8 export of the finished student.
+import Foundation
+import TIQuant
+import TIModel
+
+public struct Q8BERT: QATMethod {
+    /// The EMA decay of the activation ranges.
+    static let rangeDecay = 0.9999
+
+    public var mode: QATMode { .q8bert }
+    public var loss: LossKind { .task }
+    public var trainsRanges: Bool { true }
+    public var writesInt8Export: Bool { true }
+
+    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
+        var q = QuantConfig.q8bert
+        q.ranges = ranges
+        return q
+    }
+
+    public func initialStudent(teacher: BertModel, parameters: [Float], config: QATConfig) -> StudentState {
+        StudentState(model: teacher, parameters: parameters, ranges: ActivationRangeState(decay: Self.rangeDecay))
+    }
+
+    /// The deployable form: int8 codes, per-tensor scales and the frozen ranges (QuantizedExport.load evaluates it).
+    public func saveArtifacts(_ student: StudentState, quantization: QuantConfig, bertCount: Int, to dir: URL) throws {
+        try QuantizedExport.write(student.parameters, model: student.model, config: quantization,
+                                  to: dir.appendingPathComponent(StudentFiles.int8Export))
+    }
+}
+
+extension QATMode {
+    public static let q8bert = QATMode(registered: "Q8BERT")
+}

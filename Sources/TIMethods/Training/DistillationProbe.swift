@@ -1,0 +1,45 @@
+// The no-intervention KD loss and per-layer MSE against the teacher on a fixed dev subset: the
+// quantity every method is compared on, whatever it trains with.
+import Foundation
+import TILinalg
+import TIData
+import TIQuant
+import TIModel
+
+/// A fixed dev subset with cached teacher traces: KD loss without intervention and per-layer MSE
+/// of the attention-block and layer outputs against the teacher (the paper's per-layer figures).
+public struct DistillationProbe {
+    let model: BertModel
+    let batches: [Batch]
+    let teacherTraces: [ForwardTrace<Float>]
+
+    public init(model: BertModel, task: TaskData, teacher: [Float], size: Int) {
+        self.model = model
+        let examples = Array(task.dev.prefix(size))
+        batches = Batching.batches(examples, batchSize: 64, seqLen: task.seqLen, regression: task.isRegression)
+        let bs = batches
+        teacherTraces = Parallel.map(bs.count) { model.forward(effective: teacher, batch: bs[$0], options: ForwardOptions()) }
+    }
+
+    public func measure(_ θ: [Float], quantization: QuantConfig) -> (kd: Double, attention: [Double], output: [Double]) {
+        let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .distillation))
+        let L = model.config.numLayers
+        var kd = 0.0, attn = [Double](repeating: 0, count: L), out = attn
+        var count = 0
+        let perBatch = Parallel.map(batches.count) { i -> (Double, [Double], [Double]) in
+            let t = teacherTraces[i]
+            let r = obj.evaluate(θ, batch: batches[i], teacher: t, gradient: false)
+            let a = (0..<L).map { Double(Losses.meanSquaredError(r.trace.layers[$0].attention.blockOutput, t.layers[$0].attention.blockOutput).0) }
+            let o = (0..<L).map { Double(Losses.meanSquaredError(r.trace.layers[$0].feedForward.output, t.layers[$0].feedForward.output).0) }
+            return (r.terms.total, a, o)
+        }
+        for (b, r) in zip(batches, perBatch) {
+            let w = Double(b.size)
+            kd += w * r.0
+            for l in 0..<L { attn[l] += w * r.1[l]; out[l] += w * r.2[l] }
+            count += b.size
+        }
+        let inv = 1 / Double(max(count, 1))
+        return (kd * inv, attn.map { $0 * inv }, out.map { $0 * inv })
+    }
+}

@@ -1,0 +1,80 @@
+// What a QAT run is configured with and what it records: the configuration (hashed, so a rerun
+// resumes only the same run), each evaluation, the summary and the run metadata.
+import Foundation
+import TILinalg
+import TIQuant
+import TIModel
+import TIData
+
+public struct QATConfig: Codable, Equatable, Sendable {
+    public var mode: QATMode
+    public var seed: UInt64 = 1
+    public var learningRate = 2e-4
+    public var epochs = 3
+    public var batchSize = 32
+    /// Step-1 length s; nil scales the seed's 60-of-1600 iterations (CoLA) to this budget.
+    public var stepOneLength: Int? = nil
+    public var evalEvery = 25
+    public var devProbeSize = 256
+    public var includeTaskLoss = false
+    public var adam = AdamWConfig()
+    /// PTQ options (calibration, weight range, quant-dict); nil is the defaults. Optional so that the
+    /// configuration hash of every other mode is unchanged.
+    public var ptq: PTQOptions? = nil
+    /// AdaRound options (its calibration batches come from `ptq`); nil is the defaults.
+    public var adaRound: AdaRoundOptions? = nil
+
+    public init(mode: QATMode) { self.mode = mode }
+
+    public func totalSteps(trainExamples n: Int) -> Int { epochs * ((n + batchSize - 1) / batchSize) }
+
+    public func resolvedStepOneLength(total: Int) -> Int {
+        stepOneLength ?? max(6, Int((Double(total) * 60 / 1600).rounded()))
+    }
+}
+
+/// One evaluation of the student: real performance, intervention off, evaluation mode.
+public struct QATEval: Codable, Sendable {
+    public var step: Int
+    public var phase: Int
+    public var devMetric: Double
+    public var devLoss: Double
+    /// KD loss without intervention on the fixed dev probe (comparable across modes).
+    public var probeDistillationLoss: Double
+    public var attentionBlockMSE: [Double]
+    public var layerOutputMSE: [Double]
+}
+
+public struct QATSummary: Codable, Sendable {
+    public var mode: QATMode
+    public var totalSteps: Int
+    public var stepOneLength: Int?
+    public var finalDevMetric: Double
+    public var bestDevMetric: Double
+    public var finalProbeDistillationLoss: Double
+    public var initialProbeDistillationLoss: Double
+    /// Training loss right after the intervention is removed minus the last step-1 loss.
+    public var stepOneLossJump: Double?
+    public var seconds: Double
+}
+
+public struct QATRunMetadata: Codable, Sendable {
+    public var tool = "tianalyze qat"
+    public var config: QATConfig
+    public var task: String
+    public var dataHash: String
+    public var teacherPath: String
+    public var teacherHash: String
+    public var teacherDevMetric: Double?
+    public var quantization: [String: String]
+    public var gitRevision: String
+    /// How ternary × 8-bit forward products were computed (see Int8Lattice); it changes float
+    /// rounding only, so it is recorded but not part of the configuration hash.
+    public var arithmetic: String?
+    public var started: String
+    public var finished: String?
+    public var summary: QATSummary?
+    /// Hash of the configuration, teacher and data: a rerun resumes only the same run.
+    public var configHash: String?
+}
+
