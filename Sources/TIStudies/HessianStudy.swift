@@ -9,7 +9,7 @@ import TIAnalysis
 import TILandscape
 
 public struct HessianOptions: Codable, Sendable {
-    public var mode: QATMode = .tiG
+    public var mode: QATMode = MethodRegistry.defaultMode
     public var objective: ObjectiveChoice = .task
     public var phase: InterventionPoint? = nil
     public var at: AnalysisPointChoice = .trained

@@ -12,8 +12,8 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Comma-separated modes.") var modes: String = "KD,TI-G"
     @Option(help: "Comma-separated seeds.") var seeds: String = "1"
-    @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig(mode: .kd).epochs
-    @Option(help: "Peak learning rate for runs trained now (the same for every mode).") var lr: Double = QATConfig(mode: .kd).learningRate
+    @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig.defaults.epochs
+    @Option(help: "Peak learning rate for runs trained now (the same for every mode).") var lr: Double = QATConfig.defaults.learningRate
 
     func run() throws {
         common.apply()

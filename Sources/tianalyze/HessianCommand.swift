@@ -14,7 +14,7 @@ struct HessianCommand: ParsableCommand {
         """)
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
+    @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = MethodRegistry.defaultMode
     @OptionGroup var taskOptions: TaskOptions
     @OptionGroup var hvpOptions: HVPOptions
     @Option(help: "Analyse this checkpoint directory instead of the method's student.") var checkpoint: String?

@@ -9,14 +9,14 @@ struct QATCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var quant: QuantizationOptions
-    @Option(help: "Method: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = .tiG
+    @Option(help: "Method: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = MethodRegistry.defaultMode
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>).") var out: String?
-    @Option(help: "Peak learning rate (the same for every mode).") var lr: Double = QATConfig(mode: .kd).learningRate
-    @Option(help: "Budget N in epochs.") var epochs: Int = QATConfig(mode: .kd).epochs
-    @Option(help: "Batch size.") var batchSize: Int = QATConfig(mode: .kd).batchSize
+    @Option(help: "Peak learning rate (the same for every mode).") var lr: Double = QATConfig.defaults.learningRate
+    @Option(help: "Budget N in epochs.") var epochs: Int = QATConfig.defaults.epochs
+    @Option(help: "Batch size.") var batchSize: Int = QATConfig.defaults.batchSize
     @Option(help: "Step-1 length s (default: the seed's 60/1600 share of the budget).") var stepOne: Int?
-    @Option(help: "Evaluate every this many steps.") var evalEvery: Int = QATConfig(mode: .kd).evalEvery
+    @Option(help: "Evaluate every this many steps.") var evalEvery: Int = QATConfig.defaults.evalEvery
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
 
     func run() throws {

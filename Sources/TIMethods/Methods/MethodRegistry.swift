@@ -25,6 +25,9 @@ public enum MethodRegistry {
 
     public static func method(named name: String) -> (any QATMethod)? { byName[name] }
 
+    /// The method a command analyses or trains when none is named: the paper's TI-G.
+    public static let defaultMode = QATMode.tiG
+
     /// The method whose students carry an int8 export that `eval`/`hessian`/`landscape --load-quantized` read.
     public static var int8Exporter: QATMode { all.first { $0.writesInt8Export }!.mode }
 }

@@ -26,6 +26,9 @@ public struct QATConfig: Codable, Equatable, Sendable {
 
     public init(mode: QATMode) { self.mode = mode }
 
+    /// The defaults every method shares (learning rate, budget, batch, evaluation cadence).
+    public static var defaults: QATConfig { QATConfig(mode: MethodRegistry.defaultMode) }
+
     public func totalSteps(trainExamples n: Int) -> Int { epochs * ((n + batchSize - 1) / batchSize) }
 
     public func resolvedStepOneLength(total: Int) -> Int {
