@@ -52,5 +52,6 @@ let package = Package(
         .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TICore", "TIData", "TITestSupport"]),
+        .testTarget(name: "ReferenceTests", dependencies: ["TICore", "TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
     ]
 )
