@@ -70,9 +70,14 @@ public struct BertBasicTokenizer: Sendable, Equatable {
         return s
     }
 
-    /// NFC, so "e" + U+0301 and "é" become the same word. ASCII is already composed.
+    /// NFC, so "e" + U+0301 and "é" become the same word. Text made only of scalars below U+0300,
+    /// CJK ideographs and Hangul syllables is already NFC (none of them changes or combines with
+    /// a neighbour), which spares most inputs the costly Foundation pass.
     static func composed(_ s: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        if s.allSatisfy(\.isASCII) { return s }
+        let stable = s.allSatisfy { c in
+            c.value < 0x300 || (0x4E00...0x9FFF).contains(c.value) || (0xAC00...0xD7A3).contains(c.value)
+        }
+        if stable { return s }
         return Array(String(String.UnicodeScalarView(s)).precomposedStringWithCanonicalMapping.unicodeScalars)
     }
 
@@ -81,7 +86,9 @@ public struct BertBasicTokenizer: Sendable, Equatable {
     func normalizeCase(_ word: [Unicode.Scalar]) -> [Unicode.Scalar] {
         var w = word
         if doLowerCase { w = PythonLowercase.lowercase(w) }
-        if stripAccents ?? doLowerCase, !w.allSatisfy(\.isASCII) {
+        // Nothing below U+00C0 and no CJK ideograph decomposes or is a mark: skip the NFD pass.
+        let plain = w.allSatisfy { c in c.value < 0xC0 || (0x4E00...0x9FFF).contains(c.value) }
+        if stripAccents ?? doLowerCase, !plain {
             let decomposed = String(String.UnicodeScalarView(w)).decomposedStringWithCanonicalMapping
             w = decomposed.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }
         }
