@@ -1,7 +1,8 @@
 // WordPiece on top of BertBasicTokenizer, plus the [CLS] a [SEP] b [SEP] framing, truncation and
-// padding that BERT classification inputs need. Vocabulary lookups key on UTF-8 bytes rather than
-// String because Swift's String equality is canonical-equivalence based ("e\u{301}" == "é"), while
-// the reference treats those as different tokens.
+// padding that BERT classification inputs need (by default as the seed code builds its features).
+// Vocabulary lookups key on UTF-8 bytes rather than String because Swift's String equality is
+// canonical-equivalence based ("e\u{301}" == "é"), while the reference treats those as different
+// tokens.
 import Foundation
 
 /// Model inputs for one example, all of length maxLength.
@@ -61,7 +62,8 @@ public struct WordPieceTokenizer: Sendable {
         self.specialTokens = specials
         self.ids = ids
         self.tokensById = tokensById
-        self.basic = basic
+        // The reference keeps its special tokens whole even when they appear only after clean-up.
+        self.basic = basic.neverSplitting(specials)
         self.unkToken = unkToken
         self.clsToken = clsToken
         self.sepToken = sepToken
@@ -109,15 +111,16 @@ public struct WordPieceTokenizer: Sendable {
 
     public func tokenize(_ text: String) -> [String] { decodeTokens(tokenIds(text)) }
 
-    /// [CLS] a [SEP] (b [SEP]), truncated "longest first" to maxLength and padded with [PAD].
-    /// Token type ids are 0 for the first segment and 1 for the second; pads get type 0, mask 0.
-    /// A maxLength below the number of special tokens still yields the special tokens.
-    public func encode(_ a: String, _ b: String? = nil, maxLength: Int) -> Encoding {
+    /// [CLS] a [SEP] (b [SEP]), a pair cut by `truncation` to maxLength (a single text loses its
+    /// tail), and padded with [PAD]. Token type ids are 0 for the first segment and 1 for the
+    /// second; pads get type 0, mask 0. A maxLength below the number of special tokens still
+    /// yields the special tokens.
+    public func encode(_ a: String, _ b: String? = nil, maxLength: Int, truncation: PairTruncation = .seeds) -> Encoding {
         var first = tokenIds(a)
         var second = b.map(tokenIds)
         let budget = max(0, maxLength - (second == nil ? 2 : 3))
         if var s = second {
-            let (n1, n2) = Self.longestFirstLengths(first.count, s.count, budget: budget)
+            let (n1, n2) = truncation.keptLengths(first.count, s.count, budget: budget)
             first.removeLast(first.count - n1)
             s.removeLast(s.count - n2)
             second = s
@@ -138,20 +141,9 @@ public struct WordPieceTokenizer: Sendable {
         return Encoding(inputIds: inputIds, tokenTypeIds: types, attentionMask: mask)
     }
 
-    /// Kept lengths for a pair under a shared budget, as the reference `longest_first` does:
-    /// tokens come off the longer sequence until the shorter one fits in what remains; if both
-    /// must be cut, the budget is split evenly and an odd token goes to the longer sequence
-    /// (the second one when they are equally long).
+    /// Kept lengths under the fast tokenizer's `longest_first` (see PairTruncation.longestFirst).
     public static func longestFirstLengths(_ n1: Int, _ n2: Int, budget: Int) -> (Int, Int) {
-        guard n1 + n2 > budget else { return (n1, n2) }
-        let swapped = n1 > n2
-        let (short, long) = swapped ? (n2, n1) : (n1, n2)
-        var keepShort = short, keepLong = min(long, max(short, budget - short))
-        if keepShort + keepLong > budget {
-            keepShort = budget / 2
-            keepLong = keepShort + budget % 2
-        }
-        return swapped ? (keepLong, keepShort) : (keepShort, keepLong)
+        PairTruncation.longestFirst.keptLengths(n1, n2, budget: budget)
     }
 
     private enum Segment { case text([Unicode.Scalar]), special(Int) }

@@ -11,23 +11,24 @@ import TIData
 
 public enum GLUETaskData {
     /// Reads `<split>.tsv` for train and dev from `dataDir` (a task folder, or the glue_data root),
-    /// tokenizes single sentences or pairs with `tokenizer` under "longest first" truncation to
+    /// tokenizes single sentences or pairs with `tokenizer`, pairs cut by `truncation` to
     /// `maxSeqLength`, and returns the task with the number of rows skipped (train + dev) when
     /// `skipBadRows` is set. `devSplit` nil means "dev" (dev_matched for MNLI).
     public static func load(task: GLUETask, dataDir: URL, tokenizer: WordPieceTokenizer, maxSeqLength: Int,
-                            skipBadRows: Bool, trainSplit: String = "train", devSplit: String? = nil) throws
+                            skipBadRows: Bool, trainSplit: String = "train", devSplit: String? = nil,
+                            truncation: PairTruncation = .seeds) throws
         -> (data: TaskData, skipped: Int)
     {
         try checkLength(maxSeqLength, pair: task.isPair, dataDir: dataDir)
         let train = try GLUEReader.read(task: task, split: trainSplit, dataDir: dataDir, skipBadRows: skipBadRows)
         let dev = try GLUEReader.read(task: task, split: devSplit ?? "dev", dataDir: dataDir, skipBadRows: skipBadRows)
         func convert(_ texts: [TextExample]) -> [Example] {
-            encode(texts, tokenizer: tokenizer, maxSeqLength: maxSeqLength) { text, e in
+            encode(texts, tokenizer: tokenizer, maxSeqLength: maxSeqLength, truncation: truncation) { text, e in
                 // GLUEReader sets exactly one of label/target according to task.isRegression.
                 if task.isRegression { e.target = text.target! } else { e.label = text.label! }
             }
         }
-        let data = TaskData(name: "glue-\(task.rawValue)", numLabels: task.numLabels, seqLen: maxSeqLength,
+        let data = TaskData(name: taskName("glue-\(task.rawValue)", truncation), numLabels: task.numLabels, seqLen: maxSeqLength,
                             vocabSize: tokenizer.vocabSize, train: convert(train.examples), dev: convert(dev.examples),
                             metricName: metricName(task))
         return (data, train.skipped + dev.skipped)
@@ -85,7 +86,8 @@ public enum GLUETaskData {
     /// its vocab.txt), giving the task exactly as the generator makes it: class labels for
     /// count/pair-count, targets for pair-distance, single sentences where sentence2 is empty.
     public static func loadEmbedded(task: EmbeddedTask, dataDir: URL, tokenizer: WordPieceTokenizer? = nil,
-                                    maxSeqLength: Int? = nil, skipBadRows: Bool = false) throws
+                                    maxSeqLength: Int? = nil, skipBadRows: Bool = false,
+                                    truncation: PairTruncation = .seeds) throws
         -> (data: TaskData, skipped: Int)
     {
         let generator = SyntheticTaskGenerator(task: task)
@@ -108,19 +110,25 @@ public enum GLUETaskData {
                 }
             }
             let singles = texts.map { t in TextExample(textA: t.textA, textB: t.textB?.isEmpty == false ? t.textB : nil) }
-            var examples = encode(singles, tokenizer: tok, maxSeqLength: seqLen) { _, _ in }
+            var examples = encode(singles, tokenizer: tok, maxSeqLength: seqLen, truncation: truncation) { _, _ in }
             for i in examples.indices {
                 if task.numLabels > 1 { examples[i].label = labels[i] } else { examples[i].target = texts[i].target! }
             }
             return (examples, skipped)
         }
         let train = try convert("train"), dev = try convert("dev")
-        let data = TaskData(name: task.rawValue, numLabels: task.numLabels, seqLen: seqLen, vocabSize: tok.vocabSize,
+        let data = TaskData(name: taskName(task.rawValue, truncation), numLabels: task.numLabels, seqLen: seqLen, vocabSize: tok.vocabSize,
                             train: train.examples, dev: dev.examples, metricName: task.numLabels == 1 ? "pearson" : "accuracy")
         return (data, train.skipped + dev.skipped)
     }
 
     // MARK: Shared
+
+    /// Run metadata records TaskData.name (and a data hash over it): a pair truncation other than
+    /// the seeds' default is named there, e.g. "glue-rte+longest-first".
+    static func taskName(_ base: String, _ truncation: PairTruncation) -> String {
+        truncation == .seeds ? base : "\(base)+\(truncation.rawValue)"
+    }
 
     /// Below this the tokenizer would return only the special tokens, longer than maxSeqLength.
     private static func checkLength(_ n: Int, pair: Bool, dataDir: URL) throws {
@@ -133,11 +141,11 @@ public enum GLUETaskData {
     /// Tokenizes in parallel chunks (MNLI and QQP have ~400k rows) and keeps only the real tokens:
     /// Batching pads, and a shorter stored sequence keeps the data hash independent of padding.
     private static func encode(_ texts: [TextExample], tokenizer: WordPieceTokenizer, maxSeqLength: Int,
-                               fill: (TextExample, inout Example) -> Void) -> [Example] {
+                               truncation: PairTruncation, fill: (TextExample, inout Example) -> Void) -> [Example] {
         let chunk = 2048
         let chunks = Parallel.map((texts.count + chunk - 1) / chunk) { c -> [Example] in
             texts[(c * chunk)..<min(texts.count, (c + 1) * chunk)].map { t in
-                let enc = tokenizer.encode(t.textA, t.textB, maxLength: maxSeqLength)
+                let enc = tokenizer.encode(t.textA, t.textB, maxLength: maxSeqLength, truncation: truncation)
                 // encode never pads between real tokens, so the mask is a prefix of ones.
                 let n = enc.attentionMask.reduce(0, +)
                 var e = Example(tokens: Array(enc.inputIds[..<n]), tokenTypes: Array(enc.tokenTypeIds[..<n]))

@@ -64,20 +64,26 @@ final class GLUETaskDataTests: XCTestCase {
         XCTAssertEqual(got.metricName, "pearson")
     }
 
-    func testTruncationKeepsFramingAndIsLongestFirst() throws {
+    func testTruncationKeepsFramingAndFollowsTheChosenRule() throws {
         let dir = try tempDir()
         try GLUETaskData.renderEmbedded(task: .pairCount, to: dir, train: 40, dev: 5)
         let full = SyntheticTaskGenerator(task: .pairCount).make(train: 40, dev: 5)
-        let (cut, _) = try GLUETaskData.loadEmbedded(task: .pairCount, dataDir: dir, maxSeqLength: 12)
-        XCTAssertEqual(cut.seqLen, 12)
-        for (c, f) in zip(cut.train, full.train) {
-            let sep = f.tokens.firstIndex(of: SymbolVocabulary.sep)!
-            let a = Array(f.tokens[1..<sep]), b = Array(f.tokens[(sep + 1)..<(f.tokens.count - 1)])
-            let (na, nb) = WordPieceTokenizer.longestFirstLengths(a.count, b.count, budget: 9)
-            XCTAssertEqual(c.tokens, [SymbolVocabulary.cls] + a.prefix(na) + [SymbolVocabulary.sep] + b.prefix(nb) + [SymbolVocabulary.sep])
-            XCTAssertEqual(c.tokenTypes, [Int](repeating: 0, count: na + 2) + [Int](repeating: 1, count: nb + 1))
-            XCTAssertEqual(c.label, f.label)
+        var builds: [[Example]] = []
+        for truncation in PairTruncation.allCases {
+            let (cut, _) = try GLUETaskData.loadEmbedded(task: .pairCount, dataDir: dir, maxSeqLength: 12, truncation: truncation)
+            builds.append(cut.train)
+            XCTAssertEqual(cut.seqLen, 12)
+            XCTAssertEqual(cut.name, truncation == .seeds ? "pair-count" : "pair-count+longest-first")
+            for (c, f) in zip(cut.train, full.train) {
+                let sep = f.tokens.firstIndex(of: SymbolVocabulary.sep)!
+                let a = Array(f.tokens[1..<sep]), b = Array(f.tokens[(sep + 1)..<(f.tokens.count - 1)])
+                let (na, nb) = truncation.keptLengths(a.count, b.count, budget: 9)
+                XCTAssertEqual(c.tokens, [SymbolVocabulary.cls] + a.prefix(na) + [SymbolVocabulary.sep] + b.prefix(nb) + [SymbolVocabulary.sep])
+                XCTAssertEqual(c.tokenTypes, [Int](repeating: 0, count: na + 2) + [Int](repeating: 1, count: nb + 1))
+                XCTAssertEqual(c.label, f.label)
+            }
         }
+        XCTAssertNotEqual(builds[0], builds[1], "no tie in the data: the rules were not told apart")
         assertDataError(["leaves no room"]) { _ = try GLUETaskData.loadEmbedded(task: .pairCount, dataDir: dir, maxSeqLength: 2) }
     }
 

@@ -88,7 +88,7 @@ final class MiniLMTests: XCTestCase {
         let exp = try expected()
         XCTAssertGreaterThanOrEqual(exp.encodings.count, 8)
         for c in exp.encodings {
-            let e = tok.encode(c.a, c.b, maxLength: c.max_length)
+            let e = tok.encode(c.a, c.b, maxLength: c.max_length, truncation: .longestFirst)  // the reference is the fast tokenizer
             XCTAssertEqual(e.inputIds, c.ids, "\(c.a): got \(tok.decodeTokens(e.inputIds)) want \(c.tokens)")
             XCTAssertEqual(e.tokenTypeIds, c.type_ids, c.a)
             XCTAssertEqual(e.attentionMask, c.mask, c.a)

@@ -3,7 +3,10 @@ import TIData
 import XCTest
 
 /// Compares against ids produced by the reference `tokenizers` BertWordPieceTokenizer
-/// (notebooks-cli/fixtures-tokenizer.py).
+/// (notebooks-cli/fixtures-tokenizer.py) under the fast tokenizer's truncation. The few inputs whose
+/// words the slow tokenizer (the one tianalyze follows) splits or lowercases differently, listed by
+/// notebooks-cli/fixtures-seed-tokenization.py, are checked against the slow one in
+/// SeedTokenizationTests instead.
 final class TokenizerTests: XCTestCase {
     struct Case: Decodable {
         let a: String
@@ -22,9 +25,11 @@ final class TokenizerTests: XCTestCase {
 
     private func check(_ tok: WordPieceTokenizer, _ setting: Setting, label: String) {
         XCTAssertGreaterThan(setting.cases.count, 30)
+        let slowDiffers = Set(SeedTokenizationTests.expected.base_vocab_differences[setting.lowercase ? "uncased" : "cased"]!)
+        XCTAssertLessThan(slowDiffers.count, 5, "the slow and fast tokenizers should differ on a handful of inputs only")
         var failures = 0
-        for c in setting.cases {
-            let e = tok.encode(c.a, c.b, maxLength: c.max_length)
+        for c in setting.cases where !slowDiffers.contains(c.a) && !slowDiffers.contains(c.b ?? "") {
+            let e = tok.encode(c.a, c.b, maxLength: c.max_length, truncation: .longestFirst)
             if e.inputIds != c.ids || e.tokenTypeIds != c.type_ids || e.attentionMask != c.mask {
                 failures += 1
                 XCTFail("\(label) \(c.a.debugDescription) / \(c.b?.debugDescription ?? "-") max \(c.max_length):\n got  \(tok.decodeTokens(e.inputIds))\n want \(c.tokens)\n types \(e.tokenTypeIds) vs \(c.type_ids)")
