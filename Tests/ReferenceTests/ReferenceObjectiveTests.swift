@@ -71,13 +71,13 @@ final class ReferenceObjectiveTests: XCTestCase {
 
     func testTernaryW8A8TaskLossMatchesPeer() throws {
         // Measured: forward 1.5e-5, central 1.7e-8 (the largest third derivative of the six).
-        try assertMatchesPeer("ternary", spec: QATMode.qat.objectiveSpec(intervention: nil),
+        try assertMatchesPeer("ternary", spec: QATMode.qat.method.objective(intervention: nil, quantization: QATMode.qat.method.defaultQuantization),
                               hvp: HVPBounds(forward: 6e-5, central: 6e-8))
     }
 
     func testKDMatchesPeer() throws {
         // Measured: forward 4.5e-6, central 1.4e-8.
-        try assertMatchesPeer("KD", spec: QATMode.kd.objectiveSpec(intervention: nil),
+        try assertMatchesPeer("KD", spec: QATMode.kd.method.objective(intervention: nil, quantization: QATMode.kd.method.defaultQuantization),
                               hvp: HVPBounds(forward: 2e-5, central: 5e-8))
     }
 
@@ -95,19 +95,19 @@ final class ReferenceObjectiveTests: XCTestCase {
         let effect = try XCTUnwrap(f.expected.stepFormulaEffect["MI"])
         XCTAssertLessThan(effect.values.max() ?? .infinity, 1e-12, "a rounding tie of this batch depends on the step formula")
         // Measured: forward 9.8e-7, central 4.2e-10.
-        try assertMatchesPeer("MI", spec: QATMode.mi.objectiveSpec(intervention: .map),
+        try assertMatchesPeer("MI", spec: QATMode.mi.method.objective(intervention: .map, quantization: QATMode.mi.method.defaultQuantization),
                               hvp: HVPBounds(forward: 5e-6, central: 3e-9))
     }
 
     func testCIMatchesPeer() throws {
         // Measured: forward 8.8e-8, central 1.4e-10.
-        try assertMatchesPeer("CI", spec: QATMode.ci.objectiveSpec(intervention: .context),
+        try assertMatchesPeer("CI", spec: QATMode.ci.method.objective(intervention: .context, quantization: QATMode.ci.method.defaultQuantization),
                               hvp: HVPBounds(forward: 5e-7, central: 1e-9))
     }
 
     func testOIMatchesPeer() throws {
         // Measured: forward 3.8e-8, central 5.5e-11.
-        try assertMatchesPeer("OI", spec: QATMode.oi.objectiveSpec(intervention: .output),
+        try assertMatchesPeer("OI", spec: QATMode.oi.method.objective(intervention: .output, quantization: QATMode.oi.method.defaultQuantization),
                               hvp: HVPBounds(forward: 2e-7, central: 5e-10))
     }
 }
