@@ -44,7 +44,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
-        .target(name: "TITestSupport", dependencies: ["TILinalg"], path: "Tests/TITestSupport"),
+        .target(name: "TITestSupport", dependencies: ["TILinalg", "TIData"], path: "Tests/TITestSupport"),
         .testTarget(name: "TILinalgTests", dependencies: ["TILinalg", "TITestSupport"]),
         .testTarget(name: "TIDataTests", dependencies: ["TIData", "TITestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TICoreTests", dependencies: ["TICore", "TITestSupport"]),
