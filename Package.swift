@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TITestSupport"]),
         .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TICore", "TIData", "TITestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["tianalyze", "TICore", "TIData", "TITestSupport"]),
     ]
 )

@@ -27,6 +27,8 @@ extension HessianOptions {
         try OptionChecks.powerIteration(count: topK, tolerance: tolerance, maxIterations: maxIterations)
         try OptionChecks.require(traceMinProbes == 0 || traceMinProbes >= 3, .traceProbes, traceMinProbes,
                                  "0 (no trace) or at least 3 probes for a standard error")
+        try OptionChecks.require(!perLayer || traceMinProbes >= 3, .traceProbes, traceMinProbes,
+                                 "at least 3 probes: every per-layer row carries a trace")
         try OptionChecks.require(traceMaxProbes >= traceMinProbes, .traceProbes, traceMaxProbes, "at least the minimum, \(traceMinProbes)")
         try OptionChecks.require(perExample >= 0, .perExample, perExample, "0 (none) or a count of examples")
         try OptionChecks.require(perExample == 0 || lanczosSteps >= 1, .lanczosSteps, lanczosSteps,

@@ -78,6 +78,7 @@ final class BoundaryTests: XCTestCase {
             (.tolerance, "0.0", { $0.tolerance = 0 }),
             (.maxIterations, "1", { $0.maxIterations = 1 }),
             (.traceProbes, "2", { $0.traceMinProbes = 2; $0.traceMaxProbes = 4 }),
+            (.traceProbes, "0", { $0.perLayer = true; $0.traceMinProbes = 0 }),
             (.perExample, "-1", { $0.perExample = -1 }),
             (.lanczosSteps, "0", { $0.perExample = 2; $0.lanczosSteps = 0 }),
             (.samples, "-1", { $0.samples = -1 }),
