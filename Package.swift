@@ -49,7 +49,10 @@ let package = Package(
         .testTarget(name: "TIDataTests", dependencies: ["TIData", "TITestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TICoreTests", dependencies: ["TICore", "TITestSupport"]),
         .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TITestSupport"]),
-        .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport"]),
+        // The landscape toy, shared by the landscape tests and the helper process they kill.
+        .target(name: "TILandscapeToy", dependencies: ["TILandscape", "TILinalg"], path: "Tests/TILandscapeToy"),
+        .executableTarget(name: "tianalyze-test-child", dependencies: ["TILandscape", "TILandscapeToy"], path: "Tests/TestChild"),
+        .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport", "TILandscapeToy", "tianalyze-test-child"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["tianalyze", "TICore", "TIData", "TITestSupport"]),
     ]
