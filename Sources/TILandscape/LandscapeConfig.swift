@@ -120,7 +120,7 @@ public enum LandscapeError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .invalidConfig(let s): return "landscape config: \(s)"
         case .configMismatch(let d, let found, let expected):
-            return "\(d) holds a landscape with configHash \(found), this run has \(expected); use another --out directory or delete it"
+            return "\(d) holds a landscape with configHash \(found), this run has \(expected); use another output directory or delete it"
         case .evaluator(let s): return "landscape evaluator: \(s)"
         case .merge(let s): return "landscape merge: \(s)"
         }

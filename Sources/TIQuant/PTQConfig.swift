@@ -42,12 +42,12 @@ public struct PEGOptions: Codable, Equatable, Sendable {
     public static func parse(_ text: String, sites: String) throws -> PEGOptions {
         let list = sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !list.isEmpty, list.allSatisfy(PTQ.pegSiteNames.contains) else {
-            throw DataError.mismatch(file: "--peg-sites", reason: "'\(sites)': expected a comma list of x, h, y")
+            throw OptionValueError(option: .pegSites, value: sites, reason: "expected a comma list of x, h, y")
         }
         if text == "pe" { return PEGOptions(groups: perEmbedding, permute: false, sites: list) }
         let permute = text.hasPrefix("ngp")
         guard text.hasPrefix("ng"), let k = Int(text.dropFirst(permute ? 3 : 2)), k >= 1 else {
-            throw DataError.mismatch(file: "--peg", reason: "'\(text)': expected ngK, ngpK (K ≥ 1) or pe")
+            throw OptionValueError(option: .peg, value: text, reason: "expected ngK, ngpK (K ≥ 1) or pe")
         }
         return PEGOptions(groups: k, permute: permute, sites: list)
     }
@@ -73,7 +73,8 @@ public enum PTQ {
         for item in text.split(separator: ",") {
             let kv = item.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2, quantDictSites[kv[0]] != nil, let b = Int(kv[1]), (2...16).contains(b) else {
-                throw DataError.mismatch(file: "--quant-dict", reason: "'\(item)': expected NAME=BITS with NAME in \(quantDictSites.keys.sorted().joined(separator: ",")) and BITS in 2…16")
+                throw OptionValueError(option: .quantDict, value: String(item),
+                                       reason: "expected NAME=BITS with NAME in \(quantDictSites.keys.sorted().joined(separator: ",")) and BITS in 2…16")
             }
             d[kv[0]] = b
         }

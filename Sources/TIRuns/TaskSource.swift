@@ -11,18 +11,19 @@ public enum TaskSource: Equatable, Sendable {
     /// An embedded task's GLUE-format rendering (GLUETaskData.renderEmbedded), read as text.
     case embeddedFiles(EmbeddedTask, dataDir: URL, maxSeqLength: Int)
 
-    /// `--task NAME [--data-dir DIR]`: embedded names generate in memory unless a data directory is given.
+    /// An embedded or GLUE task by name; embedded names generate in memory unless a data directory is given.
     public init(name: String, dataDir: String?, maxSeqLength: Int, skipBadRows: Bool) throws {
         if let e = EmbeddedTask(rawValue: name) {
             self = dataDir.map { .embeddedFiles(e, dataDir: URL(fileURLWithPath: $0), maxSeqLength: maxSeqLength) } ?? .embedded(e)
         } else if let g = GLUETask(rawValue: name) {
             guard let dataDir else {
-                throw DataError.mismatch(file: "--data-dir", reason: "GLUE task '\(name)' needs --data-dir (the folder with train.tsv and dev.tsv, or the glue_data root)")
+                throw OptionValueError(option: .dataDir, value: nil,
+                                       reason: "GLUE task '\(name)' needs its data directory (the folder with train.tsv and dev.tsv, or the glue_data root)")
             }
             self = .glue(g, dataDir: URL(fileURLWithPath: dataDir), maxSeqLength: maxSeqLength, skipBadRows: skipBadRows)
         } else {
             let known = EmbeddedTask.allCases.map(\.rawValue) + GLUETask.allCases.map(\.rawValue)
-            throw DataError.mismatch(file: "--task", reason: "unknown task '\(name)' (expected one of \(known.joined(separator: ", ")))")
+            throw OptionValueError(option: .task, value: name, reason: "unknown task (expected one of \(known.joined(separator: ", ")))")
         }
     }
 
@@ -42,13 +43,14 @@ public enum TaskSource: Equatable, Sendable {
     }
 
     /// Loads the examples; `tokenizerDir` holds tokenizer.json or vocab.txt for text sources.
-    public func load(tokenizerDir: URL?) throws -> TaskData {
+    /// Skipped malformed rows (`skipBadRows`) are counted in a note.
+    public func load(tokenizerDir: URL?, events: RunEvents = .silent) throws -> TaskData {
         switch self {
         case .embedded(let e):
             return SyntheticTaskGenerator(task: e).make(train: Workspace.defaultTrainSize, dev: Workspace.defaultDevSize)
         case .glue(let g, let dir, let len, let skip):
             let (data, skipped) = try GLUETaskData.load(task: g, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len, skipBadRows: skip)
-            if skipped > 0 { FileHandle.standardError.write(Data("skipped \(skipped) malformed rows (--skip-bad-rows)\n".utf8)) }
+            if skipped > 0 { events.note("skipped \(skipped) malformed rows in \(dir.path)") }
             return data
         case .embeddedFiles(let e, let dir, let len):
             return try GLUETaskData.loadEmbedded(task: e, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len).data
@@ -56,7 +58,7 @@ public enum TaskSource: Equatable, Sendable {
     }
 
     func tokenizer(_ dir: URL?) throws -> WordPieceTokenizer {
-        guard let dir else { throw DataError.mismatch(file: "--checkpoint", reason: "task '\(name)' is text: name the model whose tokenizer reads it") }
+        guard let dir else { throw OptionValueError(option: .tokenizerDir, value: nil, reason: "task '\(name)' is text: name the model whose tokenizer reads it") }
         return try WordPieceTokenizer.load(modelDirectory: dir)
     }
 }

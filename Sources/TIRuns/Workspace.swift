@@ -9,9 +9,10 @@ import TIData
 
 public struct Workspace: Sendable {
     public let root: URL
-    public var progress: Bool
+    /// Where training progress and notes (a teacher or student trained on demand) go.
+    public var events: RunEvents
 
-    public init(root: URL, progress: Bool = true) { self.root = root; self.progress = progress }
+    public init(root: URL, events: RunEvents = .silent) { self.root = root; self.events = events }
 
     public func teacherDir(_ task: TaskSource) -> URL { root.appendingPathComponent("teacher-\(task.name)") }
     public func studentDir(_ task: TaskSource, _ mode: QATMode, seed: UInt64) -> URL {
@@ -23,7 +24,7 @@ public struct Workspace: Sendable {
 
     /// The task's examples; text tasks are tokenized with the teacher's tokenizer.
     public func taskData(_ task: TaskSource) throws -> TaskData {
-        try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil)
+        try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil, events: events)
     }
 
     public static func defaultConfig(for data: TaskData) -> BertConfig {
@@ -41,20 +42,20 @@ public struct Workspace: Sendable {
         let model: BertModel
         var initial: [Float]? = nil
         if let pretrained {
-            data = try task.load(tokenizerDir: pretrained)
+            data = try task.load(tokenizerDir: pretrained, events: events)
             let ck = try Checkpoint.load(pretrained, seed: config.seed, numLabelsOverride: data.numLabels)
-            for note in ck.notes where progress { FileHandle.standardError.write(Data("checkpoint: \(note)\n".utf8)) }
+            for note in ck.notes { events.note("checkpoint: \(note)") }
             try data.validate(against: ck.config, configFile: pretrained.appendingPathComponent(Checkpoint.configFile).path)
             model = BertModel(config: ck.config)
             initial = ck.parameters
         } else {
             guard case .embedded(let e) = task else {
-                throw DataError.mismatch(file: "--checkpoint", reason: "task '\(task.name)' is text: fine-tune a pretrained checkpoint (--checkpoint DIR)")
+                throw OptionValueError(option: .pretrained, value: nil, reason: "task '\(task.name)' is text: its teacher is fine-tuned from a pretrained checkpoint")
             }
             data = SyntheticTaskGenerator(task: e).make(train: trainSize, dev: Self.defaultDevSize)
             model = BertModel(config: Self.defaultConfig(for: data))
         }
-        let (θ, result) = try FineTune.run(model: model, task: data, config: config, initial: initial, progress: progress)
+        let (θ, result) = try FineTune.run(model: model, task: data, config: config, initial: initial, events: events)
         try Checkpoint.save(θ, config: model.config, to: out, metadata: ["tianalyze.task": task.name])
         if let pretrained {
             for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {
@@ -73,9 +74,9 @@ public struct Workspace: Sendable {
         let dir = teacherDir(task)
         if !FileManager.default.fileExists(atPath: dir.appendingPathComponent(Checkpoint.weightsFile).path) {
             guard case .embedded(let e) = task else {
-                throw DataError.io(file: dir.path, reason: "no teacher: run tianalyze finetune --task ... --checkpoint PRETRAINED first")
+                throw MissingTeacherError(directory: dir.path, task: task)
             }
-            if progress { FileHandle.standardError.write(Data("no teacher at \(dir.path): training it now (tianalyze finetune --task \(e.rawValue))\n".utf8)) }
+            events.note("no teacher at \(dir.path): training it now (task \(e.rawValue), default settings)")
             try trainTeacher(task, config: FineTuneConfig())
         }
         let ck = try Checkpoint.load(dir)
@@ -90,13 +91,27 @@ public struct Workspace: Sendable {
         let dir = studentDir(task, mode, seed: seed)
         let weights = dir.appendingPathComponent("student").appendingPathComponent(Checkpoint.weightsFile)
         if !FileManager.default.fileExists(atPath: weights.path) {
-            if progress { FileHandle.standardError.write(Data("no \(mode.rawValue) student at \(dir.path): training it now\n".utf8)) }
+            events.note("no \(mode.rawValue) student at \(dir.path): training it now")
             var cfg = config ?? QATConfig(mode: mode)
             cfg.mode = mode; cfg.seed = seed
-            _ = try QATRun(model: t.model, task: try taskData(task), teacher: t.parameters, config: cfg)
-                .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, progress: progress)
+            let data = try taskData(task)
+            // QATRun takes an on/off switch and reports to the ambient receiver: bind it to ours.
+            _ = try RunEvents.$ambient.withValue(events) {
+                try QATRun(model: t.model, task: data, teacher: t.parameters, config: cfg)
+                    .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, progress: true)
+            }
         }
         let ck = try Checkpoint.load(dir.appendingPathComponent("student"))
         return (BertModel(config: ck.config), ck.parameters, dir)
+    }
+}
+
+/// A text task's teacher is missing: it is fine-tuned from a pretrained checkpoint, never trained on demand.
+public struct MissingTeacherError: Error, CustomStringConvertible, Equatable {
+    public var directory: String
+    public var task: TaskSource
+    public init(directory: String, task: TaskSource) { self.directory = directory; self.task = task }
+    public var description: String {
+        "\(directory): no teacher: fine-tune task '\(task.name)' from a pretrained checkpoint first (Workspace.trainTeacher)"
     }
 }

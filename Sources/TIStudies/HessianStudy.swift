@@ -15,7 +15,7 @@ public struct HessianOptions: Codable, Sendable {
     public var at: AnalysisPointChoice = .trained
     public var samples: Int? = nil          // nil: the whole dev set
     public var batchSize = 32
-    public var precision = "f64"
+    public var precision: Precision = .f64
     public var seed: UInt64 = 1
     public var topK = 3
     public var tolerance = 1e-3
@@ -73,15 +73,12 @@ public struct HessianRunResult: Codable, Sendable {
 }
 
 public enum HessianStudy {
-    public static func run(target: AnalysisTarget, options o: HessianOptions, outDir: URL, progress: Bool) throws -> HessianRunResult {
-        switch o.precision {
-        case "f64": return try run(Double.self, target: target, options: o, outDir: outDir, progress: progress)
-        case "f32": return try run(Float.self, target: target, options: o, outDir: outDir, progress: progress)
-        default: throw DataError.mismatch(file: "--precision", reason: "expected f32 or f64, got \(o.precision)")
-        }
+    public static func run(target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents = .silent) throws -> HessianRunResult {
+        try o.validate()
+        return try run(o.precision.scalarType, target: target, options: o, outDir: outDir, events: events)
     }
 
-    static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: HessianOptions, outDir: URL, progress: Bool) throws -> HessianRunResult {
+    static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents) throws -> HessianRunResult {
         let start = Date()
         let spec = target.spec(mode: o.mode, objective: o.objective, phase: o.phase)
         let examples = Array(target.task.dev.prefix(o.samples ?? target.task.dev.count))
@@ -94,10 +91,10 @@ public enum HessianStudy {
         let layout = target.model.layout
         let full = objective.hessianOperator(at: θ)
         let selected = o.parameters.map { layout.slots(matching: $0) } ?? layout.slots
-        guard !selected.isEmpty else { throw DataError.mismatch(file: "--params", reason: "pattern '\(o.parameters!)' matches no parameter") }
+        guard !selected.isEmpty else { throw OptionValueError(option: .parameters, value: o.parameters, reason: "the pattern matches no parameter") }
         let op = SubspaceOperator(base: full, slots: selected)
         var rng = SeededRandom(seed: o.seed).derived("hessian")
-        let bar = ProgressReporter("hessian \(o.mode.rawValue)", total: o.topK * o.maxIterations + o.lanczosSteps + o.traceMaxProbes, enabled: progress)
+        let bar = ProgressReporter("hessian \(o.mode.rawValue)", total: o.topK * o.maxIterations + o.lanczosSteps + o.traceMaxProbes, events: events)
         var done = 0
         let tick: ProgressHandler = { _, _, msg in done += 1; bar.update(done, msg) }
 
@@ -131,11 +128,11 @@ public enum HessianStudy {
                 perLayer.append(PerLayerRow(group: name, parameters: sub.dimension, topEigenvalue: e.result.values[0],
                                             residual: e.result.residuals[0], converged: e.result.converged[0],
                                             trace: t.mean, traceStderr: t.stderr))
-                if progress { FileHandle.standardError.write(Data(String(format: "per-layer %@: λmax %.4g, trace %.4g ± %.2g\n", name, e.result.values[0], t.mean, t.stderr).utf8)) }
+                events.note(String(format: "per-layer %@: λmax %.4g, trace %.4g ± %.2g", name, e.result.values[0], t.mean, t.stderr))
             }
         }
         if o.perExample > 0 {
-            try perExampleSpectra(T.self, target: target, spec: spec, options: o, outDir: outDir, progress: progress)
+            try perExampleSpectra(T.self, target: target, spec: spec, options: o, outDir: outDir, events: events)
         }
         let result = HessianRunResult(
             options: o, task: target.task.name, checkpoint: target.checkpointPath, checkpointHash: target.checkpointHash,
@@ -159,11 +156,11 @@ public enum HessianStudy {
 
     /// Figure 5: per dev example (batch size 1), the largest and the most negative eigenvalue.
     static func perExampleSpectra<T: BLASScalar>(_: T.Type, target: AnalysisTarget, spec: ObjectiveSpec, options o: HessianOptions,
-                                                 outDir: URL, progress: Bool) throws {
+                                                 outDir: URL, events: RunEvents) throws {
         let examples = Array(target.task.dev.prefix(o.perExample))
         let θ = target.parameters.map { T($0) }
         let teacher: [T]? = spec.needsTeacher ? target.teacher.map { T($0) } : nil
-        let bar = ProgressReporter("per-example spectra", total: examples.count, enabled: progress)
+        let bar = ProgressReporter("per-example spectra", total: examples.count, events: events)
         var completed = 0
         let lock = NSLock()
         // Examples run in parallel; each one's single batch evaluates sequentially inside.

@@ -16,13 +16,14 @@ public struct LandscapeMode: Sendable, Equatable {
     public init(parsing text: String) throws {
         // "TI-G:MI" (or "TI-G_MI"); the name kept for files and legends is the file-safe "TI-G_MI".
         let parts = text.split(whereSeparator: { $0 == ":" || $0 == "_" }).map(String.init)
-        guard let m = QATMode(rawValue: parts[0]), parts.count <= 2 else {
-            throw DataError.mismatch(file: "--mode/--compare", reason: "unknown mode '\(text)' (expected one of \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")), optionally :OI|:CI|:MI)")
+        guard let first = parts.first, let m = QATMode(rawValue: first), parts.count <= 2 else {
+            throw OptionValueError(option: .landscapeModes, value: text,
+                                   reason: "unknown mode (expected one of \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")), optionally :OI|:CI|:MI)")
         }
         var phase: InterventionPoint? = nil
         if parts.count == 2 {
             guard let p = InterventionPoint(rawValue: parts[1]) else {
-                throw DataError.mismatch(file: "--mode/--compare", reason: "unknown phase '\(parts[1])' in '\(text)' (expected OI, CI or MI)")
+                throw OptionValueError(option: .landscapeModes, value: text, reason: "unknown phase '\(parts[1])' (expected OI, CI or MI)")
             }
             phase = p
         }
@@ -147,7 +148,8 @@ public enum LandscapeStudy {
         return order.prefix(min(size, order.count)).sorted().map { task.dev[$0] }
     }
 
-    public static func run(target: AnalysisTarget, options o: LandscapeOptions, outDir: URL, progress: Bool) throws -> (LandscapeProgress, LandscapeConfig) {
+    public static func run(target: AnalysisTarget, options o: LandscapeOptions, outDir: URL,
+                           events: RunEvents = .silent) throws -> (LandscapeProgress, LandscapeConfig) {
         let examples = evaluationExamples(task: target.task, size: o.evalSize, seed: o.seed)
         let layout = target.model.layout
         let space: LandscapeSpace
@@ -188,11 +190,9 @@ public enum LandscapeStudy {
                                      normalization: normalization + "; objective \(o.objective.rawValue)")
         let run = try LandscapeRun(config: config, space: space, outDir: outDir, shard: o.shard)
         let evaluator = ModelLandscapeEvaluator(target: target, modes: o.modes, objective: o.objective, examples: examples, batchSize: o.batchSize)
-        var last = Date.distantPast
+        let started = Date()
         let result = try run.run(evaluator) { p in
-            guard progress, Date().timeIntervalSince(last) > 2 || p.done == p.total else { return }
-            last = Date()
-            FileHandle.standardError.write(Data("landscape \(p.summary)\n".utf8))
+            events.progress(ProgressUpdate(label: "landscape", done: p.done, total: p.total, started: started, summary: { p.summary }))
         }
         return (result, config)
     }

@@ -20,7 +20,7 @@ public struct PeerProbeOptions: Codable, Sendable {
     /// The first `samples` dev examples, as `tianalyze hessian --samples` takes them.
     public var samples = 64
     public var batchSize = 64
-    public var precision = "f64"
+    public var precision: Precision = .f64
     public var seed: UInt64 = 1
     public var hvp = true
     public var topK = 0
@@ -113,18 +113,15 @@ public enum PeerProbe {
     }
 
     public static func run(target: AnalysisTarget, options o: PeerProbeOptions, outDir: URL, threads: Int = 1) throws -> PeerProbeResult {
-        switch o.precision {
-        case "f64": return try run(Double.self, target: target, options: o, outDir: outDir, threads: threads)
-        case "f32": return try run(Float.self, target: target, options: o, outDir: outDir, threads: threads)
-        default: throw DataError.mismatch(file: "--precision", reason: "expected f32 or f64, got \(o.precision)")
-        }
+        try o.validate()
+        return try run(o.precision.scalarType, target: target, options: o, outDir: outDir, threads: threads)
     }
 
     static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: PeerProbeOptions, outDir: URL, threads: Int) throws -> PeerProbeResult {
         try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
         let spec = target.spec(mode: o.mode, objective: o.objective, phase: o.phase)
         let bs = batches(target: target, options: o)
-        guard !bs.isEmpty else { throw DataError.mismatch(file: "--samples", reason: "no examples selected") }
+        guard !bs.isEmpty else { throw OptionValueError(option: .samples, value: "\(o.samples)", reason: "selects no dev examples") }
         configureThreads(threads, batches: bs.count)
         try AtomicFile.writeJSON(bs.map(PeerBatch.init), to: outDir.appendingPathComponent(batchesFile))
         if o.landscapeEvalSize > 0 {
@@ -240,7 +237,7 @@ final class SampleRecorder<Base: SymmetricOperator>: SymmetricOperator {
 public struct PeerBenchResult: Codable, Sendable {
     public var shape: String
     public var mode: String
-    public var precision: String
+    public var precision: Precision
     public var config: BertConfig
     public var batch: Int
     public var seq: Int
@@ -261,7 +258,7 @@ public enum PeerBench {
                                           maxPositions: 512, numLabels: 2), 8, 128)
         case "base": return (BertConfig(vocabSize: 1000, hiddenSize: 768, numLayers: 2, numHeads: 12, intermediateSize: 3072,
                                         maxPositions: 128, numLabels: 2), 8, 128)
-        default: throw DataError.mismatch(file: "--shape", reason: "unknown shape '\(name)' (default, minilm, base)")
+        default: throw OptionValueError(option: .benchShape, value: name, reason: "expected default, minilm or base")
         }
     }
 
@@ -291,7 +288,7 @@ public enum PeerBench {
             _ = obj.evaluate(student, batch: batch, teacher: teacher, gradient: true)
         }
         let g = stepFlops(c, batch: b, seq: t, distillation: distill) / s / 1e9
-        return PeerBenchResult(shape: name, mode: mode.rawValue, precision: "f32", config: c, batch: b, seq: t, threads: threads,
+        return PeerBenchResult(shape: name, mode: mode.rawValue, precision: .f32, config: c, batch: b, seq: t, threads: threads,
                                seconds: s, gflops: g, sgemmGflops: sgemm, shareOfSgemm: sgemm > 0 ? g / sgemm : 0)
     }
 }

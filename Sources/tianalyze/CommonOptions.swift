@@ -16,12 +16,16 @@ struct CommonOptions: ParsableArguments {
         Parallel.workers = max(1, threads)
     }
 
-    var workspace: Workspace { Workspace(root: URL(fileURLWithPath: runs), progress: !quiet) }
+    /// Progress lines and notes on stderr, or nothing with --quiet.
+    var events: RunEvents { quiet ? .silent : ProgressLines.standardError.events }
+
+    var workspace: Workspace { Workspace(root: URL(fileURLWithPath: runs), events: events) }
 }
 
 extension EmbeddedTask: ExpressibleByArgument {}
 extension QATMode: ExpressibleByArgument {}
 extension HVPDifference: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 /// How Hessian-vector products are differenced (see DatasetObjective).
 struct HVPOptions: ParsableArguments {

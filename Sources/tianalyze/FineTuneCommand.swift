@@ -10,20 +10,14 @@ struct FineTuneCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Output directory (default <runs>/teacher-<task>).") var out: String?
-    @Option(help: "Peak learning rate.") var lr: Double = FineTuneConfig().learningRate
-    @Option(help: "Epoch budget (early stopping on dev may end sooner).") var epochs: Int = FineTuneConfig().epochs
-    @Option(help: "Batch size.") var batchSize: Int = FineTuneConfig().batchSize
+    @OptionGroup var training: FineTuneArguments
     @Option(help: "Training examples generated (embedded tasks).") var trainSize: Int = Workspace.defaultTrainSize
     @Option(help: "Start from this pretrained HF checkpoint (config.json, model.safetensors, tokenizer) instead of a random small model.") var checkpoint: String?
-    @Option(help: "Early stopping: evaluations without dev improvement before stopping.") var patience: Int = FineTuneConfig().patience
-    @Option(help: "Evaluate on dev every this many steps.") var evalEvery: Int = FineTuneConfig().evalEvery
 
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
-        var cfg = FineTuneConfig()
-        cfg.seed = common.seed; cfg.learningRate = lr; cfg.epochs = epochs; cfg.batchSize = batchSize
-        cfg.patience = patience; cfg.evalEvery = evalEvery
+        let cfg = training.config(seed: common.seed)
         let ws = common.workspace
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.teacherDir(task)
         let (_, _, result) = try ws.trainTeacher(task, config: cfg, trainSize: trainSize,
@@ -31,5 +25,20 @@ struct FineTuneCommand: ParsableCommand {
         print(String(format: "teacher %@: FP dev %@ %.4f | ternary W + 8-bit A, no QAT: %.4f | %d steps (best at %d), %.0f s → %@",
                      task.name, result.dev.metricName, result.dev.metric, result.devTernaryNoQAT.metric,
                      result.steps, result.bestStep, result.seconds, dir.path))
+    }
+}
+
+/// The teacher's training schedule: the flags that become `FineTuneConfig`.
+struct FineTuneArguments: ParsableArguments {
+    @Option(help: "Peak learning rate.") var lr: Double = FineTuneConfig().learningRate
+    @Option(help: "Epoch budget (early stopping on dev may end sooner).") var epochs: Int = FineTuneConfig().epochs
+    @Option(help: "Batch size.") var batchSize: Int = FineTuneConfig().batchSize
+    @Option(help: "Early stopping: evaluations without dev improvement before stopping.") var patience: Int = FineTuneConfig().patience
+    @Option(help: "Evaluate on dev every this many steps.") var evalEvery: Int = FineTuneConfig().evalEvery
+
+    func config(seed: UInt64) -> FineTuneConfig {
+        var c = FineTuneConfig()
+        c.seed = seed; c.learningRate = lr; c.epochs = epochs; c.batchSize = batchSize; c.patience = patience; c.evalEvery = evalEvery
+        return c
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TILinalg
 import TIStudies
 
 struct HessianCommand: ParsableCommand {
@@ -16,16 +17,45 @@ struct HessianCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "QAT method whose student is analysed: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = MethodRegistry.defaultMode
     @OptionGroup var taskOptions: TaskOptions
-    @OptionGroup var hvpOptions: HVPOptions
     @Option(help: "Analyse this checkpoint directory instead of the method's student.") var checkpoint: String?
     @Option(name: .customLong("load-quantized"), help: "Analyse Q8BERT's int8 export (<run>/\(QATRun.int8ExportFile)): the deployed weights with their frozen activation ranges (implies --mode Q8BERT).")
     var loadQuantized: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .trained
+    @OptionGroup var analysis: HessianArguments
+    @Option(help: "Output directory (default <runs>/hessian-<task>-<mode>).") var out: String?
+
+    func run() throws {
+        common.apply()
+        let task = try taskOptions.source()
+        if loadQuantized != nil && checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
+        let mode = loadQuantized == nil ? mode : MethodRegistry.int8Exporter
+        let o = try analysis.options(mode: mode, at: at, seed: common.seed)
+        let ws = common.workspace
+        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
+            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
+        let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.name)-\(mode.rawValue)")
+        let r = try HessianStudy.run(target: target, options: o, outDir: dir, events: common.events)
+        let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")
+        print("hessian \(mode.rawValue) [\(o.objective.rawValue)] on \(r.samples) examples: top eigenvalues \(eig)")
+        if let s = r.report.smallestEigenvalues, let l = r.report.largestEigenvalues {
+            print(String(format: "  Lanczos: largest %.5g, smallest %.5g", l.values[0], s.values[0]))
+        }
+        if let t = r.report.trace { print(String(format: "  trace %.5g ± %.2g (%d probes)", t.mean, t.stderr, t.probes)) }
+        for row in r.perLayer {
+            print(String(format: "  %-10@ %8d params  λmax %.5g  trace %.5g ± %.2g", row.group, row.parameters, row.topEigenvalue, row.trace, row.traceStderr))
+        }
+        print(String(format: "  %d HVPs, top-%d in %.1f s, %.1f s in all → %@", r.hvpCount, o.topK, r.topEigenvaluesSeconds, r.wallSeconds,
+                     dir.appendingPathComponent("hessian.json").path))
+    }
+}
+
+/// What is computed about the Hessian, and how: the flags that become `HessianOptions`.
+struct HessianArguments: ParsableArguments {
     @Option(help: "task (task loss, no intervention) or train (the method's loss with its intervention).") var objective: ObjectiveChoice = .task
     @Option(help: "Intervention for --objective train of a schedule: OI, CI or MI.") var phase: InterventionPoint?
     @Option(help: "Dev examples averaged over (default: the whole dev set).") var samples: Int?
     @Option(help: "Batch size of the averaged HVP.") var batchSize = 32
-    @Option(help: "f64 or f32.") var precision = "f64"
+    @Option(help: "Floating-point precision of the Hessian products.") var precision: Precision = .f64
     @Option(help: "Top eigenvalues by power iteration.") var topK = 3
     @Option(help: "Relative tolerance (eigenvalue change and residual).") var tol = 1e-3
     @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
@@ -36,35 +66,19 @@ struct HessianCommand: ParsableCommand {
     @Option(help: "Restrict to parameters matching this name pattern (* wildcards).") var params: String?
     @Option(help: "Per-example spectra (batch size 1) for the first N dev examples (Figure 5).") var perExample = 0
     @Option(help: "λ of the paper's Figure 5 loss: task loss + λ·Σ‖θ‖₂.") var normPenalty = 0.0
-    @Option(help: "Output directory (default <runs>/hessian-<task>-<mode>).") var out: String?
+    @OptionGroup var hvpOptions: HVPOptions
 
-    func run() throws {
-        common.apply()
-        let task = try taskOptions.source()
-        if loadQuantized != nil && checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
-        let mode = loadQuantized == nil ? mode : MethodRegistry.int8Exporter
+    /// The study options, checked before anything is loaded or trained.
+    func options(mode: QATMode, at: AnalysisPointChoice, seed: UInt64) throws -> HessianOptions {
         var o = HessianOptions()
-        o.mode = mode; o.objective = objective; o.phase = phase; o.at = at; o.samples = samples; o.batchSize = batchSize
-        o.precision = precision; o.seed = common.seed; o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
+        o.mode = mode; o.at = at; o.seed = seed
+        o.objective = objective; o.phase = phase; o.samples = samples; o.batchSize = batchSize; o.precision = precision
+        o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
         o.lanczosSteps = lanczosSteps; o.traceMinProbes = traceProbes; o.traceMaxProbes = max(traceProbes, 2 * traceProbes)
         o.density = density; o.perLayer = perLayer; o.parameters = params; o.perExample = perExample; o.normPenalty = normPenalty
         o.hvpDifference = hvpOptions.hvpDifference; o.hvpStep = hvpOptions.hvpStep
-        let ws = common.workspace
-        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
-            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
-        let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.name)-\(mode.rawValue)")
-        let r = try HessianStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
-        let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")
-        print("hessian \(mode.rawValue) [\(objective.rawValue)] on \(r.samples) examples: top eigenvalues \(eig)")
-        if let s = r.report.smallestEigenvalues, let l = r.report.largestEigenvalues {
-            print(String(format: "  Lanczos: largest %.5g, smallest %.5g", l.values[0], s.values[0]))
-        }
-        if let t = r.report.trace { print(String(format: "  trace %.5g ± %.2g (%d probes)", t.mean, t.stderr, t.probes)) }
-        for row in r.perLayer {
-            print(String(format: "  %-10@ %8d params  λmax %.5g  trace %.5g ± %.2g", row.group, row.parameters, row.topEigenvalue, row.trace, row.traceStderr))
-        }
-        print(String(format: "  %d HVPs, top-%d in %.1f s, %.1f s in all → %@", r.hvpCount, topK, r.topEigenvaluesSeconds, r.wallSeconds,
-                     dir.appendingPathComponent("hessian.json").path))
+        try o.validate()
+        return o
     }
 }
 

@@ -24,6 +24,41 @@ struct LandscapeCommand: ParsableCommand {
     var loadQuantized: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice?
     @Option(help: "train (the method's loss with intervention) or task (task loss, no intervention).") var objective: ObjectiveChoice = .train
+    @OptionGroup var surface: LandscapeArguments
+    @Option(help: "Output directory.") var out: String?
+
+    func run() throws {
+        common.apply()
+        let task = try taskOptions.source()
+        let names: [String]
+        if loadQuantized != nil {
+            // The export carries Q8BERT's activation quantizers only; other modes' schemes do not apply to it.
+            if checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
+            let exporter = MethodRegistry.int8Exporter.rawValue
+            if let mode, mode != exporter { throw ValidationError("--load-quantized analyses mode \(exporter), not \(mode)") }
+            if compare != nil { throw ValidationError("--load-quantized analyses one model under its own quantization; drop --compare") }
+            names = [exporter]
+        } else if let mode {
+            names = [mode] + (compare?.split(separator: ",").map(String.init) ?? [])
+        } else {
+            names = compare?.split(separator: ",").map(String.init) ?? ["KD", "MI", "CI", "OI"]
+        }
+        let modes = try names.map { try LandscapeMode(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+        let point: AnalysisPointChoice = at ?? (mode == nil && checkpoint == nil && loadQuantized == nil ? .initial : .trained)
+        // Q8BERT trains on the task loss: its train objective is the same.
+        let o = try surface.options(modes: modes, objective: loadQuantized == nil ? objective : .task, seed: common.seed)
+        let ws = common.workspace
+        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
+            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
+        let dir = out.map { URL(fileURLWithPath: $0) }
+            ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
+        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, events: common.events)
+        print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
+    }
+}
+
+/// Where the surface is evaluated (grid, directions, evaluation set, shard): the flags that become `LandscapeOptions`.
+struct LandscapeArguments: ParsableArguments {
     @Option(help: "Points per axis over the range, or min:max:num (use x,y for two axes).") var grid: String = "41"
     @Option(help: "x axis as min:max:num (overrides --grid).") var x: String?
     @Option(help: "y axis as min:max:num.") var y: String?
@@ -38,45 +73,21 @@ struct LandscapeCommand: ParsableCommand {
     @Option(help: "Directions normalization: filter, layer or none.") var normalization: DirectionNormalization = .filter
     @Option(help: "biasbn (zero 1-D tensors in the directions) or none.") var ignore: DirectionIgnore = .biasbn
     @Option(help: "Evaluate every n-th point: i/n.") var shard: String?
-    @Option(help: "Output directory.") var out: String?
 
-    func run() throws {
-        common.apply()
-        let task = try taskOptions.source()
+    func options(modes: [LandscapeMode], objective: ObjectiveChoice, seed: UInt64) throws -> LandscapeOptions {
         var o = LandscapeOptions()
-        let names: [String]
-        if loadQuantized != nil {
-            // The export carries Q8BERT's activation quantizers only; other modes' schemes do not apply to it.
-            if checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
-            let exporter = MethodRegistry.int8Exporter.rawValue
-            if let mode, mode != exporter { throw ValidationError("--load-quantized analyses mode \(exporter), not \(mode)") }
-            if compare != nil { throw ValidationError("--load-quantized analyses one model under its own quantization; drop --compare") }
-            names = [exporter]
-        } else if let mode {
-            names = [mode] + (compare?.split(separator: ",").map(String.init) ?? [])
-        } else {
-            names = compare?.split(separator: ",").map(String.init) ?? ["KD", "MI", "CI", "OI"]
-        }
-        o.modes = try names.map { try LandscapeMode(parsing: $0.trimmingCharacters(in: .whitespaces)) }
-        let point: AnalysisPointChoice = at ?? (mode == nil && checkpoint == nil && loadQuantized == nil ? .initial : .trained)
-        o.objective = loadQuantized == nil ? objective : .task  // Q8BERT trains on the task loss: its train objective is the same
+        o.modes = modes; o.objective = objective; o.seed = seed
         o.grid = x.map { xs in y.map { "\(xs),\($0)" } ?? xs } ?? grid
         let r = range.split(separator: ":").compactMap { Double($0) }
         guard r.count == 2, r[0] < r[1] else { throw ValidationError("--range must be min:max with min < max, got '\(range)'") }
         o.range = r[0]...r[1]
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.batchSize = batchSize; o.seed = common.seed
+        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.batchSize = batchSize
         o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
         o.directionFile = dirFile
         o.eigenDirections = eigenDirs
         if let shard { o.shard = try ShardSpec(parsing: shard) } else if let s = try ShardSpec.fromEnvironment(ProcessInfo.processInfo.environment) { o.shard = s }
-        let ws = common.workspace
-        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
-            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
-        let dir = out.map { URL(fileURLWithPath: $0) }
-            ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
-        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, progress: !common.quiet)
-        print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
+        return o
     }
 }
 

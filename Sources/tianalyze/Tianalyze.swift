@@ -1,5 +1,6 @@
 // Entry point: one subcommand per file; the CLI parses and calls library code.
 import ArgumentParser
+import TIData
 
 @main
 struct Tianalyze: ParsableCommand {
@@ -16,9 +17,10 @@ struct Tianalyze: ParsableCommand {
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
         do {
             var command = try parseAsRoot()
-            try command.run()
+            // Library code that takes an on/off switch instead of RunEvents (QATRun) reports here.
+            try RunEvents.$ambient.withValue(ProgressLines.standardError.events) { try command.run() }
         } catch {
-            exit(withError: error)
+            exit(withError: ErrorMessages.forCommandLine(error))
         }
     }
 }

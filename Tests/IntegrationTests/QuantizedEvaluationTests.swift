@@ -87,7 +87,7 @@ final class QuantizedEvaluationTests: XCTestCase {
     /// Q8BERT quantization, and an objective whose loss is the evaluated task loss.
     func testInt8ExportAsAnalysisTarget() throws {
         let run = try q8bertRun()
-        let ws = Workspace(root: tempDir("q8-ws"), progress: false)
+        let ws = Workspace(root: tempDir("q8-ws"))
         let task = try TaskSource(name: "count", dataDir: nil, maxSeqLength: 128, skipBadRows: false)
         try Checkpoint.save(run.teacher, config: run.model.config, to: ws.teacherDir(task))
         let export = run.dir.appendingPathComponent(QATRun.int8ExportFile)
@@ -103,7 +103,7 @@ final class QuantizedEvaluationTests: XCTestCase {
         let eval = Evaluator<Float>(model: run.model, task: run.data).evaluate(deq, quantization: q, examples: Array(run.data.dev[0..<16]))
         XCTAssertEqual(loss, eval.loss, accuracy: 1e-5 * max(1, eval.loss))
         // Another teacher config is refused with the file named.
-        let other = Workspace(root: tempDir("q8-ws2"), progress: false)
+        let other = Workspace(root: tempDir("q8-ws2"))
         var c = run.model.config
         c.hiddenSize = 8; c.intermediateSize = 16
         try Checkpoint.save(BertModel(config: c).initialParameters(seed: 1), config: c, to: other.teacherDir(task))

@@ -22,7 +22,7 @@ final class StudyTests: XCTestCase {
         o.mode = .kd; o.objective = .train; o.topK = 3; o.tolerance = 1e-4; o.maxIterations = 200; o.lanczosSteps = 30
         o.traceMinProbes = 4; o.traceMaxProbes = 4; o.density = true; o.densitySteps = 12; o.perLayer = true; o.perExample = 2
         let out = tempDir()
-        let r = try HessianStudy.run(target: tinyTarget(), options: o, outDir: out, progress: false)
+        let r = try HessianStudy.run(target: tinyTarget(), options: o, outDir: out)
         XCTAssertEqual(r.eigenvalues.count, 3)
         XCTAssertTrue(zip(r.eigenvalues, r.eigenvalues.dropFirst()).allSatisfy { abs($0) >= abs($1) * (1 - 1e-3) }, "\(r.eigenvalues)")
         XCTAssertEqual(r.perLayer.map(\.group), ["embeddings", "layer.0", "head"])
@@ -44,13 +44,13 @@ final class StudyTests: XCTestCase {
         var h = HessianOptions()
         h.mode = .kd; h.topK = 2; h.lanczosSteps = 0; h.traceMinProbes = 0
         let hdir = tempDir()
-        _ = try HessianStudy.run(target: target, options: h, outDir: hdir, progress: false)
+        _ = try HessianStudy.run(target: target, options: h, outDir: hdir)
         var o = LandscapeOptions()
         o.modes = [try LandscapeMode(parsing: "KD"), try LandscapeMode(parsing: "TI-G:MI")]
         o.grid = "-0.5:0.5:3"; o.evalSize = 8; o.batchSize = 4
         o.eigenDirections = hdir.appendingPathComponent("eigenvectors-KD.dir").path
         let out = tempDir()
-        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: out, progress: false)
+        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: out)
         XCTAssertEqual(p.done, 9)
         XCTAssertEqual(config.modes, ["KD", "TI-G_MI"])
         let csv = try String(contentsOf: out.appendingPathComponent("landscape.csv"), encoding: .utf8)
@@ -58,13 +58,13 @@ final class StudyTests: XCTestCase {
         // The centre point's KD loss equals the objective at θ (no perturbation).
         let centre = csv.split(separator: "\n").first { $0.hasPrefix("0,0,KD,") || $0.hasPrefix("0.0,0.0,KD,") }
         XCTAssertNotNil(centre, csv)
-        let again = try LandscapeStudy.run(target: target, options: o, outDir: out, progress: false).0
+        let again = try LandscapeStudy.run(target: target, options: o, outDir: out).0
         XCTAssertEqual(again.resumed, 9, "a rerun finds every point done")
         if Int8GEMM.isAvailable {
             let saved = Int8Path.enabled
             Int8Path.enabled.toggle()
             defer { Int8Path.enabled = saved }
-            XCTAssertThrowsError(try LandscapeStudy.run(target: target, options: o, outDir: out, progress: false),
+            XCTAssertThrowsError(try LandscapeStudy.run(target: target, options: o, outDir: out),
                                  "the other GEMM route rounds differently: it must not resume this run")
         }
     }

@@ -18,7 +18,7 @@ final class TrainingTests: XCTestCase {
                                                  intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
         var cfg = FineTuneConfig()
         cfg.seed = seed; cfg.epochs = 1; cfg.batchSize = 16; cfg.evalEvery = 3
-        return try FineTune.run(model: model, task: data, config: cfg, progress: false).0
+        return try FineTune.run(model: model, task: data, config: cfg).0
     }
 
     func testSameSeedIsBitwiseIdenticalDifferentSeedDiffers() throws {

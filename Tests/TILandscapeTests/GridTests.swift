@@ -1,5 +1,6 @@
 import Foundation
 import TILandscape
+import TILandscapeToy
 import XCTest
 
 final class GridTests: XCTestCase {

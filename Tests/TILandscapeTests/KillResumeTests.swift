@@ -1,43 +1,31 @@
-// A real interruption: this test binary is started again as a child that runs a slow grid, the
-// parent SIGKILLs it mid-run, then resumes in-process and compares with an uninterrupted run.
+// A real interruption: a helper process (tianalyze-test-child, built with the tests) runs a slow
+// grid, the test SIGKILLs it mid-run, then resumes in-process and compares with an uninterrupted run.
 import Foundation
 import TILandscape
+import TILandscapeToy
 import XCTest
 
 final class KillResumeTests: XCTestCase {
-    static let childDirKey = "TILANDSCAPE_KILL_CHILD_DIR"
-    static let grid = "-1:1:7,-1:1:5"
-
-    private static func setup() throws -> (LandscapeConfig, LandscapeSpace) {
-        let space = LandscapeSpace.around(Toy.weights, directions: Toy.directions())
-        return (Toy.config(grid: try LandscapeGrid.parse(grid), space: space), space)
-    }
-
-    /// The child's body; does nothing unless started by `testKilledRunResumesToIdenticalResult`.
-    func testChildSlowRun() throws {
-        guard let dir = ProcessInfo.processInfo.environment[Self.childDirKey] else { return }
-        let (config, space) = try Self.setup()
-        let slow = ToyEvaluator()
-        slow.delay = 0.05
-        try LandscapeRun(config: config, space: space, outDir: URL(fileURLWithPath: dir)).run(slow)
+    /// The helper sits next to the test bundle in the build directory.
+    static var childBinary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tianalyze-test-child")
     }
 
     func testKilledRunResumesToIdenticalResult() throws {
-        let (config, space) = try Self.setup()
+        let (config, space) = try Toy.slowRunSetup()
         let reference = Toy.tempDir("killref"), killed = Toy.tempDir("killed")
         defer { for d in [reference, killed] { try? FileManager.default.removeItem(at: d) } }
         var r = try LandscapeRun(config: config, space: space, outDir: reference)
         r.durable = false
         try r.run(ToyEvaluator())
 
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0])
+        let binary = Self.childBinary
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("cannot re-run the test binary at \(binary.path)")
+            return XCTFail("no helper at \(binary.path): build it with swift build --build-tests")
         }
         let child = Process()
         child.executableURL = binary
-        child.arguments = ["TILandscapeTests.KillResumeTests/testChildSlowRun"]
-        child.environment = ProcessInfo.processInfo.environment.merging([Self.childDirKey: killed.path]) { $1 }
+        child.arguments = ["landscape-slow-run", killed.path]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()

@@ -2,6 +2,7 @@
 // The landscape data comes from a real (toy) LandscapeRun, so grid-file format and script agree.
 import Foundation
 import TILandscape
+import TILandscapeToy
 import TIPlots
 import XCTest
 

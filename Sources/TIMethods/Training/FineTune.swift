@@ -4,6 +4,7 @@ import Foundation
 import TILinalg
 import TIQuant
 import TIModel
+import TIData
 
 public struct FineTuneConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
@@ -64,7 +65,7 @@ public enum FineTune {
 
     /// Fine-tunes from `initial` (a pretrained encoder) or from a seeded random initialization.
     public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, initial: [Float]? = nil,
-                           progress: Bool = true) throws -> ([Float], FineTuneResult) {
+                           events: RunEvents = .silent) throws -> ([Float], FineTuneResult) {
         let start = Date()
         var θ: [Float] = initial ?? model.initialParameters(seed: config.seed)
         var adam = AdamW<Float>(layout: model.layout, config: config.adam)
@@ -74,7 +75,7 @@ public enum FineTune {
         let total = stepsPerEpoch * config.epochs
         let schedule = LinearWarmupSchedule(peak: config.learningRate, totalSteps: total)
         var rng = SeededRandom(seed: config.seed).derived("shuffle")
-        let bar = ProgressReporter("finetune \(task.name)", total: total, enabled: progress)
+        let bar = ProgressReporter("finetune \(task.name)", total: total, events: events)
         var best = (metric: -Double.infinity, θ: θ, step: 0)
         var history: [EvalPoint] = []
         var sinceBest = 0, step = 0, runningLoss = 0.0, runningCount = 0
@@ -85,7 +86,8 @@ public enum FineTune {
             for batch in Batching.batches(order, batchSize: config.batchSize, seqLen: task.seqLen, regression: task.isRegression) {
                 let (loss, gradient) = fullPrecisionStep(obj, θ: θ, batch: batch, seed: config.seed, step: step)
                 guard loss.isFinite, Vec.isFinite(gradient) else {
-                    throw ModelError.nonFinite("training loss at step \(step); lower --lr")
+                    throw OptionValueError(option: .learningRate, value: "\(config.learningRate)",
+                                           reason: "training loss or gradient is not finite at step \(step); lower it")
                 }
                 adam.step(&θ, gradient: gradient, learningRate: schedule.rate(at: step))
                 runningLoss += loss; runningCount += 1

@@ -1,33 +1,24 @@
-// Steady progress lines with ETA on stderr, at most one every `interval` seconds.
+// A counted operation's progress, forwarded to the caller's RunEvents (which throttles and formats).
 import Foundation
+import TIData
 
 public final class ProgressReporter: @unchecked Sendable {
     let label: String
     let total: Int
     let start = Date()
-    var lastPrint = Date.distantPast
-    let interval: TimeInterval
-    public var enabled: Bool
+    let events: RunEvents
 
-    public init(_ label: String, total: Int, interval: TimeInterval = 2, enabled: Bool = true) {
-        self.label = label; self.total = total; self.interval = interval; self.enabled = enabled
+    public init(_ label: String, total: Int, events: RunEvents) {
+        self.label = label; self.total = total; self.events = events
     }
 
-    public func update(_ done: Int, _ message: @autoclosure () -> String = "") {
-        guard enabled else { return }
-        let now = Date()
-        guard done >= total || now.timeIntervalSince(lastPrint) >= interval else { return }
-        lastPrint = now
-        let elapsed = now.timeIntervalSince(start)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let pct = total > 0 ? 100 * Double(done) / Double(total) : 100
-        let line = String(format: "%@ %d/%d (%.0f%%) elapsed %@ eta %@ %@", label, done, total, pct,
-                          Self.clock(elapsed), Self.clock(eta), message())
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+    /// For code that is not handed RunEvents: reports to `RunEvents.ambient` when `enabled`.
+    /// `interval` is kept for source compatibility; how often lines appear is the receiver's choice.
+    public convenience init(_ label: String, total: Int, interval: TimeInterval = 2, enabled: Bool = true) {
+        self.init(label, total: total, events: enabled ? RunEvents.ambient : .silent)
     }
 
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    public func update(_ done: Int, _ message: @autoclosure @escaping () -> String = "") {
+        events.progress(ProgressUpdate(label: label, done: done, total: total, started: start, message: message))
     }
 }

@@ -33,7 +33,7 @@ public struct QATCheckpointState {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let f = try SafeTensorsFile.read(url: url)
         guard f.metadata["config_hash"] == expectedHash else {
-            throw DataError.mismatch(file: url.path, reason: "saved for configuration \(f.metadata["config_hash"] ?? "?"), this run is \(expectedHash); use another --out or remove it")
+            throw DataError.mismatch(file: url.path, reason: "saved for configuration \(f.metadata["config_hash"] ?? "?"), this run is \(expectedHash); use another output directory or remove it")
         }
         guard let step = f.metadata["step"].flatMap(Int.init), let phase = f.metadata["phase"].flatMap(Int.init) else {
             throw DataError.malformed(file: url.path, reason: "metadata lacks step/phase")
