@@ -18,8 +18,8 @@ public enum QuantizedExport {
     public static func int8Codes(_ w: ArraySlice<Float>) -> (codes: [Int8], scale: Float) {
         let m = w.reduce(Float(0)) { max($0, abs($1)) }
         guard m > 0 else { return ([Int8](repeating: 0, count: w.count), 0) }
-        let s = Float(127) / m
-        return (w.map { Int8(($0 * s).rounded(.toNearestOrEven)) }, m / 127)
+        let grid = IntegerGrid.symmetric(bits: 8), s = grid.scale(range: m)
+        return (w.map { Int8(($0 * s).rounded(.toNearestOrEven)) }, grid.step(range: m))
     }
 
     public static func write(_ θ: [Float], model: BertModel, config: QuantConfig, to url: URL) throws {

@@ -54,7 +54,7 @@ extension LSQ {
         θ.withUnsafeBufferPointer { p in
             for (slot, bits) in quantizedSlots(model.layout, quantization) {
                 let r = WeightQuantizer.mseSymmetricRange(p.baseAddress! + slot.offset, count: slot.count, bits: bits, golden: true)
-                full[model.layout.slot(scaleName(slot.name)).offset] = T(max(r, 1e-8) / Double(levels(bits: bits).qp))
+                full[model.layout.slot(scaleName(slot.name)).offset] = T(IntegerGrid.signed(bits: bits).step(range: max(r, 1e-8)))
             }
         }
         if let ranges = quantization.ranges { initializeActivationSteps(&full, model: model, quantization: quantization, ranges: ranges) }
@@ -67,7 +67,7 @@ extension LSQ {
                                                                ranges: ActivationRangeState) {
         for a in activationSlots(config: model.config, quantization: quantization) {
             guard let r = ranges.ranges[a.key], let slot = model.layout[activationStepName(a.key)] else { continue }
-            θ[slot.offset] = T(max((max(r.hi, 0) - min(r.lo, 0)) / Double((1 << a.bits) - 1), 1e-8))
+            θ[slot.offset] = T(max(IntegerGrid.unsigned(bits: a.bits).step(lo: min(r.lo, 0), hi: max(r.hi, 0)), 1e-8))
         }
     }
 
@@ -86,7 +86,7 @@ extension LSQ {
 
     /// g = 1/√(N·Q_P) of an activation step with N features per token and Q_P = 2^b − 1.
     public static func activationGradientScale(width n: Int, bits: Int) -> Double {
-        1 / (Double(n) * Double((1 << bits) - 1)).squareRoot()
+        1 / (Double(n) * Double(IntegerGrid.unsigned(bits: bits).qp)).squareRoot()
     }
 
     /// Keeps every step positive after an optimizer update.
