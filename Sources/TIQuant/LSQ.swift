@@ -36,8 +36,8 @@ public struct LSQActivationSteps<T: BLASScalar> {
     public init?(layout: ParameterLayout, parameters θ: [T], quantization: QuantConfig) {
         guard quantization.activations.values.contains(where: { if case .lsq = $0 { return true }; return false }) else { return nil }
         var d: [String: (index: Int, value: T)] = [:]
-        for slot in layout.slots where slot.role == .scale && slot.name.hasPrefix(LSQ.activationPrefix) {
-            d[String(slot.name.dropFirst(LSQ.activationPrefix.count).dropLast(".step".count))] = (slot.offset, θ[slot.offset])
+        for slot in layout.slots {
+            if case .activation(let key)? = slot.scales { d[key] = (slot.offset, θ[slot.offset]) }
         }
         guard !d.isEmpty else { return nil }
         byKey = d
