@@ -20,11 +20,25 @@ public enum ParameterRole: String, Codable, Sendable {
     }
 }
 
+/// What a learned scale (role `.scale`, e.g. an LSQ step) scales.
+public enum ScaleTarget: Codable, Sendable, Hashable {
+    /// Another tensor of the same layout, by name.
+    case slot(String)
+    /// A tensor computed in the forward pass, by the key its quantizer uses ("ffnResidual.2").
+    case activation(String)
+}
+
 public struct ParameterSlot: Codable, Sendable, Equatable {
     public let name: String
     public let shape: [Int]
     public let role: ParameterRole
     public let offset: Int
+    /// The quantization site of the tensor, set by whoever builds the layout (TIQuant's `WeightSite`
+    /// raw value for BERT); nil where no weight quantizer applies (biases, LayerNorm, scales). The
+    /// layout only carries it, so that quantizers read a tensor's site instead of parsing its name.
+    public let site: String?
+    /// For a learned scale: the tensor it scales.
+    public let scales: ScaleTarget?
     public var count: Int { shape.reduce(1, *) }
     public var range: Range<Int> { offset..<(offset + count) }
     /// Rows for filter normalization: first dimension for matrices/embeddings, 1 for vectors.
@@ -37,6 +51,7 @@ public struct ParameterLayout: Codable, Sendable, Equatable {
     public private(set) var slots: [ParameterSlot] = []
     public private(set) var count: Int = 0
     private var index: [String: Int] = [:]
+    private var scaleIndex: [ScaleTarget: Int] = [:]
 
     public init() {}
 
@@ -45,10 +60,16 @@ public struct ParameterLayout: Codable, Sendable, Equatable {
     }
 
     @discardableResult
-    public mutating func append(_ name: String, shape: [Int], role: ParameterRole) -> ParameterSlot {
+    public mutating func append(_ name: String, shape: [Int], role: ParameterRole, site: String? = nil,
+                                scales: ScaleTarget? = nil) -> ParameterSlot {
         precondition(index[name] == nil, "ParameterLayout: duplicate name \(name)")
         precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "ParameterLayout: bad shape \(shape) for \(name)")
-        let slot = ParameterSlot(name: name, shape: shape, role: role, offset: count)
+        if let target = scales {
+            precondition(scaleIndex[target] == nil, "ParameterLayout: two scales of \(target)")
+            if case .slot(let scaled) = target { precondition(index[scaled] != nil, "ParameterLayout: \(name) scales unknown \(scaled)") }
+            scaleIndex[target] = slots.count
+        }
+        let slot = ParameterSlot(name: name, shape: shape, role: role, offset: count, site: site, scales: scales)
         index[name] = slots.count
         slots.append(slot)
         count += slot.count
@@ -56,6 +77,9 @@ public struct ParameterLayout: Codable, Sendable, Equatable {
     }
 
     public subscript(name: String) -> ParameterSlot? { index[name].map { slots[$0] } }
+
+    /// The learned scale of a tensor (the slot whose `scales` is `target`), if the layout has one.
+    public func scale(of target: ScaleTarget) -> ParameterSlot? { scaleIndex[target].map { slots[$0] } }
 
     public func slot(_ name: String) -> ParameterSlot {
         guard let s = self[name] else { preconditionFailure("ParameterLayout: no parameter named \(name)") }
@@ -76,7 +100,9 @@ public struct ParameterLayout: Codable, Sendable, Equatable {
         return m
     }
 
-    /// Stable fingerprint of names, shapes and roles (goes into run metadata and config hashes).
+    /// Stable fingerprint of names, shapes and roles (goes into run metadata and config hashes). Sites
+    /// and scale links are left out: they follow from the names, and run hashes made before the layout
+    /// carried them stay valid.
     public var fingerprint: String {
         var h = StableHash()
         for s in slots { h.add(s.name); h.add(s.shape.map(String.init).joined(separator: "x")); h.add(s.role.rawValue) }

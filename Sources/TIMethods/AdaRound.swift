@@ -45,20 +45,20 @@ public enum AdaRound {
     /// The step of the grid: MSE-optimal symmetric range over Q.
     public static func step(_ w: [Double], bits: Int) -> Double {
         let r = w.withUnsafeBufferPointer { WeightQuantizer.mseSymmetricRange($0.baseAddress!, count: w.count, bits: bits, golden: true) }
-        return max(r, 1e-12) / Double((1 << (bits - 1)) - 1)
+        return IntegerGrid.symmetric(bits: bits).step(range: max(r, 1e-12))
     }
 
     /// Round-to-nearest on the same grid (the baseline AdaRound improves on).
     public static func nearest(_ w: [Double], step s: Double, bits: Int) -> [Double] {
-        let q = Double((1 << (bits - 1)) - 1)
-        return w.map { s * min(max(($0 / s).rounded(.toNearestOrEven), -q), q) }
+        let grid = IntegerGrid.symmetric(bits: bits)
+        return w.map { s * grid.clamp(($0 / s).rounded(.toNearestOrEven)) }
     }
 
     /// Learned rounding of one Linear weight [rows·cols entries, `cols` inputs] given the Gram matrix
     /// of `rows` calibration inputs. Returns the rounded weight and its step.
     public static func roundLayer(_ w: [Double], cols: Int, gram: [Double], rows: Int, options o: AdaRoundOptions) -> (weight: [Double], step: Double) {
         let n = w.count, out = n / cols
-        let s = step(w, bits: o.bits), q = Double((1 << (o.bits - 1)) - 1)
+        let s = step(w, bits: o.bits), (qlo, qhi) = IntegerGrid.symmetric(bits: o.bits).codeBounds(as: Double.self)
         let floorW = w.map { ($0 / s).rounded(.down) }
         // Start at h(V) = the fractional part: W̃ = W before clamping.
         var v = zip(w, floorW).map { wi, fi -> Double in
@@ -72,7 +72,7 @@ public enum AdaRound {
         let invRows = 1 / Double(max(rows, 1))
         for t in 0..<o.iterations {
             let h = v.map(rectifiedSigmoid)
-            for i in 0..<n { delta[i] = s * min(max(floorW[i] + h[i], -q), q) - w[i] }
+            for i in 0..<n { delta[i] = s * min(max(floorW[i] + h[i], qlo), qhi) - w[i] }
             // ∂rec/∂W̃ = 2·Δ·G/rows.
             delta.withUnsafeBufferPointer { d in gram.withUnsafeBufferPointer { g in gradQ.withUnsafeMutableBufferPointer { gq in
                 Double.gemm(transA: false, transB: false, m: out, n: cols, k: cols, alpha: 2 * invRows, a: d.baseAddress!, lda: cols,
@@ -84,7 +84,7 @@ public enum AdaRound {
                 let sig = 1 / (1 + exp(-v[i]))
                 let raw = sig * (zeta - gamma) + gamma
                 guard raw > 0 && raw < 1 else { continue }  // h clipped: no gradient
-                let inside = floorW[i] + h[i] >= -q && floorW[i] + h[i] <= q
+                let inside = floorW[i] + h[i] >= qlo && floorW[i] + h[i] <= qhi
                 var dh = inside ? gradQ[i] * s : 0
                 if regOn {
                     let u = 2 * h[i] - 1
@@ -97,7 +97,7 @@ public enum AdaRound {
                 v[i] -= o.learningRate * mh / (vh.squareRoot() + eps)
             }
         }
-        let rounded = (0..<n).map { i in s * min(max(floorW[i] + (v[i] >= 0 ? 1 : 0), -q), q) }
+        let rounded = (0..<n).map { i in s * min(max(floorW[i] + (v[i] >= 0 ? 1 : 0), qlo), qhi) }
         return (rounded, s)
     }
 

@@ -41,7 +41,7 @@ public enum QuantReport {
         var rows: [QuantSiteReport] = []
         let q = QuantizedParameters(latent: θ, layout: model.layout, config: quantization)
         for slot in model.layout.slots {
-            guard let site = WeightSite(parameterName: slot.name) else { continue }
+            guard let site = slot.weightSite else { continue }
             let w = θ[slot.range].map(Double.init), wq = q.effective[slot.range].map(Double.init)
             let noise = zip(w, wq).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
             let wqz = quantization.weights[site]

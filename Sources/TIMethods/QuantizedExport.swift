@@ -18,8 +18,8 @@ public enum QuantizedExport {
     public static func int8Codes(_ w: ArraySlice<Float>) -> (codes: [Int8], scale: Float) {
         let m = w.reduce(Float(0)) { max($0, abs($1)) }
         guard m > 0 else { return ([Int8](repeating: 0, count: w.count), 0) }
-        let s = Float(127) / m
-        return (w.map { Int8(($0 * s).rounded(.toNearestOrEven)) }, m / 127)
+        let grid = IntegerGrid.symmetric(bits: 8), s = grid.scale(range: m)
+        return (w.map { Int8(($0 * s).rounded(.toNearestOrEven)) }, grid.step(range: m))
     }
 
     public static func write(_ θ: [Float], model: BertModel, config: QuantConfig, to url: URL) throws {
@@ -27,7 +27,7 @@ public enum QuantizedExport {
         var tensors: [SafeTensorsWriter.Tensor] = []
         for slot in model.layout.slots {
             let values = θ[slot.range]
-            if let site = WeightSite(parameterName: slot.name), config.weights[site] == .uniform(bits: 8, symmetric: true, perRow: false) {
+            if let site = slot.weightSite, config.weights[site] == .uniform(bits: 8, symmetric: true, perRow: false) {
                 let (codes, scale) = int8Codes(values)
                 tensors.append(.int8(slot.name, shape: slot.shape, values: codes))
                 tensors.append(.float32(scaleName(slot.name), shape: [1], values: [scale]))

@@ -1,5 +1,7 @@
 // The ordered parameter table of BertForSequenceClassification with HuggingFace names. Offsets
 // into the flat buffer are resolved once into `BertParameterOffsets` so the kernels never look up strings.
+// Each quantizable weight carries its `WeightSite` from here, where the name is made; nothing parses
+// names to find a tensor's quantizer.
 import TILinalg
 import TIQuant
 
@@ -11,31 +13,34 @@ extension BertConfig {
     public var parameterLayout: ParameterLayout {
         var t = ParameterLayout()
         let h = hiddenSize, f = intermediateSize
-        t.append("bert.embeddings.word_embeddings.weight", shape: [vocabSize, h], role: .embedding)
-        t.append("bert.embeddings.position_embeddings.weight", shape: [maxPositions, h], role: .embedding)
-        t.append("bert.embeddings.token_type_embeddings.weight", shape: [typeVocabSize, h], role: .embedding)
+        func weight(_ name: String, _ shape: [Int], _ role: ParameterRole, _ site: WeightSite) {
+            t.append(name, shape: shape, role: role, site: site.rawValue)
+        }
+        weight("bert.embeddings.word_embeddings.weight", [vocabSize, h], .embedding, .wordEmbeddings)
+        weight("bert.embeddings.position_embeddings.weight", [maxPositions, h], .embedding, .positionEmbeddings)
+        weight("bert.embeddings.token_type_embeddings.weight", [typeVocabSize, h], .embedding, .tokenTypeEmbeddings)
         t.append("bert.embeddings.LayerNorm.weight", shape: [h], role: .layerNormGain)
         t.append("bert.embeddings.LayerNorm.bias", shape: [h], role: .layerNormBias)
         for l in 0..<numLayers {
             let p = BertNames.layer(l)
-            for m in ["query", "key", "value"] {
-                t.append("\(p).attention.self.\(m).weight", shape: [h, h], role: .matrix)
+            for (m, site) in [("query", WeightSite.query), ("key", .key), ("value", .value)] {
+                weight("\(p).attention.self.\(m).weight", [h, h], .matrix, site)
                 t.append("\(p).attention.self.\(m).bias", shape: [h], role: .bias)
             }
-            t.append("\(p).attention.output.dense.weight", shape: [h, h], role: .matrix)
+            weight("\(p).attention.output.dense.weight", [h, h], .matrix, .attentionOutput)
             t.append("\(p).attention.output.dense.bias", shape: [h], role: .bias)
             t.append("\(p).attention.output.LayerNorm.weight", shape: [h], role: .layerNormGain)
             t.append("\(p).attention.output.LayerNorm.bias", shape: [h], role: .layerNormBias)
-            t.append("\(p).intermediate.dense.weight", shape: [f, h], role: .matrix)
+            weight("\(p).intermediate.dense.weight", [f, h], .matrix, .intermediate)
             t.append("\(p).intermediate.dense.bias", shape: [f], role: .bias)
-            t.append("\(p).output.dense.weight", shape: [h, f], role: .matrix)
+            weight("\(p).output.dense.weight", [h, f], .matrix, .output)
             t.append("\(p).output.dense.bias", shape: [h], role: .bias)
             t.append("\(p).output.LayerNorm.weight", shape: [h], role: .layerNormGain)
             t.append("\(p).output.LayerNorm.bias", shape: [h], role: .layerNormBias)
         }
-        t.append("bert.pooler.dense.weight", shape: [h, h], role: .matrix)
+        weight("bert.pooler.dense.weight", [h, h], .matrix, .pooler)
         t.append("bert.pooler.dense.bias", shape: [h], role: .bias)
-        t.append("classifier.weight", shape: [numLabels, h], role: .matrix)
+        weight("classifier.weight", [numLabels, h], .matrix, .classifier)
         t.append("classifier.bias", shape: [numLabels], role: .bias)
         return t
     }

@@ -71,10 +71,10 @@ public struct BertModel: Sendable {
 
     /// BERT with extra parameters appended after its own (LSQ steps): the model never reads them, the
     /// quantizers do; BERT's offsets are unchanged.
-    public init(config: BertConfig, appending extra: [(name: String, shape: [Int], role: ParameterRole)]) {
+    public init(config: BertConfig, appending extra: [(name: String, shape: [Int], role: ParameterRole, scales: ScaleTarget?)]) {
         self.config = config
         var t = config.parameterLayout
-        for e in extra { t.append(e.name, shape: e.shape, role: e.role) }
+        for e in extra { t.append(e.name, shape: e.shape, role: e.role, scales: e.scales) }
         layout = t
         offsets = BertParameterOffsets(config: config, layout: t)
     }

@@ -36,8 +36,8 @@ public struct LSQActivationSteps<T: BLASScalar> {
     public init?(layout: ParameterLayout, parameters θ: [T], quantization: QuantConfig) {
         guard quantization.activations.values.contains(where: { if case .lsq = $0 { return true }; return false }) else { return nil }
         var d: [String: (index: Int, value: T)] = [:]
-        for slot in layout.slots where slot.role == .scale && slot.name.hasPrefix(LSQ.activationPrefix) {
-            d[String(slot.name.dropFirst(LSQ.activationPrefix.count).dropLast(".step".count))] = (slot.offset, θ[slot.offset])
+        for slot in layout.slots {
+            if case .activation(let key)? = slot.scales { d[key] = (slot.offset, θ[slot.offset]) }
         }
         guard !d.isEmpty else { return nil }
         byKey = d
@@ -63,20 +63,21 @@ public enum LSQ {
     public static func zeroPoint(lo: Double, hi: Double, bits: Int) -> Double {
         let lo = min(lo, 0), hi = max(hi, 0)
         guard hi > lo else { return 0 }
-        return zeroPoint(lo: lo, step: (hi - lo) / Double((1 << bits) - 1), bits: bits)
+        return zeroPoint(lo: lo, step: IntegerGrid.unsigned(bits: bits).step(lo: lo, hi: hi), bits: bits)
     }
 
     /// Zero point that puts `lo` (≤ 0) on the grid of step s, within [0, 2^b − 1].
     public static func zeroPoint(lo: Double, step s: Double, bits: Int) -> Double {
         guard s > 0 else { return 0 }
-        return min(max((-min(lo, 0) / s).rounded(.toNearestOrEven), 0), Double((1 << bits) - 1))
+        let grid = IntegerGrid.unsigned(bits: bits)
+        return grid.clamp(grid.zeroPoint(lo: min(lo, 0), step: s))
     }
 
     /// x̂, the STE mask and ∂x̂/∂s of the asymmetric LSQ activation quantizer with step s and zero point z.
     public static func quantizeActivation<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, step s: T, zero z: T,
                                                          out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>,
                                                          d: UnsafeMutablePointer<T>) {
-        let top = T((1 << bits) - 1)
+        let top = T(IntegerGrid.unsigned(bits: bits).qmax)
         for i in 0..<n {
             let v = x[i] / s, r = roundEven(v), u = r + z
             if u < 0 { out[i] = -z * s; mask[i] = 0; d[i] = -z }
@@ -85,16 +86,13 @@ public enum LSQ {
         }
     }
 
-    public static func levels(bits: Int) -> (qn: Int, qp: Int) { (1 << (bits - 1), (1 << (bits - 1)) - 1) }
-
     /// The LSQ gradient scale of a step that quantizes N values.
-    public static func gradientScale(count n: Int, bits: Int) -> Double { 1 / (Double(n) * Double(levels(bits: bits).qp)).squareRoot() }
+    public static func gradientScale(count n: Int, bits: Int) -> Double { 1 / (Double(n) * Double(IntegerGrid.signed(bits: bits).qp)).squareRoot() }
 
     /// Ŵ, the STE mask and ∂Ŵ/∂s for one tensor with step s.
     public static func quantize<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, bits: Int, step s: T,
                                                out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>, d: UnsafeMutablePointer<T>) {
-        let (qn, qp) = levels(bits: bits)
-        let lo = -T(qn), hi = T(qp)
+        let (lo, hi) = IntegerGrid.signed(bits: bits).codeBounds(as: T.self)  // −Q_N, Q_P
         for i in 0..<n {
             let z = w[i] / s, r = roundEven(z)
             if r < lo { out[i] = lo * s; mask[i] = 0; d[i] = lo }

@@ -28,12 +28,12 @@ public enum PEG {
                                                dimLo: [Double], dimHi: [Double], groups k: Int, permute: Bool,
                                                out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
         precondition(n % width == 0 && dimLo.count == width && dimHi.count == width, "PEG: tensor is not [rows, \(width)]")
-        let levels = T((1 << bits) - 1)
+        let grid = IntegerGrid.unsigned(bits: bits), (qlo, qhi) = grid.codeBounds(as: T.self)
         var scale = [T](repeating: 0, count: width), zero = scale
         for g in groups(dimLo: dimLo, dimHi: dimHi, count: k, permute: permute) {
             let lo = min(g.map { dimLo[$0] }.min() ?? 0, 0), hi = max(g.map { dimHi[$0] }.max() ?? 0, 0)
-            let s = hi > lo ? T(hi - lo) / levels : 0
-            let z = s > 0 ? roundEven(T(-lo) / s) : 0
+            let s = hi > lo ? grid.step(width: T(hi - lo)) : 0
+            let z = s > 0 ? grid.zeroPoint(lo: T(lo), step: s) : 0  // −T(lo) = T(−lo): rounding to T is odd-symmetric
             for j in g { scale[j] = s; zero[j] = z }
         }
         for r in 0..<(n / width) {
@@ -41,8 +41,8 @@ public enum PEG {
                 let i = r * width + j
                 guard scale[j] > 0 else { out[i] = 0; mask[i] = 1; continue }
                 let u = roundEven(x[i] / scale[j]) + zero[j]
-                out[i] = (min(max(u, 0), levels) - zero[j]) * scale[j]
-                mask[i] = u >= 0 && u <= levels ? 1 : 0  // the STE stops only where the clamp acts
+                out[i] = (min(max(u, qlo), qhi) - zero[j]) * scale[j]
+                mask[i] = u >= qlo && u <= qhi ? 1 : 0  // the STE stops only where the clamp acts
             }
         }
     }

@@ -2,27 +2,16 @@
 // entries here without touching the model code.
 import TILinalg
 
-/// Weight tensors that can be quantized, by role in the network.
+/// Weight tensors that can be quantized, by role in the network. The model's layout tags each such
+/// tensor with its site when it names it (`ParameterSlot.site`, BertLayout.swift).
 public enum WeightSite: String, CaseIterable, Codable, Sendable {
     case query, key, value, attentionOutput, intermediate, output, pooler
     case wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, classifier
+}
 
-    /// The site of a HuggingFace parameter name, or nil for tensors never quantized (biases, LayerNorm).
-    public init?(parameterName n: String) {
-        guard n.hasSuffix(".weight"), !n.contains("LayerNorm") else { return nil }
-        if n.contains("attention.self.query") { self = .query }
-        else if n.contains("attention.self.key") { self = .key }
-        else if n.contains("attention.self.value") { self = .value }
-        else if n.contains("attention.output.dense") { self = .attentionOutput }
-        else if n.contains("intermediate.dense") { self = .intermediate }
-        else if n.contains(".output.dense") { self = .output }
-        else if n.contains("pooler.dense") { self = .pooler }
-        else if n.contains("word_embeddings") { self = .wordEmbeddings }
-        else if n.contains("position_embeddings") { self = .positionEmbeddings }
-        else if n.contains("token_type_embeddings") { self = .tokenTypeEmbeddings }
-        else if n.hasPrefix("classifier") { self = .classifier }
-        else { return nil }
-    }
+extension ParameterSlot {
+    /// The weight site the layout gave this tensor; nil for tensors never quantized (biases, LayerNorm, steps).
+    public var weightSite: WeightSite? { site.flatMap(WeightSite.init(rawValue:)) }
 }
 
 /// Activation tensors that can be quantized inside the forward pass.
@@ -133,8 +122,8 @@ public struct QuantizedParameters<T: BLASScalar> {
                 eff.withUnsafeMutableBufferPointer { dst in
                     m.withUnsafeMutableBufferPointer { mp in
                         for slot in layout.slots {
-                            guard let site = WeightSite(parameterName: slot.name), let q = config.weights[site] else { continue }
-                            if case .lsq(let bits) = q, let step = layout[LSQ.scaleName(slot.name)] {
+                            guard let site = slot.weightSite, let q = config.weights[site] else { continue }
+                            if case .lsq(let bits) = q, let step = layout.scale(of: .slot(slot.name)) {
                                 var d = [T](repeating: 0, count: slot.count)
                                 d.withUnsafeMutableBufferPointer { dp in
                                     LSQ.quantize(src.baseAddress! + slot.offset, count: slot.count, bits: bits, step: src[step.offset],

@@ -48,7 +48,7 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
             let r = Self.mseSymmetricRange(w, count: n, bits: bits, golden: true)
             let d = UnsafeMutablePointer<T>.allocate(capacity: n)
             defer { d.deallocate() }
-            LSQ.quantize(w, count: n, bits: bits, step: T(max(r, 1e-8) / Double(LSQ.levels(bits: bits).qp)), out: out, mask: mask, d: d)
+            LSQ.quantize(w, count: n, bits: bits, step: T(IntegerGrid.signed(bits: bits).step(range: max(r, 1e-8))), out: out, mask: mask, d: d)
         }
     }
 
@@ -56,9 +56,9 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
     /// The symmetric range r ∈ (0, max|W|] with the least squared quantization error.
     public static func mseSymmetricRange<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, bits: Int, golden: Bool) -> Double {
         let m = Double(ActivationQuantizer.maxAbs(w, count: n))
-        let levels = Double((1 << (bits - 1)) - 1)
+        let grid = IntegerGrid.symmetric(bits: bits)
         return RangeSearch.minimize(upper: m, golden: golden) { r in
-            let s = levels / r
+            let s = grid.scale(range: r)
             var e = 0.0
             for i in 0..<n {
                 let v = min(max(Double(w[i]), -r), r)
@@ -102,20 +102,19 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
         if symmetric {
             var m: T = 0
             for i in 0..<n { m = max(m, abs(w[i])) }
-            let levels = T((1 << (bits - 1)) - 1)
             guard m > 0 else { for i in 0..<n { out[i] = 0 }; return }
-            let s = levels / m
+            let s = IntegerGrid.symmetric(bits: bits).scale(range: m)
             for i in 0..<n { out[i] = roundEven(w[i] * s) / s }
         } else {
             var lo = w[0], hi = w[0]
             for i in 1..<n { lo = min(lo, w[i]); hi = max(hi, w[i]) }
             lo = min(lo, 0); hi = max(hi, 0)  // keep 0 exactly representable
-            let levels = T((1 << bits) - 1)
             guard hi > lo else { for i in 0..<n { out[i] = 0 }; return }
-            let scale = (hi - lo) / levels
-            let zero = roundEven(-lo / scale)
+            let grid = IntegerGrid.unsigned(bits: bits), (qlo, qhi) = grid.codeBounds(as: T.self)
+            let scale = grid.step(lo: lo, hi: hi)
+            let zero = grid.zeroPoint(lo: lo, step: scale)
             for i in 0..<n {
-                let q = min(max(roundEven(w[i] / scale) + zero, 0), levels)
+                let q = min(max(roundEven(w[i] / scale) + zero, qlo), qhi)
                 out[i] = (q - zero) * scale
             }
         }
@@ -228,8 +227,8 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         guard m > 0 else { return nil }
         // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside the kernel's rounding range. Multiplying by the
         // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.
-        let levels = T((1 << (bits - 1)) - 1)
-        return (c, levels / m, m / levels)
+        let grid = IntegerGrid.symmetric(bits: bits)
+        return (c, grid.scale(range: m), grid.step(range: m))
     }
 
     /// Symmetric b-bit over a given range ±r: clamp, x̂ = round(x·s)/s with s = (2^(b−1)−1)/r. The STE
@@ -240,7 +239,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             for i in 0..<n { out[i] = 0; mask[i] = 1 }
             return
         }
-        let levels = T((1 << (bits - 1)) - 1), s = levels / r
+        let s = IntegerGrid.symmetric(bits: bits).scale(range: r)
         for i in 0..<n {
             let v = min(max(x[i], -r), r)
             mask[i] = abs(x[i]) <= r ? 1 : 0
@@ -258,12 +257,13 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             for i in 0..<n { out[i] = 0; mask[i] = 1 }
             return
         }
-        let levels = T((1 << bits) - 1), scale = (hi - lo) / levels
-        let zero = roundEven(-lo / scale)
+        let grid = IntegerGrid.unsigned(bits: bits), (qlo, qhi) = grid.codeBounds(as: T.self)
+        let scale = grid.step(lo: lo, hi: hi)
+        let zero = grid.zeroPoint(lo: lo, step: scale)
         for i in 0..<n {
             let u = roundEven(x[i] / scale) + zero
-            out[i] = (min(max(u, 0), levels) - zero) * scale
-            mask[i] = u >= 0 && u <= levels ? 1 : 0
+            out[i] = (min(max(u, qlo), qhi) - zero) * scale
+            mask[i] = u >= qlo && u <= qhi ? 1 : 0
         }
     }
 

@@ -19,7 +19,7 @@ final class QuantReportTests: XCTestCase {
         XCTAssertEqual(sites.filter { $0.quantizer == "none" && $0.kind == "activation" }.map(\.name), ["probs.0", "probs.1"])
         XCTAssertTrue(acts.allSatisfy { $0.bits == 8 && $0.sqnrDB.isFinite && $0.sqnrDB > 20 }, "\(acts.map(\.sqnrDB))")
         let weights = sites.filter { $0.kind == "weight" }
-        XCTAssertEqual(weights.count, model.layout.slots.filter { WeightSite(parameterName: $0.name) != nil }.count)
+        XCTAssertEqual(weights.count, model.layout.slots.filter { $0.weightSite != nil }.count)
         // Layer 1's attention input is layer 0's output: dimension 3 has the largest range there.
         let d = dims.filter { $0.site == "attentionInput.1" }
         XCTAssertEqual(d.count, 8)

@@ -30,19 +30,31 @@ extension LSQ {
         }
     }
 
-    /// The weight slots of `layout` an LSQ quantizer of `config` applies to, with their bits.
-    static func quantizedSlots(_ layout: ParameterLayout, _ config: QuantConfig) -> [(ParameterSlot, Int)] {
-        layout.slots.compactMap { slot in
-            guard let site = WeightSite(parameterName: slot.name), case .lsq(let bits)? = config.weights[site] else { return nil }
-            return (slot, bits)
+    /// The weight slots of `layout` an LSQ quantizer of `config` applies to.
+    static func quantizedWeights(_ layout: ParameterLayout, _ config: QuantConfig) -> [ParameterSlot] {
+        layout.slots.filter { slot in
+            guard let site = slot.weightSite, case .lsq? = config.weights[site] else { return false }
+            return true
         }
     }
 
-    /// BERT with one step slot per LSQ-quantized weight, then one per LSQ activation site visit, appended.
+    /// The learned weight steps of `layout` (slots that scale another slot), each with the weight it
+    /// scales and that weight's bits under `config`, in layout order.
+    static func weightSteps(_ layout: ParameterLayout, _ config: QuantConfig) -> [(weight: ParameterSlot, step: ParameterSlot, bits: Int)] {
+        layout.slots.compactMap { step in
+            guard case .slot(let name)? = step.scales, let weight = layout[name], let site = weight.weightSite,
+                  case .lsq(let bits)? = config.weights[site] else { return nil }
+            return (weight, step, bits)
+        }
+    }
+
+    /// BERT with one step slot per LSQ-quantized weight, then one per LSQ activation site visit, appended;
+    /// each step slot records what it scales, so nothing finds a step by its name.
     public static func model(config: BertConfig, quantization: QuantConfig) -> BertModel {
-        let weights = quantizedSlots(config.parameterLayout, quantization).map { (name: scaleName($0.0.name), shape: [1], role: ParameterRole.scale) }
+        let weights = quantizedWeights(config.parameterLayout, quantization)
+            .map { (name: scaleName($0.name), shape: [1], role: ParameterRole.scale, scales: ScaleTarget?.some(.slot($0.name))) }
         let activations = activationSlots(config: config, quantization: quantization)
-            .map { (name: activationStepName($0.key), shape: [1], role: ParameterRole.scale) }
+            .map { (name: activationStepName($0.key), shape: [1], role: ParameterRole.scale, scales: ScaleTarget?.some(.activation($0.key))) }
         return BertModel(config: config, appending: weights + activations)
     }
 
@@ -52,9 +64,9 @@ extension LSQ {
     public static func initialParameters<T: BLASScalar>(bert θ: [T], model: BertModel, quantization: QuantConfig) -> [T] {
         var full = θ + [T](repeating: 1, count: model.layout.count - θ.count)
         θ.withUnsafeBufferPointer { p in
-            for (slot, bits) in quantizedSlots(model.layout, quantization) {
+            for (slot, step, bits) in weightSteps(model.layout, quantization) {
                 let r = WeightQuantizer.mseSymmetricRange(p.baseAddress! + slot.offset, count: slot.count, bits: bits, golden: true)
-                full[model.layout.slot(scaleName(slot.name)).offset] = T(max(r, 1e-8) / Double(levels(bits: bits).qp))
+                full[step.offset] = T(IntegerGrid.signed(bits: bits).step(range: max(r, 1e-8)))
             }
         }
         if let ranges = quantization.ranges { initializeActivationSteps(&full, model: model, quantization: quantization, ranges: ranges) }
@@ -66,8 +78,8 @@ extension LSQ {
     public static func initializeActivationSteps<T: BLASScalar>(_ θ: inout [T], model: BertModel, quantization: QuantConfig,
                                                                ranges: ActivationRangeState) {
         for a in activationSlots(config: model.config, quantization: quantization) {
-            guard let r = ranges.ranges[a.key], let slot = model.layout[activationStepName(a.key)] else { continue }
-            θ[slot.offset] = T(max((max(r.hi, 0) - min(r.lo, 0)) / Double((1 << a.bits) - 1), 1e-8))
+            guard let r = ranges.ranges[a.key], let slot = model.layout.scale(of: .activation(a.key)) else { continue }
+            θ[slot.offset] = T(max(IntegerGrid.unsigned(bits: a.bits).step(lo: min(r.lo, 0), hi: max(r.hi, 0)), 1e-8))
         }
     }
 
@@ -75,23 +87,23 @@ extension LSQ {
     /// N = features per token (`activationWidth`) and Q_P = 2^b − 1, the grid's whole extent, as LSQ
     /// does for unsigned activations: the zero point only shifts the grid.
     public static func scaleGradients<T: BLASScalar>(_ g: inout [T], model: BertModel, quantization: QuantConfig) {
-        for (slot, bits) in quantizedSlots(model.layout, quantization) {
-            g[model.layout.slot(scaleName(slot.name)).offset] *= T(gradientScale(count: slot.count, bits: bits))
+        for (slot, step, bits) in weightSteps(model.layout, quantization) {
+            g[step.offset] *= T(gradientScale(count: slot.count, bits: bits))
         }
         for a in activationSlots(config: model.config, quantization: quantization) {
-            guard let slot = model.layout[activationStepName(a.key)] else { continue }
+            guard let slot = model.layout.scale(of: .activation(a.key)) else { continue }
             g[slot.offset] *= T(activationGradientScale(width: activationWidth(a.site, model.config), bits: a.bits))
         }
     }
 
     /// g = 1/√(N·Q_P) of an activation step with N features per token and Q_P = 2^b − 1.
     public static func activationGradientScale(width n: Int, bits: Int) -> Double {
-        1 / (Double(n) * Double((1 << bits) - 1)).squareRoot()
+        1 / (Double(n) * Double(IntegerGrid.unsigned(bits: bits).qp)).squareRoot()
     }
 
     /// Keeps every step positive after an optimizer update.
     public static func clampSteps<T: BLASScalar>(_ θ: inout [T], model: BertModel) {
-        for slot in model.layout.slots where slot.role == .scale && slot.name.hasPrefix("lsq.") {
+        for slot in model.layout.slots where slot.role == .scale && slot.scales != nil {
             θ[slot.offset] = max(θ[slot.offset], T(1e-8))
         }
     }
