@@ -52,7 +52,7 @@ let package = Package(
         // The landscape toy, shared by the landscape tests and the helper process they kill.
         .target(name: "TILandscapeToy", dependencies: ["TILandscape", "TILinalg"], path: "Tests/TILandscapeToy"),
         .executableTarget(name: "tianalyze-test-child", dependencies: ["TILandscape", "TILandscapeToy"], path: "Tests/TestChild"),
-        .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport", "TILandscapeToy", "tianalyze-test-child"]),
+        .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport", "TILandscapeToy", "tianalyze-test-child", "TILinalg"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["tianalyze", "TICore", "TIData", "TITestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["TICore", "TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
