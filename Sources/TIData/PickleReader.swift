@@ -90,12 +90,12 @@ private struct PickleMachine {
         case 0x4E: try push(.none)                                                // NONE
         case 0x88: try push(.bool(true))                                          // NEWTRUE
         case 0x89: try push(.bool(false))                                         // NEWFALSE
-        case 0x4B: try push(.int(Int(try byte())))                            // BININT1
+        case 0x4B: try push(.int(Int(try byte())))                                // BININT1
         case 0x4D: try push(.int(Int(try littleEndian(2))))                       // BININT2
         case 0x4A: try push(.int(Int(Int32(truncatingIfNeeded: try littleEndian(4)))))  // BININT
         case 0x8A: try push(try long1())                                          // LONG1
         case 0x58: try push(.string(try text(length: Int(try littleEndian(4)))))  // BINUNICODE
-        case 0x8C: try push(.string(try text(length: Int(try byte()))))       // SHORT_BINUNICODE
+        case 0x8C: try push(.string(try text(length: Int(try byte()))))           // SHORT_BINUNICODE
         case 0x29: try push(.tuple([]))                                           // EMPTY_TUPLE
         case 0x5D: try push(.list([]))                                            // EMPTY_LIST
         case 0x7D: try push(.dict([]))                                            // EMPTY_DICT
@@ -110,10 +110,10 @@ private struct PickleMachine {
         case 0x51: try push(.persistent(id: try pop(1)[0]))                       // BINPERSID
         case 0x52: try reduce()                                                   // REDUCE
         case 0x62: try build()                                                    // BUILD
-        case 0x71: try put(UInt32(try byte()))                                // BINPUT
+        case 0x71: try put(UInt32(try byte()))                                    // BINPUT
         case 0x72: try put(UInt32(try littleEndian(4)))                           // LONG_BINPUT
         case 0x94: try put(UInt32(truncatingIfNeeded: memo.count))                // MEMOIZE
-        case 0x68: try get(UInt32(try byte()))                                // BINGET
+        case 0x68: try get(UInt32(try byte()))                                    // BINGET
         case 0x6A: try get(UInt32(try littleEndian(4)))                           // LONG_BINGET
         default:
             throw bad("opcode 0x\(String(op, radix: 16)) is not one a PyTorch state_dict uses; the restricted reader refuses it")

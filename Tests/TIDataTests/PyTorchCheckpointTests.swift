@@ -104,6 +104,16 @@ final class PyTorchCheckpointTests: XCTestCase {
         XCTAssertEqual(try f.values("wt", as: Float.self), [1, 4, 2, 5, 3, 6])
     }
 
+    /// The fixture rewritten with ZIP64 records (as archives past 4 GiB have) reads the same.
+    func testZip64ArchiveReadsTheSame() throws {
+        let original = try Fixture.data("pytorch/views.bin")
+        let zip64 = Data(StoredZip.make(try StoredZip.entries(original), zip64: true))
+        XCTAssertEqual(Array(zip64.suffix(22).prefix(12).suffix(2)), [0xFF, 0xFF], "entry count saturated")
+        try assertSameTensors(try PyTorchCheckpoint.read(data: zip64, name: "zip64.bin"), try bin("views.bin"))
+        let damaged = Data(zip64.prefix(zip64.count - 42) + Data(count: 20) + zip64.suffix(22))
+        assertDataError(["saturated fields but no ZIP64 locator"]) { try PyTorchCheckpoint.read(data: damaged, name: "zip64.bin") }
+    }
+
     func testCRC32KnownValues() {
         // Standard check value of CRC-32/ISO-HDLC.
         XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32.checksum($0) }, 0xCBF4_3926)

@@ -112,30 +112,45 @@ enum TorchFileBuilder {
     }
 }
 
-/// A minimal zip writer (stored entries only) so tests can rewrap a modified pickle.
+/// A minimal zip writer (stored entries only) so tests can rewrap a modified pickle. With
+/// `zip64`, every 32-bit size, offset and count is saturated and carried by ZIP64 records, the
+/// way writers lay out archives past 4 GiB.
 enum StoredZip {
-    static func make(_ entries: [(name: String, data: [UInt8])], method: UInt16 = 0) -> [UInt8] {
+    static func make(_ entries: [(name: String, data: [UInt8])], method: UInt16 = 0, zip64: Bool = false) -> [UInt8] {
         var out: [UInt8] = [], directory: [UInt8] = []
         func u16(_ v: UInt16, _ b: inout [UInt8]) { b += [UInt8(v & 0xFF), UInt8(v >> 8)] }
         func u32(_ v: UInt32, _ b: inout [UInt8]) { for i in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+        func u64(_ v: Int, _ b: inout [UInt8]) { for i in 0..<8 { b.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+        let saturated: UInt32 = 0xFFFF_FFFF
         for (name, data) in entries {
             let nameBytes = Array(name.utf8), crc = data.withUnsafeBytes { CRC32.checksum($0) }
-            let offset = UInt32(out.count)
+            let offset = out.count
             u32(0x0403_4B50, &out); u16(20, &out); u16(0, &out); u16(method, &out); u32(0, &out)
             u32(crc, &out); u32(UInt32(data.count), &out); u32(UInt32(data.count), &out)
             u16(UInt16(nameBytes.count), &out); u16(0, &out)
             out += nameBytes + data
-            u32(0x0201_4B50, &directory); u16(20, &directory); u16(20, &directory); u16(0, &directory); u16(method, &directory)
-            u32(0, &directory); u32(crc, &directory); u32(UInt32(data.count), &directory); u32(UInt32(data.count), &directory)
-            u16(UInt16(nameBytes.count), &directory); u16(0, &directory); u16(0, &directory); u16(0, &directory)
-            u16(0, &directory); u32(0, &directory); u32(offset, &directory)
+            let size = zip64 ? saturated : UInt32(data.count)
+            u32(0x0201_4B50, &directory); u16(45, &directory); u16(45, &directory); u16(0, &directory); u16(method, &directory)
+            u32(0, &directory); u32(crc, &directory); u32(size, &directory); u32(size, &directory)
+            u16(UInt16(nameBytes.count), &directory); u16(zip64 ? 28 : 0, &directory); u16(0, &directory); u16(0, &directory)
+            u16(0, &directory); u32(0, &directory); u32(zip64 ? saturated : UInt32(offset), &directory)
             directory += nameBytes
+            if zip64 {  // ZIP64 extended information: size, compressed size, local header offset
+                u16(1, &directory); u16(24, &directory)
+                u64(data.count, &directory); u64(data.count, &directory); u64(offset, &directory)
+            }
         }
-        let directoryOffset = UInt32(out.count)
+        let directoryOffset = out.count
         out += directory
-        u32(0x0605_4B50, &out); u16(0, &out); u16(0, &out)
-        u16(UInt16(entries.count), &out); u16(UInt16(entries.count), &out)
-        u32(UInt32(directory.count), &out); u32(directoryOffset, &out); u16(0, &out)
+        if zip64 {
+            let record = out.count
+            u32(0x0606_4B50, &out); u64(44, &out); u16(45, &out); u16(45, &out); u32(0, &out); u32(0, &out)
+            u64(entries.count, &out); u64(entries.count, &out); u64(directory.count, &out); u64(directoryOffset, &out)
+            u32(0x0706_4B50, &out); u32(0, &out); u64(record, &out); u32(1, &out)
+        }
+        let count = zip64 ? 0xFFFF : UInt16(entries.count)
+        u32(0x0605_4B50, &out); u16(0, &out); u16(0, &out); u16(count, &out); u16(count, &out)
+        u32(zip64 ? saturated : UInt32(directory.count), &out); u32(zip64 ? saturated : UInt32(directoryOffset), &out); u16(0, &out)
         return out
     }
 
