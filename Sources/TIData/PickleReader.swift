@@ -31,17 +31,20 @@ public enum PickleReader {
     /// Bytes of a LONG1 integer; torch's largest is the 10-byte legacy magic number.
     public static let maxLongBytes = 32
 
-    /// Parses one pickle starting at `start`; returns it and the offset just past its STOP.
-    public static func parse(_ bytes: [UInt8], from start: Int = 0, name: String,
+    /// Parses one pickle starting at byte `start` of `data`; returns it and the offset just past
+    /// its STOP. The bytes are read in place (checkpoints are large); the result owns its strings.
+    public static func parse(_ data: Data, from start: Int = 0, name: String,
                              policy: PicklePolicy) throws -> (pickle: Pickle, end: Int) {
-        var machine = PickleMachine(bytes: bytes, position: start, name: name, policy: policy)
-        let root = try machine.run()
-        return (Pickle(objects: machine.objects, root: root, states: machine.states), machine.position)
+        try data.withUnsafeBytes { raw in
+            var machine = PickleMachine(bytes: raw, position: start, name: name, policy: policy)
+            let root = try machine.run()
+            return (Pickle(objects: machine.objects, root: root, states: machine.states), machine.position)
+        }
     }
 }
 
 private struct PickleMachine {
-    let bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     var position: Int
     let name: String
     let policy: PicklePolicy
@@ -54,7 +57,7 @@ private struct PickleMachine {
     var opcodeStart = 0
     var opcode: UInt8?
 
-    init(bytes: [UInt8], position: Int, name: String, policy: PicklePolicy) {
+    init(bytes: UnsafeRawBufferPointer, position: Int, name: String, policy: PicklePolicy) {
         self.bytes = bytes
         self.position = position
         self.name = name
@@ -122,8 +125,8 @@ private struct PickleMachine {
 
     // MARK: - Reading the byte stream
 
-    private mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
-        guard count >= 0, count <= bytes.count - position else {
+    private mutating func take(_ count: Int) throws -> Slice<UnsafeRawBufferPointer> {
+        guard count >= 0, position >= 0, position <= bytes.count, count <= bytes.count - position else {
             throw bad("needs \(count) more bytes but the pickle ends at byte \(bytes.count) (truncated)")
         }
         defer { position += count }

@@ -40,7 +40,7 @@ public enum PyTorchCheckpoint {
                 throw DataError.mismatch(file: name, reason: "byteorder is '\(text.prefix(16))'; only little-endian checkpoints are supported")
             }
         }
-        let pickleBytes = [UInt8](try archive.contents(prefix + "data.pkl"))
+        let pickleBytes = try archive.contents(prefix + "data.pkl")
         let (pickle, end) = try PickleReader.parse(pickleBytes, name: name + ":data.pkl", policy: TorchStateDict.policy)
         guard end == pickleBytes.count else {
             throw DataError.malformed(file: name, reason: "data.pkl has \(pickleBytes.count - end) bytes after the pickle's STOP")

@@ -13,7 +13,7 @@ enum TorchLegacyFormat {
 
     static func read(_ data: Data, name: String) throws -> SafeTensorsFile {
         func bad(_ reason: String) -> DataError { .malformed(file: name, reason: "legacy torch format: \(reason)") }
-        let bytes = [UInt8](data)
+        let bytes = data  // zero-based: PyTorchCheckpoint.read(data:) rebases slices
         var at = 0
         func next(_ what: String, _ policy: PicklePolicy = plainPolicy) throws -> Pickle {
             let (p, end) = try PickleReader.parse(bytes, from: at, name: "\(name) (\(what) pickle)", policy: policy)
@@ -43,7 +43,7 @@ enum TorchLegacyFormat {
         guard at == bytes.count else { throw bad("\(bytes.count - at) bytes follow the last storage") }
         return try PyTorchCheckpoint.materialize(records, name: name, fileSize: bytes.count) { storage in
             guard let r = ranges[storage.key] else { throw bad("storage '\(storage.key)' is missing from the storage key list") }
-            return data.subdata(in: r)
+            return data[r]  // a slice: storages are not copied before materialising
         }
     }
 
@@ -58,7 +58,7 @@ enum TorchLegacyFormat {
     }
 
     /// One storage record: its 8-byte element count (which must match the pickle's) and bytes.
-    private static func storageRange(_ bytes: [UInt8], at: inout Int, _ storage: TorchStorageRecord,
+    private static func storageRange(_ bytes: Data, at: inout Int, _ storage: TorchStorageRecord,
                                      bad: (String) -> DataError) throws -> Range<Int> {
         guard bytes.count - at >= 8 else { throw bad("storage '\(storage.key)' header runs past the end of the file (truncated)") }
         let count = bytes[at..<(at + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }

@@ -44,12 +44,14 @@ public struct ZipArchive: Sendable {
 
     public func entry(_ entryName: String) -> Entry? { index[entryName].map { entries[$0] } }
 
-    /// The entry's bytes, after checking them against the CRC-32 recorded in the directory.
+    /// The entry's bytes, after checking them against the CRC-32 recorded in the directory. The
+    /// result is a slice sharing the archive's memory (no copy), so its indices start at the
+    /// entry's offset: read it through `withUnsafeBytes` or iteration, not `[0]`.
     public func contents(_ entryName: String) throws -> Data {
         guard let e = entry(entryName) else {
             throw DataError.malformed(file: name, reason: "zip has no entry '\(entryName)'")
         }
-        let slice = bytes.subdata(in: e.range)
+        let slice = bytes[e.range]
         let crc = CRC32.checksum(slice)
         guard crc == e.crc32 else {
             throw DataError.malformed(file: name, reason: "zip entry '\(entryName)': CRC-32 is \(hex(crc)) but the directory records \(hex(e.crc32)) (file damaged)")

@@ -49,6 +49,7 @@ final class PyTorchCheckpointLoadTests: XCTestCase {
         XCTAssertEqual(fromBin.count, want.count)
         var worst = 0.0
         for (g, w) in zip(fromBin, want) { worst = max(worst, abs(Double(g) - w)) }
+        print("tiny BERT from pytorch_model.bin: max |logit - transformers logit| = \(worst)")
         XCTAssertLessThan(worst, 1e-5, "largest |logit - transformers logit|")
         // Discriminates: the two inputs' logits differ far more than the tolerance.
         XCTAssertGreaterThan(abs(want[0] - want[3]) + abs(want[1] - want[4]), 1e-3)

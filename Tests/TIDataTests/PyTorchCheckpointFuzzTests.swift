@@ -62,6 +62,7 @@ final class PyTorchCheckpointFuzzTests: XCTestCase {
             case nil: return
             }
         }
+        print("mutated zip pickles: \(accepted) accepted, \(rejected) refused")
         // Both outcomes must occur, or the mutations are not exercising the reader.
         XCTAssertGreaterThan(accepted, 20)
         XCTAssertGreaterThan(rejected, 250)
@@ -82,6 +83,7 @@ final class PyTorchCheckpointFuzzTests: XCTestCase {
                 }
             }
         }
+        print("mutated archives and legacy streams: \(accepted) accepted, \(rejected) refused")
         XCTAssertGreaterThan(accepted, 20)
         XCTAssertGreaterThan(rejected, 400)
     }

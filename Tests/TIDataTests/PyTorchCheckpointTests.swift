@@ -117,6 +117,7 @@ final class PyTorchCheckpointTests: XCTestCase {
     func testCRC32KnownValues() {
         // Standard check value of CRC-32/ISO-HDLC.
         XCTAssertEqual(Array("123456789".utf8).withUnsafeBytes { CRC32.checksum($0) }, 0xCBF4_3926)
+        XCTAssertEqual(CRC32.checksum(Data("The quick brown fox jumps over the lazy dog".utf8)), 0x414F_A339)
         XCTAssertEqual(CRC32.checksum(Data()), 0)
     }
 }
