@@ -132,6 +132,28 @@ public struct SafeTensorsFile: Sendable {
         self.dataStart = headerEnd
     }
 
+    /// Tensors already laid out in `data` (offsets from its start) by another reader, such as
+    /// the pytorch_model.bin one, which validated them itself.
+    init(name: String, metadata: [String: String], orderedTensors: [TensorInfo], data: Data) {
+        self.name = name
+        self.metadata = metadata
+        self.tensorNames = orderedTensors.map(\.name)
+        self.tensors = Dictionary(uniqueKeysWithValues: orderedTensors.map { ($0.name, $0) })
+        self.data = data.startIndex == 0 ? data : Data(data)
+        self.dataStart = 0
+    }
+
+    /// The same tensors with some renamed (`rename` maps old names to new ones that must not be
+    /// taken), e.g. the LayerNorm gamma/beta of early BERT exports; the bytes are shared.
+    func renamingTensors(_ rename: [String: String]) -> SafeTensorsFile {
+        let infos = tensorNames.map { n in
+            let t = tensors[n]!
+            return TensorInfo(name: rename[n] ?? n, dtype: t.dtype, shape: t.shape,
+                              dataOffsets: (dataStart + t.dataOffsets.lowerBound)..<(dataStart + t.dataOffsets.upperBound))
+        }
+        return SafeTensorsFile(name: name, metadata: metadata, orderedTensors: infos, data: data)
+    }
+
     public func info(_ name: String) -> TensorInfo? { tensors[name] }
 
     /// Values converted to T. Float types convert exactly to Double (and F16/BF16 exactly to

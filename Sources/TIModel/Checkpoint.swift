@@ -63,19 +63,20 @@ public enum Checkpoint {
         try SafeTensorsWriter.write(tensors: tensors, metadata: meta, to: dir.appendingPathComponent(weightsFile))
     }
 
-    /// Loads a directory holding config.json and model.safetensors. Missing pooler/classifier get a
-    /// seeded fresh initialization (reported in `notes`); extra tensors such as position_ids are ignored.
+    /// Loads a directory holding config.json and model.safetensors (or pytorch_model.bin). Missing
+    /// pooler/classifier get a seeded fresh initialization (reported in `notes`); extra tensors such
+    /// as position_ids are ignored.
     public static func load(_ dir: URL, seed: UInt64 = 1, numLabelsOverride: Int? = nil) throws -> LoadedCheckpoint {
-        let configURL = dir.appendingPathComponent(configFile), weightsURL = dir.appendingPathComponent(weightsFile)
+        let configURL = dir.appendingPathComponent(configFile)
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw DataError.io(file: configURL.path, reason: "not found (a checkpoint directory holds config.json and model.safetensors)")
         }
         var config = try BertConfig(huggingFace: HFBertConfig.load(url: configURL), file: configURL.path)
         if let n = numLabelsOverride { config.numLabels = n }
-        let file = try SafeTensorsFile.read(url: weightsURL)
+        let (weightsURL, file, weightNotes) = try CheckpointWeights.read(in: dir)
         let model = BertModel(config: config)
         var θ: [Float] = model.initialParameters(seed: seed)
-        var notes: [String] = []
+        var notes: [String] = weightNotes
         var missing: [String] = []
         for slot in model.layout.slots {
             let candidates = [slot.name, slot.name.hasPrefix("bert.") ? String(slot.name.dropFirst(5)) : "bert." + slot.name]
