@@ -46,15 +46,15 @@ let package = Package(
             swiftSettings: numericSettings),
         .target(name: "TITestSupport", dependencies: ["TILinalg", "TIData"], path: "Tests/TITestSupport"),
         .testTarget(name: "TILinalgTests", dependencies: ["TILinalg", "TITestSupport"]),
-        .testTarget(name: "TIDataTests", dependencies: ["TIData", "TITestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TICoreTests", dependencies: ["TICore", "TITestSupport"]),
-        .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TITestSupport"]),
+        .testTarget(name: "TIDataTests", dependencies: ["TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TICoreTests", dependencies: ["TICore", "TIData", "TILinalg", "TITestSupport"]),
+        .testTarget(name: "TIAnalysisTests", dependencies: ["TIAnalysis", "TILinalg", "TITestSupport"]),
         // The landscape toy, shared by the landscape tests and the helper process they kill.
         .target(name: "TILandscapeToy", dependencies: ["TILandscape", "TILinalg"], path: "Tests/TILandscapeToy"),
         .executableTarget(name: "tianalyze-test-child", dependencies: ["TILandscape", "TILandscapeToy"], path: "Tests/TestChild"),
         .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport", "TILandscapeToy", "tianalyze-test-child", "TILinalg"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TITestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["tianalyze", "TICore", "TIData", "TITestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TILinalg", "TITestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["tianalyze", "TICore", "TIData", "TILandscape", "TITestSupport"]),
         .testTarget(name: "ReferenceTests", dependencies: ["TICore", "TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

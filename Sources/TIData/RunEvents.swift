@@ -40,7 +40,4 @@ public struct RunEvents: Sendable {
 
     public static let silent = RunEvents(progress: { _ in }, note: { _ in })
 
-    /// Receiver of code that is not handed one (`ProgressReporter(_:total:enabled:)`); the front end
-    /// binds it around a command with `RunEvents.$ambient.withValue`. Silent by default.
-    @TaskLocal public static var ambient: RunEvents = .silent
 }

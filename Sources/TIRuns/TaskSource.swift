@@ -7,20 +7,21 @@ import TIData
 
 public enum TaskSource: Equatable, Sendable {
     case embedded(EmbeddedTask)
-    case glue(GLUETask, dataDir: URL, maxSeqLength: Int, skipBadRows: Bool)
+    case glue(GLUETask, dataDir: URL, maxSeqLength: Int, skipBadRows: Bool, truncation: PairTruncation = .seeds)
     /// An embedded task's GLUE-format rendering (GLUETaskData.renderEmbedded), read as text.
-    case embeddedFiles(EmbeddedTask, dataDir: URL, maxSeqLength: Int)
+    case embeddedFiles(EmbeddedTask, dataDir: URL, maxSeqLength: Int, truncation: PairTruncation = .seeds)
 
     /// An embedded or GLUE task by name; embedded names generate in memory unless a data directory is given.
-    public init(name: String, dataDir: String?, maxSeqLength: Int, skipBadRows: Bool) throws {
+    /// `truncation` is how text pairs longer than `maxSeqLength` are cut (the seeds' rule by default).
+    public init(name: String, dataDir: String?, maxSeqLength: Int, skipBadRows: Bool, truncation: PairTruncation = .seeds) throws {
         if let e = EmbeddedTask(rawValue: name) {
-            self = dataDir.map { .embeddedFiles(e, dataDir: URL(fileURLWithPath: $0), maxSeqLength: maxSeqLength) } ?? .embedded(e)
+            self = dataDir.map { .embeddedFiles(e, dataDir: URL(fileURLWithPath: $0), maxSeqLength: maxSeqLength, truncation: truncation) } ?? .embedded(e)
         } else if let g = GLUETask(rawValue: name) {
             guard let dataDir else {
                 throw OptionValueError(option: .dataDir, value: nil,
                                        reason: "GLUE task '\(name)' needs its data directory (the folder with train.tsv and dev.tsv, or the glue_data root)")
             }
-            self = .glue(g, dataDir: URL(fileURLWithPath: dataDir), maxSeqLength: maxSeqLength, skipBadRows: skipBadRows)
+            self = .glue(g, dataDir: URL(fileURLWithPath: dataDir), maxSeqLength: maxSeqLength, skipBadRows: skipBadRows, truncation: truncation)
         } else {
             let known = EmbeddedTask.allCases.map(\.rawValue) + GLUETask.allCases.map(\.rawValue)
             throw OptionValueError(option: .task, value: name, reason: "unknown task (expected one of \(known.joined(separator: ", ")))")
@@ -31,8 +32,8 @@ public enum TaskSource: Equatable, Sendable {
     public var name: String {
         switch self {
         case .embedded(let e): return e.rawValue
-        case .glue(let g, _, _, _): return "glue-\(g.rawValue)"
-        case .embeddedFiles(let e, _, _): return "\(e.rawValue)-text"
+        case .glue(let g, _, _, _, _): return "glue-\(g.rawValue)"
+        case .embeddedFiles(let e, _, _, _): return "\(e.rawValue)-text"
         }
     }
 
@@ -48,12 +49,14 @@ public enum TaskSource: Equatable, Sendable {
         switch self {
         case .embedded(let e):
             return SyntheticTaskGenerator(task: e).make(train: Workspace.defaultTrainSize, dev: Workspace.defaultDevSize)
-        case .glue(let g, let dir, let len, let skip):
-            let (data, skipped) = try GLUETaskData.load(task: g, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len, skipBadRows: skip)
+        case .glue(let g, let dir, let len, let skip, let cut):
+            let (data, skipped) = try GLUETaskData.load(task: g, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len,
+                                                        skipBadRows: skip, truncation: cut)
             if skipped > 0 { events.note("skipped \(skipped) malformed rows in \(dir.path)") }
             return data
-        case .embeddedFiles(let e, let dir, let len):
-            return try GLUETaskData.loadEmbedded(task: e, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len).data
+        case .embeddedFiles(let e, let dir, let len, let cut):
+            return try GLUETaskData.loadEmbedded(task: e, dataDir: dir, tokenizer: try tokenizer(tokenizerDir), maxSeqLength: len,
+                                                 truncation: cut).data
         }
     }
 

@@ -95,11 +95,8 @@ public struct Workspace: Sendable {
             var cfg = config ?? QATConfig(mode: mode)
             cfg.mode = mode; cfg.seed = seed
             let data = try taskData(task)
-            // QATRun takes an on/off switch and reports to the ambient receiver: bind it to ours.
-            _ = try RunEvents.$ambient.withValue(events) {
-                try QATRun(model: t.model, task: data, teacher: t.parameters, config: cfg)
-                    .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, progress: true)
-            }
+            _ = try QATRun(model: t.model, task: data, teacher: t.parameters, config: cfg)
+                .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, events: events)
         }
         let ck = try Checkpoint.load(dir.appendingPathComponent("student"))
         return (BertModel(config: ck.config), ck.parameters, dir)

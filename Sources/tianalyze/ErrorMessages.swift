@@ -55,8 +55,8 @@ enum ErrorMessages {
     static func arguments(_ task: TaskSource) -> String {
         switch task {
         case .embedded(let e): return "--task \(e.rawValue)"
-        case .glue(let g, let dir, _, _): return "--task \(g.rawValue) --data-dir \(dir.path)"
-        case .embeddedFiles(let e, let dir, _): return "--task \(e.rawValue) --data-dir \(dir.path)"
+        case .glue(let g, let dir, _, _, _): return "--task \(g.rawValue) --data-dir \(dir.path)"
+        case .embeddedFiles(let e, let dir, _, _): return "--task \(e.rawValue) --data-dir \(dir.path)"
         }
     }
 }

@@ -30,7 +30,7 @@ struct QATCommand: ParsableCommand {
         try quant.apply(to: &cfg)
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.studentDir(task, mode, seed: common.seed)
         let (_, s, _) = try QATRun(model: teacher.model, task: ws.taskData(task), teacher: teacher.parameters, config: cfg)
-            .run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, progress: !common.quiet)
+            .run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",
                      mode.rawValue, task.name, s.finalDevMetric, s.bestDevMetric, s.initialProbeDistillationLoss,
                      s.finalProbeDistillationLoss, s.totalSteps, s.stepOneLength.map { " (step 1: \($0))" } ?? "",

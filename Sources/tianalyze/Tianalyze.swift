@@ -17,8 +17,7 @@ struct Tianalyze: ParsableCommand {
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
         do {
             var command = try parseAsRoot()
-            // Library code that takes an on/off switch instead of RunEvents (QATRun) reports here.
-            try RunEvents.$ambient.withValue(ProgressLines.standardError.events) { try command.run() }
+            try command.run()
         } catch {
             exit(withError: ErrorMessages.forCommandLine(error))
         }

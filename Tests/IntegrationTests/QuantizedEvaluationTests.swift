@@ -25,7 +25,7 @@ final class QuantizedEvaluationTests: XCTestCase {
         let teacher: [Float] = model.initialParameters(seed: 5, std: 0.3)
         let dir = tempDir("q8-eval")
         let (_, summary, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
         return (dir, model, data, teacher, summary)
     }
 

@@ -63,7 +63,7 @@ final class AdaRoundTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-ada-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let (θ, summary, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(summary.totalSteps, 0)
         let ffn = model.layout.slot("bert.encoder.layer.0.intermediate.dense.weight")
         XCTAssertNotEqual(Array(θ[ffn.range]), Array(teacher[ffn.range]))

@@ -207,7 +207,7 @@ final class LSQTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-lsq-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let (θ, summary, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
         let ext = LSQ.model(config: model.config, quantization: .lsqW4A8)
         XCTAssertEqual(θ.count, ext.layout.count)
         XCTAssertEqual(summary.totalSteps, 4)
@@ -232,7 +232,7 @@ final class LSQTests: XCTestCase {
         XCTAssertEqual(try Checkpoint.load(dir.appendingPathComponent("student")).parameters, Array(θ[..<model.layout.count]))
         // A rerun reuses the finished run, steps included.
         let (again, _, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(again, θ)
         // A run from the older layout (weight steps only) has the same config hash: refused by name,
         // by the rerun and by the loader, instead of running with a short parameter vector.
@@ -240,7 +240,7 @@ final class LSQTests: XCTestCase {
         try SafeTensorsWriter.write(tensors: [("steps", [weightSteps.count], weightSteps)], metadata: [:],
                                     to: dir.appendingPathComponent(QATRun.learnedStepsFile))
         XCTAssertThrowsError(try QATRun(model: model, task: data, teacher: teacher, config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)) {
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)) {
             XCTAssertTrue("\($0)".contains(QATRun.learnedStepsFile) && "\($0)".contains("older layout"), "\($0)")
         }
         XCTAssertThrowsError(try QATRun.loadStudent(dir)) { XCTAssertTrue("\($0)".contains(QATRun.learnedStepsFile), "\($0)") }
@@ -264,11 +264,11 @@ final class LSQTests: XCTestCase {
             return d
         }
         let whole = dir(), split = dir()
-        let (θa, _, _) = try setup().run(outDir: whole, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        let (θa, _, _) = try setup().run(outDir: whole, teacherPath: "t", teacherDevMetric: nil)
         var interrupted = setup()
         interrupted.interruptAfterStep = 4
-        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false))
-        let (θb, _, _) = try setup().run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil))
+        let (θb, _, _) = try setup().run(outDir: split, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(θa.count, θb.count)
         XCTAssertEqual(θa.map(\.bitPattern), θb.map(\.bitPattern))
     }

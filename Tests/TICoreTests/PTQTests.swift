@@ -117,7 +117,7 @@ final class PTQTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-ptq-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let (θ, summary, evals) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(summary.totalSteps, 0)
         XCTAssertEqual(evals.count, 1)
         XCTAssertEqual(θ, teacher)

@@ -120,11 +120,11 @@ final class Q8BERTTests: XCTestCase {
             return d
         }
         let whole = dir(), split = dir()
-        let (θa, sa, _) = try setup(mode: .q8bert).run(outDir: whole, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        let (θa, sa, _) = try setup(mode: .q8bert).run(outDir: whole, teacherPath: "t", teacherDevMetric: nil)
         var interrupted = setup(mode: .q8bert)
         interrupted.interruptAfterStep = 4
-        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false))
-        let (θb, sb, _) = try setup(mode: .q8bert).run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil))
+        let (θb, sb, _) = try setup(mode: .q8bert).run(outDir: split, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(θa.map(\.bitPattern), θb.map(\.bitPattern))
         XCTAssertEqual(sa.finalDevMetric, sb.finalDevMetric)
         let ranges = try JSONDecoder().decode(ActivationRangeState.self,

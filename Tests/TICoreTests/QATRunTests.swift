@@ -31,12 +31,12 @@ final class QATRunTests: XCTestCase {
 
     func testInterruptedRunResumesToTheSameResult() throws {
         let whole = tempDir(), split = tempDir()
-        let (θa, sa, _) = try setup(mode: .tiG).run(outDir: whole, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        let (θa, sa, _) = try setup(mode: .tiG).run(outDir: whole, teacherPath: "t", teacherDevMetric: nil)
         var interrupted = setup(mode: .tiG)
         interrupted.interruptAfterStep = 4
-        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false))
+        XCTAssertThrowsError(try interrupted.run(outDir: split, teacherPath: "t", teacherDevMetric: nil))
         XCTAssertTrue(FileManager.default.fileExists(atPath: split.appendingPathComponent("resume-state.safetensors").path))
-        let (θb, sb, _) = try setup(mode: .tiG).run(outDir: split, teacherPath: "t", teacherDevMetric: nil, progress: false)
+        let (θb, sb, _) = try setup(mode: .tiG).run(outDir: split, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(θa.map(\.bitPattern), θb.map(\.bitPattern))
         XCTAssertEqual(sa.finalDevMetric, sb.finalDevMetric)
         XCTAssertEqual(sa.stepOneLossJump, sb.stepOneLossJump)
@@ -56,8 +56,8 @@ final class QATRunTests: XCTestCase {
         let dir = tempDir()
         var first = setup(mode: .kd)
         first.interruptAfterStep = 2
-        XCTAssertThrowsError(try first.run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false))
-        XCTAssertThrowsError(try setup(mode: .tiG).run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)) { e in
+        XCTAssertThrowsError(try first.run(outDir: dir, teacherPath: "t", teacherDevMetric: nil))
+        XCTAssertThrowsError(try setup(mode: .tiG).run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)) { e in
             XCTAssertTrue("\(e)".contains("configuration"), "\(e)")
         }
     }

@@ -65,7 +65,7 @@ final class QuantReportTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-load-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let (θ, summary, _) = try QATRun(model: model, task: data, teacher: model.initialParameters(seed: 2, std: 0.3), config: cfg)
-            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil, progress: false)
+            .run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
         let s = try QATRun.loadStudent(dir)
         XCTAssertEqual(s.parameters, θ)
         XCTAssertEqual(s.model.layout.count, θ.count)

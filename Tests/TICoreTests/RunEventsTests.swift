@@ -30,16 +30,6 @@ final class RunEventsTests: XCTestCase {
         XCTAssertEqual(built, 2, "a silent receiver must not build the message")
     }
 
-    func testSwitchFormReportsToTheAmbientReceiverWhenEnabled() {
-        let rec = EventRecorder()
-        RunEvents.$ambient.withValue(rec.events) {
-            ProgressReporter("on", total: 2, enabled: true).update(1, "a")
-            ProgressReporter("off", total: 2, enabled: false).update(1, "b")
-        }
-        ProgressReporter("unbound", total: 2, enabled: true).update(1, "c")
-        XCTAssertEqual(rec.updates.map(\.label), ["on"])
-    }
-
     private func tinyFineTune(_ configure: (inout FineTuneConfig) -> Void, events: RunEvents) throws -> FineTuneResult {
         var data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 16)
         data.seqLen = 26

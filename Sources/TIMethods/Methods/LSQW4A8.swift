@@ -64,7 +64,7 @@ public struct LSQW4A8: QATMethod {
         // The config hash does not cover the layout: a run from before learned activation steps has
         // the same hash but fewer steps.
         guard ck.parameters.count + steps.count == model.layout.count else {
-            throw DataError.mismatch(file: url.path, reason: "\(steps.count) steps, this build's \(mode.rawValue) layout needs \(model.layout.count - ck.parameters.count) (a run from an older layout); use another --out or remove it")
+            throw DataError.mismatch(file: url.path, reason: "\(steps.count) steps, this build's \(mode.rawValue) layout needs \(model.layout.count - ck.parameters.count) (a run from an older layout); use another output directory or remove it")
         }
         return StudentState(model: model, parameters: ck.parameters + steps, ranges: ranges)
     }

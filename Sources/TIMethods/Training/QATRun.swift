@@ -20,7 +20,7 @@ public struct QATRun {
         self.model = model; self.task = task; self.teacher = teacher; self.config = config
     }
 
-    public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, progress: Bool = true) throws
+    public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, events: RunEvents = .silent) throws
         -> (student: [Float], summary: QATSummary, evals: [QATEval]) {
         let start = Date()
         let method = config.mode.method
@@ -48,7 +48,7 @@ public struct QATRun {
         var stream = BatchStream(examples: task.train, batchSize: config.batchSize, seqLen: task.seqLen,
                                  regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("shuffle"))
         var scheduleRng = SeededRandom(seed: config.seed).derived("ti-s")
-        let bar = ProgressReporter("qat \(config.mode.rawValue)", total: total, enabled: progress)
+        let bar = ProgressReporter("qat \(config.mode.rawValue)", total: total, events: events)
         let denseEvalWindow = min(config.resolvedStepOneLength(total: budget), total)
         var step = 0
         var lastPhaseLoss = resume?.lastStepOneLoss, jump = resume?.stepOneJump

@@ -23,7 +23,7 @@ extension QATRun {
 
     func checkResumable(_ resume: QATCheckpointState?, layoutCount: Int, dir: URL) throws {
         guard let r = resume, r.parameters.count != layoutCount else { return }
-        throw DataError.mismatch(file: dir.path, reason: "its resumable state holds \(r.parameters.count) parameters, this build's \(config.mode.rawValue) layout \(layoutCount) (a run from an older layout); use another --out or remove it")
+        throw DataError.mismatch(file: dir.path, reason: "its resumable state holds \(r.parameters.count) parameters, this build's \(config.mode.rawValue) layout \(layoutCount) (a run from an older layout); use another output directory or remove it")
     }
 
     /// Writes metadata.json for a run that starts or resumes; a fresh run refuses a directory of another configuration.
@@ -31,7 +31,7 @@ extension QATRun {
                        quantization: QuantConfig) throws -> QATRunMetadata {
         let url = dir.appendingPathComponent("metadata.json")
         if !resuming, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: url)), existing.configHash != hash {
-            throw DataError.mismatch(file: url.path, reason: "the run directory holds another configuration (hash \(existing.configHash ?? "none"), this one \(hash)); use another --out or remove it")
+            throw DataError.mismatch(file: url.path, reason: "the run directory holds another configuration (hash \(existing.configHash ?? "none"), this one \(hash)); use another output directory or remove it")
         }
         let meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
@@ -61,7 +61,7 @@ extension QATRun {
         let r = Self.forwardBackward(obj, θ: student.parameters, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
         if let tracker { student.ranges = tracker.state }
         guard r.terms.total.isFinite, Vec.isFinite(r.gradient!) else {
-            throw ModelError.nonFinite("\(config.mode.rawValue) training loss or gradient at step \(step) (phase \(phase.number)); lower --lr")
+            throw ModelError.nonFinite("\(config.mode.rawValue) training loss or gradient at step \(step) (phase \(phase.number)); lower the learning rate")
         }
         var gradient = r.gradient!
         method.preconditionGradient(&gradient, student: student, quantization: q)
