@@ -15,13 +15,7 @@ public enum PyTorchCheckpoint {
     public static let maxMaterializedRatio = 4
 
     public static func read(url: URL) throws -> SafeTensorsFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
-        return try read(data: data, name: url.path)
+        try read(data: try MappedFile.read(url), name: url.path)
     }
 
     public static func read(data: Data, name: String) throws -> SafeTensorsFile {

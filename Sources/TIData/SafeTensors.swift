@@ -46,13 +46,7 @@ public struct SafeTensorsFile: Sendable {
     private let dataStart: Int
 
     public static func read(url: URL) throws -> SafeTensorsFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
-        return try SafeTensorsFile(data: data, name: url.path)
+        try SafeTensorsFile(data: try MappedFile.read(url), name: url.path)
     }
 
     public init(data: Data, name: String) throws {

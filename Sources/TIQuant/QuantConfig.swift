@@ -55,6 +55,13 @@ public struct QuantConfig: Codable, Equatable, Sendable {
         self.name = name; self.weights = weights; self.activations = activations; self.ranges = ranges
     }
 
+    /// This scheme with the given stored ranges (nil: none yet, or a dynamic scheme).
+    public func with(ranges: ActivationRangeState?) -> QuantConfig {
+        var q = self
+        q.ranges = ranges
+        return q
+    }
+
     /// True when the activation quantizers need a range state (the training loop then tracks one).
     public var usesStoredRanges: Bool { activations.values.contains { $0.usesStoredRange } }
 

@@ -13,9 +13,7 @@ public struct LSQW4A8: QATMethod {
     public var takesCalibrationOptions: Bool { true }
 
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
-        var q = QuantConfig.lsqW4A8
-        q.ranges = ranges
-        return q
+        QuantConfig.lsqW4A8.with(ranges: ranges)
     }
 
     /// BERT's layout extended with the steps; the teacher's vector extended with their initial values

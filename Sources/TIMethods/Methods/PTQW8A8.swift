@@ -12,9 +12,7 @@ public struct PTQW8A8: QATMethod {
     public func phases(total: Int, stepOne: Int) -> [TrainingPhase] { [] }
 
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
-        var q = QuantConfig.ptq(config.ptq ?? PTQOptions())
-        q.ranges = ranges
-        return q
+        QuantConfig.ptq(config.ptq ?? PTQOptions()).with(ranges: ranges)
     }
 
     public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {

@@ -15,9 +15,7 @@ public struct Q8BERT: QATMethod {
     public var writesInt8Export: Bool { true }
 
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
-        var q = QuantConfig.q8bert
-        q.ranges = ranges
-        return q
+        QuantConfig.q8bert.with(ranges: ranges)
     }
 
     public func initialStudent(teacher: BertModel, parameters: [Float], config: QATConfig) -> StudentState {
