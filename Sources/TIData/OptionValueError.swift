@@ -43,6 +43,10 @@ public enum OptionName: String, CaseIterable, Sendable {
     case perExample
     /// `PeerBench.shape`: the model shape a train step is timed at.
     case benchShape
+    /// `QATConfig.phase`: which phases of a two-step run a run covers.
+    case phase
+    /// `QATRun.continuing`: the finished step-1 run a step-2 run continues.
+    case continuing
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -37,6 +37,14 @@ public enum TaskSource: Equatable, Sendable {
         }
     }
 
+    /// The task's own name (a GLUE task's lower-case name, or the embedded task's), as recipes key on it.
+    public var taskName: String {
+        switch self {
+        case .embedded(let e), .embeddedFiles(let e, _, _, _): return e.rawValue
+        case .glue(let g, _, _, _, _): return g.rawValue
+        }
+    }
+
     /// Text sources need the model's tokenizer; the embedded generator does not.
     public var needsTokenizer: Bool {
         if case .embedded = self { return false }

@@ -40,12 +40,14 @@ struct TaskOptions: ParsableArguments {
     var task: String = EmbeddedTask.default.rawValue
     @Option(help: "Folder with the task's GLUE TSV files (train.tsv, dev.tsv); with an embedded task name, its rendering as text.")
     var dataDir: String?
-    @Option(help: "Maximum sequence length for text tasks (see --truncation).") var maxSeqLength = 128
+    @Option(help: "Maximum sequence length for text tasks (see --truncation; default 128, or the recipe's).") var maxSeqLength: Int?
     @Flag(help: "Skip malformed TSV rows (reported with their count) instead of stopping.") var skipBadRows = false
     @Option(help: "How text pairs longer than --max-seq-length are cut: seeds (original BERT: pop from the longer segment, the second on a tie) or longest-first (the fast tokenizer: the first on a tie).")
     var truncation: PairTruncation = .seeds
 
-    func source() throws -> TaskSource {
-        try TaskSource(name: task, dataDir: dataDir, maxSeqLength: maxSeqLength, skipBadRows: skipBadRows, truncation: truncation)
+    /// The task; `defaultMaxSeqLength` applies where --max-seq-length is not given (a recipe's length).
+    func source(defaultMaxSeqLength: Int = 128) throws -> TaskSource {
+        try TaskSource(name: task, dataDir: dataDir, maxSeqLength: maxSeqLength ?? defaultMaxSeqLength, skipBadRows: skipBadRows,
+                       truncation: truncation)
     }
 }

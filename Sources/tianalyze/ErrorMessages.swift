@@ -27,6 +27,8 @@ extension OptionName {
         case .lanczosSteps: return "--lanczos-steps"
         case .perExample: return "--per-example"
         case .benchShape: return "--bench"
+        case .phase: return "--phase"
+        case .continuing: return "--from"
         }
     }
 }

@@ -5,35 +5,53 @@ import TICore
 struct QATCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qat",
-        abstract: "Quantization-aware training of the ternary student (QAT, KD, MI, CI, OI, TI-G, TI-I, TI-S; FP for reference).")
+        abstract: "Quantization-aware training of the student (\(QATMode.allCases.map(\.rawValue).joined(separator: ", "))).")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var quant: QuantizationOptions
     @Option(help: "Method: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = MethodRegistry.defaultMode
     @OptionGroup var taskOptions: TaskOptions
-    @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>).") var out: String?
-    @Option(help: "Peak learning rate (the same for every mode).") var lr: Double = QATConfig.defaults.learningRate
-    @Option(help: "Budget N in epochs.") var epochs: Int = QATConfig.defaults.epochs
-    @Option(help: "Batch size.") var batchSize: Int = QATConfig.defaults.batchSize
-    @Option(help: "Step-1 length s (default: the seed's 60/1600 share of the budget).") var stepOne: Int?
-    @Option(help: "Evaluate every this many steps.") var evalEvery: Int = QATConfig.defaults.evalEvery
+    @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>[-step1|-step2]).") var out: String?
+    @Option(help: "Hyper-parameter preset: embedded (tianalyze's defaults for the embedded tasks) or ti (the public TI scripts: lr 2e-5, s = 60 or 120, per-task length and batch). Flags override it.")
+    var recipe: Recipe = .embedded
+    @Option(help: "Peak learning rate (the same for every mode; default from the recipe).") var lr: Double?
+    @Option(help: "Budget N in epochs (default from the recipe).") var epochs: Int?
+    @Option(help: "Batch size (default from the recipe).") var batchSize: Int?
+    @Option(help: "Step-1 length s (default from the recipe; embedded: round(N·60/1600), at least 6).") var stepOne: Int?
+    @Option(help: "Evaluate every this many steps.") var evalEvery: Int?
+    @Option(help: "Which phases to run: all, step1, or step2 (with --from, continuing a step1 run).") var phase: QATPhaseSelection = .all
+    @Option(help: "The finished step1 run directory a --phase step2 run continues.") var from: String?
+    @Option(help: "Which step-1 model step 2 starts from: last or best (by the intervened dev metric).") var step1Option: StepOneSelection = .last
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
 
     func run() throws {
         common.apply()
-        let task = try taskOptions.source()
+        let task = try taskOptions.source(defaultMaxSeqLength: recipe.values(task: taskOptions.task, layers: 0).maxSeqLength ?? 128)
         let ws = common.workspace
         let teacher = try ws.teacher(task)
-        var cfg = QATConfig(mode: mode)
-        cfg.seed = common.seed; cfg.learningRate = lr; cfg.epochs = epochs; cfg.batchSize = batchSize
-        cfg.stepOneLength = stepOne; cfg.evalEvery = evalEvery; cfg.includeTaskLoss = withTaskLoss
+        var request = QATSettingsRequest()
+        request.recipe = recipe; request.learningRate = lr; request.epochs = epochs; request.batchSize = batchSize
+        request.stepOneLength = stepOne; request.evalEvery = evalEvery
+        var (cfg, settings) = request.resolve(mode: mode, task: task.taskName, layers: teacher.model.config.numLayers)
+        cfg.seed = common.seed; cfg.includeTaskLoss = withTaskLoss
+        cfg.phase = phase == .all ? nil : phase
+        cfg.stepOneSelection = step1Option == .last ? nil : step1Option
         try quant.apply(to: &cfg)
-        let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.studentDir(task, mode, seed: common.seed)
-        let (_, s, _) = try QATRun(model: teacher.model, task: ws.taskData(task), teacher: teacher.parameters, config: cfg)
-            .run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
+        let suffix = phase == .all ? "" : "-\(phase.rawValue)"
+        let dir = out.map { URL(fileURLWithPath: $0) }
+            ?? ws.studentDir(task, mode, seed: common.seed).deletingLastPathComponent()
+                .appendingPathComponent(ws.studentDir(task, mode, seed: common.seed).lastPathComponent + suffix)
+        var run = QATRun(model: teacher.model, task: try ws.taskData(task), teacher: teacher.parameters, config: cfg)
+        run.continuing = from.map { URL(fileURLWithPath: $0) }
+        run.settings = settings
+        let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",
                      mode.rawValue, task.name, s.finalDevMetric, s.bestDevMetric, s.initialProbeDistillationLoss,
                      s.finalProbeDistillationLoss, s.totalSteps, s.stepOneLength.map { " (step 1: \($0))" } ?? "",
                      s.seconds, dir.path))
     }
 }
+
+extension Recipe: ExpressibleByArgument {}
+extension QATPhaseSelection: ExpressibleByArgument {}
+extension StepOneSelection: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
-// Dev-set evaluation: task metric and loss of a (possibly quantized) model, no dropout, no intervention.
+// Dev-set evaluation: task metric and loss of a (possibly quantized) model, no dropout; with an
+// intervention only where asked (TI's step-1 evaluation, as the seeds evaluate step 1).
 import TILinalg
 import TIQuant
 import TIModel
@@ -22,7 +23,10 @@ public struct Evaluator<T: BLASScalar> {
         self.model = model; self.task = task; self.batchSize = batchSize
     }
 
-    public func evaluate(_ θ: [T], quantization: QuantConfig, examples: [Example]? = nil) -> EvaluationResult {
+    /// With `intervention`, each batch's forward takes the teacher's tensor at that point (the teacher's
+    /// full-precision forward on the same batch, computed alongside).
+    public func evaluate(_ θ: [T], quantization: QuantConfig, examples: [Example]? = nil,
+                         intervention: (point: InterventionPoint, teacher: [T])? = nil) -> EvaluationResult {
         let data = examples ?? task.dev
         let obj = BertObjective<T>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .task))
         let θq = QuantizedParameters(latent: θ, layout: model.layout, config: quantization).effective
@@ -30,7 +34,9 @@ public struct Evaluator<T: BLASScalar> {
         var predictions: [Int] = [], outputs: [Double] = []
         let batches = Batching.batches(data, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression)
         let logits = Parallel.map(batches.count) { i -> (loss: Double, logits: [T]) in
-            let tr = model.forward(effective: θq, batch: batches[i], options: ForwardOptions(quantization: quantization))
+            let teacherTrace = intervention.map { model.forward(effective: $0.teacher, batch: batches[i], options: ForwardOptions()) }
+            let tr = model.forward(effective: θq, batch: batches[i],
+                                   options: ForwardOptions(quantization: quantization, intervention: intervention?.point, teacher: teacherTrace))
             return (Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size), tr.logits.array)
         }
         let c = model.config.numLabels

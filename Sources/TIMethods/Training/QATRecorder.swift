@@ -12,9 +12,13 @@ final class QATRecorder {
     let probe: DistillationProbe
     let evaluator: Evaluator<Float>
     private(set) var evals: [QATEval]
+    /// step1-evals.csv of runs with a step 1.
+    let stepOne: StepOneEvalLog?
 
     /// Opens the logs; a resumed run drops rows past its saved step and keeps the evaluations before it.
-    init(dir: URL, resumedAt: Int?, model: BertModel, task: TaskData, teacher: [Float], probeSize: Int) throws {
+    init(dir: URL, resumedAt: Int?, model: BertModel, task: TaskData, teacher: [Float], probeSize: Int,
+         stepOne hasStepOne: Bool = false, keepsBestStepOne: Bool = false) throws {
+        stepOne = hasStepOne ? try StepOneEvalLog(dir: dir, resumedAt: resumedAt, keepsBest: keepsBestStepOne) : nil
         steps = try CSVLog(dir.appendingPathComponent("steps.csv"), header: [
             "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"],
             truncateAfter: resumedAt)
@@ -32,6 +36,17 @@ final class QATRecorder {
         try steps.append([String(step), String(phase), intervention?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
                           Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gradientNorm),
                           Fmt.g(elapsed)])
+    }
+
+    /// The best step-1 model, where the run hands the best one (not the last) to step 2.
+    var bestStepOne: [Float]? { stepOne?.bestURL == nil ? nil : stepOne?.best?.parameters }
+
+    /// Step 1's evaluation as the seeds run it: the dev set with the intervention active.
+    func evaluateIntervened(_ student: StudentState, quantization: QuantConfig, intervention: InterventionPoint, teacher: [Float],
+                            step: Int) throws {
+        let ev = evaluator.evaluate(student.parameters, quantization: quantization, intervention: (intervention, teacher))
+        try stepOne?.record(StepOneEval(step: step, intervention: intervention, devMetric: ev.metric, devLoss: ev.loss),
+                            parameters: student.parameters)
     }
 
     func evaluate(_ student: StudentState, quantization: QuantConfig, step: Int, phase: Int) throws {

@@ -23,6 +23,10 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var ptq: PTQOptions? = nil
     /// AdaRound options (its calibration batches come from `ptq`); nil is the defaults.
     public var adaRound: AdaRoundOptions? = nil
+    /// Which phases this run covers; nil is all (kept nil so existing runs keep their hash).
+    public var phase: QATPhaseSelection? = nil
+    /// Which step-1 model step 2 starts from; nil is the last one.
+    public var stepOneSelection: StepOneSelection? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
@@ -59,6 +63,8 @@ public struct QATSummary: Codable, Sendable {
     /// Training loss right after the intervention is removed minus the last step-1 loss.
     public var stepOneLossJump: Double?
     public var seconds: Double
+    /// The last step-1 training loss (a step-2 run continuing this one measures its jump from it).
+    public var lastStepOneLoss: Double? = nil
 }
 
 public struct QATRunMetadata: Codable, Sendable {
@@ -77,6 +83,8 @@ public struct QATRunMetadata: Codable, Sendable {
     public var started: String
     public var finished: String?
     public var summary: QATSummary?
+    /// How each hyper-parameter was chosen (flag, recipe, default).
+    public var settings: [String: ResolvedSetting]? = nil
     /// Hash of the configuration, teacher and data: a rerun resumes only the same run.
     public var configHash: String?
 }

@@ -33,11 +33,12 @@ extension QATRun {
         if !resuming, let existing = try? JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: url)), existing.configHash != hash {
             throw DataError.mismatch(file: url.path, reason: "the run directory holds another configuration (hash \(existing.configHash ?? "none"), this one \(hash)); use another output directory or remove it")
         }
-        let meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
+        var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
                                   arithmetic: Int8Path.enabled ? "ternary × 8-bit forward products as int8 GEMMs (AMX)" : "float GEMMs",
                                   started: Provenance.timestamp(), configHash: hash)
+        meta.settings = settings
         try AtomicFile.writeJSON(meta, to: url)
         return meta
     }
@@ -90,11 +91,48 @@ extension QATRun {
         return obj.finish(student!.0, student!.1, batch: batch, teacher: teacherTrace, gradient: true)
     }
 
-    func saveResumable(_ student: StudentState, adam: AdamW<Float>, step: Int, phase: Int, elapsed: Double, lastPhaseLoss: Double?,
-                       jump: Double?, dir: URL, hash: String) throws {
+    func saveResumable(_ student: StudentState, adam: AdamW<Float>, step: Int, phase: Int, loop: LoopState, dir: URL, hash: String) throws {
         if let ranges = student.ranges { try AtomicFile.writeJSON(ranges, to: dir.appendingPathComponent(StudentFiles.activationRanges)) }
-        try QATCheckpointState(step: step, phase: phase, parameters: student.parameters, m: adam.m, v: adam.v, elapsed: elapsed,
-                               lastStepOneLoss: lastPhaseLoss, stepOneJump: jump).save(dir, hash: hash)
+        try QATCheckpointState(step: step, phase: phase, parameters: student.parameters, m: adam.m, v: adam.v, elapsed: loop.elapsed,
+                               lastStepOneLoss: loop.lastPhaseLoss, stepOneJump: loop.jump).save(dir, hash: hash)
+    }
+
+    /// The method's phases for this budget, restricted to the run's phase selection.
+    func selectedPhases() throws -> [TrainingPhase] {
+        let budget = config.totalSteps(trainExamples: task.train.count)
+        let all = config.mode.method.phases(total: budget, stepOne: min(config.resolvedStepOneLength(total: budget), budget))
+        guard let selection = config.phase, selection != .all else { return all }
+        guard all.contains(where: { $0.number == 1 }) else {
+            throw OptionValueError(option: .phase, value: selection.rawValue, reason: "\(config.mode.rawValue) has no step 1 and step 2 to run apart")
+        }
+        return selection == .step1 ? all.filter { $0.number == 1 } : all
+    }
+
+    /// A step-2 run's start: the finished step-1 run it continues (its logs copied here once).
+    func handOff(to dir: URL) throws -> StepOneHandOff? {
+        guard config.phase == .step2 else { return nil }
+        guard let run = continuing else {
+            throw OptionValueError(option: .continuing, value: nil, reason: "a step-2 run needs the step-1 run directory it continues")
+        }
+        let h = try StepOneHandOff.load(run, expecting: config)
+        try h.copyLogs(to: dir)
+        return h
+    }
+
+    /// Every method is evaluated at the same steps (densely over the first s steps, where TI's step 1
+    /// runs, then every evalEvery), so steps-to-target compare fairly.
+    func shouldEvaluate(step: Int, local: Int, phase: TrainingPhase, total: Int) -> Bool {
+        let budget = config.totalSteps(trainExamples: task.train.count)
+        let dense = min(config.resolvedStepOneLength(total: budget), total)
+        return step % config.evalEvery == 0 || local == phase.steps - 1 || (step <= dense && step % max(1, dense / 6) == 0)
+    }
+
+    func summarize(_ evals: [QATEval], total: Int, phases: [TrainingPhase], loop: LoopState) -> QATSummary {
+        QATSummary(mode: config.mode, totalSteps: total, stepOneLength: phases.first { $0.number == 1 }?.steps,
+                   finalDevMetric: evals.last!.devMetric, bestDevMetric: evals.map(\.devMetric).max()!,
+                   finalProbeDistillationLoss: evals.last!.probeDistillationLoss,
+                   initialProbeDistillationLoss: evals.first!.probeDistillationLoss, stepOneLossJump: loop.jump,
+                   seconds: loop.elapsed, lastStepOneLoss: loop.lastPhaseLoss)
     }
 
     /// The HF checkpoint (BERT's layout), the ranges, and the method's own files.
