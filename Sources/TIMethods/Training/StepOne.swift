@@ -52,9 +52,10 @@ struct StepOneHandOff {
         return StepOneHandOff(parameters: student.parameters, steps: s, lastLoss: summary.lastStepOneLoss, run: run)
     }
 
-    /// The resumable state a step-2 run starts from: step 1 done, step 2's optimizer fresh.
+    /// The resumable state a step-2 run starts from: step 1 done, step 2's optimizer fresh (the
+    /// state names phase 2, so no step-1 optimizer moments are looked for).
     var state: QATCheckpointState {
-        QATCheckpointState(step: steps, phase: 1, parameters: parameters, m: [], v: [], elapsed: 0, lastStepOneLoss: lastLoss, stepOneJump: nil)
+        QATCheckpointState(step: steps, phase: 2, parameters: parameters, m: [], v: [], elapsed: 0, lastStepOneLoss: lastLoss, stepOneJump: nil)
     }
 
     /// The step-1 run's logs, so the step-2 run directory holds the whole history.
