@@ -43,6 +43,12 @@ public enum OptionName: String, CaseIterable, Sendable {
     case perExample
     /// `PeerBench.shape`: the model shape a train step is timed at.
     case benchShape
+    /// `QuantizedSites.parse(parts:)`: the sub-layers a QAT student quantizes.
+    case quantizedSites
+    /// `QuantizedSites.parse(fullPrecisionActivations:)`: attention activations kept in full precision.
+    case fullPrecisionActivations
+    /// `DistillationTerms.parse`: the KD terms and their weights.
+    case distillationTerms
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -27,6 +27,9 @@ extension OptionName {
         case .lanczosSteps: return "--lanczos-steps"
         case .perExample: return "--per-example"
         case .benchShape: return "--bench"
+        case .quantizedSites: return "--quantize"
+        case .fullPrecisionActivations: return "--fp-activations"
+        case .distillationTerms: return "--kd-terms"
         }
     }
 }

@@ -18,6 +18,7 @@ struct QATCommand: ParsableCommand {
     @Option(help: "Step-1 length s (default: the seed's 60/1600 share of the budget).") var stepOne: Int?
     @Option(help: "Evaluate every this many steps.") var evalEvery: Int = QATConfig.defaults.evalEvery
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
+    @OptionGroup var recipe: QATRecipeOptions
 
     func run() throws {
         common.apply()
@@ -28,6 +29,7 @@ struct QATCommand: ParsableCommand {
         cfg.seed = common.seed; cfg.learningRate = lr; cfg.epochs = epochs; cfg.batchSize = batchSize
         cfg.stepOneLength = stepOne; cfg.evalEvery = evalEvery; cfg.includeTaskLoss = withTaskLoss
         try quant.apply(to: &cfg)
+        try recipe.apply(to: &cfg)
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.studentDir(task, mode, seed: common.seed)
         let (_, s, _) = try QATRun(model: teacher.model, task: ws.taskData(task), teacher: teacher.parameters, config: cfg)
             .run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
