@@ -47,6 +47,12 @@ public enum OptionName: String, CaseIterable, Sendable {
     case phase
     /// `QATRun.continuing`: the finished step-1 run a step-2 run continues.
     case continuing
+    /// `QuantizedSites.parse(parts:)`: the sub-layers a QAT student quantizes.
+    case quantizedSites
+    /// `QuantizedSites.parse(fullPrecisionActivations:)`: attention activations kept in full precision.
+    case fullPrecisionActivations
+    /// `DistillationTerms.parse`: the KD terms and their weights.
+    case distillationTerms
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -29,6 +29,9 @@ extension OptionName {
         case .benchShape: return "--bench"
         case .phase: return "--phase"
         case .continuing: return "--from"
+        case .quantizedSites: return "--quantize"
+        case .fullPrecisionActivations: return "--fp-activations"
+        case .distillationTerms: return "--kd-terms"
         }
     }
 }

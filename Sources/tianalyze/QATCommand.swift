@@ -23,6 +23,7 @@ struct QATCommand: ParsableCommand {
     @Option(help: "The finished step1 run directory a --phase step2 run continues.") var from: String?
     @Option(help: "Which step-1 model step 2 starts from: last or best (by the intervened dev metric).") var step1Option: StepOneSelection = .last
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
+    @OptionGroup var recipeOptions: QATRecipeOptions
 
     func run() throws {
         common.apply()
@@ -31,12 +32,13 @@ struct QATCommand: ParsableCommand {
         let teacher = try ws.teacher(task)
         var request = QATSettingsRequest()
         request.recipe = recipe; request.learningRate = lr; request.epochs = epochs; request.batchSize = batchSize
-        request.stepOneLength = stepOne; request.evalEvery = evalEvery
+        request.stepOneLength = stepOne; request.evalEvery = evalEvery; request.clipping = recipeOptions.clip
         var (cfg, settings) = request.resolve(mode: mode, task: task.taskName, layers: teacher.model.config.numLayers)
         cfg.seed = common.seed; cfg.includeTaskLoss = withTaskLoss
         cfg.phase = phase == .all ? nil : phase
         cfg.stepOneSelection = step1Option == .last ? nil : step1Option
         try quant.apply(to: &cfg)
+        try recipeOptions.apply(to: &cfg)
         let suffix = phase == .all ? "" : "-\(phase.rawValue)"
         let dir = out.map { URL(fileURLWithPath: $0) }
             ?? ws.studentDir(task, mode, seed: common.seed).deletingLastPathComponent()

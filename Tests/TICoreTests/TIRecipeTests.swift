@@ -10,14 +10,14 @@ import TIData
 final class TIRecipeTests: XCTestCase {
     /// (task, layers) → (s, lr, batch, max length, clipping), as the public TI scripts set them.
     func testTIPresetResolvesEachTaskAndDepthAsTheScripts() {
-        let table: [(String, Int, Int, Double, Int, Int, String)] = [
-            ("cola", 12, 120, 2e-5, 16, 64, "per-tensor"), ("cola", 4, 120, 2e-5, 16, 64, "per-tensor"),
-            ("cola", 6, 120, 2e-5, 16, 64, "per-tensor"),
-            ("sst2", 12, 60, 2e-5, 32, 64, "per-tensor"), ("sst2", 4, 120, 2e-5, 32, 64, "per-tensor"),
-            ("sst2", 6, 60, 2e-5, 32, 64, "per-tensor"),
-            ("rte", 12, 60, 2e-5, 32, 128, "per-tensor"), ("rte", 4, 120, 2e-5, 32, 128, "per-tensor"),
-            ("rte", 6, 60, 2e-5, 32, 128, "per-tensor"),
-            ("stsb", 4, 120, 2e-5, 32, 128, "per-tensor"), ("stsb", 6, 60, 2e-5, 32, 128, "per-tensor"),
+        let table: [(String, Int, Int, Double, Int, Int, GradientClipping)] = [
+            ("cola", 12, 120, 2e-5, 16, 64, .perTensor), ("cola", 4, 120, 2e-5, 16, 64, .perTensor),
+            ("cola", 6, 120, 2e-5, 16, 64, .perTensor),
+            ("sst2", 12, 60, 2e-5, 32, 64, .perTensor), ("sst2", 4, 120, 2e-5, 32, 64, .perTensor),
+            ("sst2", 6, 60, 2e-5, 32, 64, .perTensor),
+            ("rte", 12, 60, 2e-5, 32, 128, .perTensor), ("rte", 4, 120, 2e-5, 32, 128, .perTensor),
+            ("rte", 6, 60, 2e-5, 32, 128, .perTensor),
+            ("stsb", 4, 120, 2e-5, 32, 128, .perTensor), ("stsb", 6, 60, 2e-5, 32, 128, .perTensor),
         ]
         for (task, layers, s, lr, batch, length, clip) in table {
             let v = Recipe.ti.values(task: task, layers: layers)
@@ -40,6 +40,8 @@ final class TIRecipeTests: XCTestCase {
         XCTAssertEqual(settings["batch_size"], ResolvedSetting("16", source: "recipe ti"))
         XCTAssertEqual(settings["step_one_length"]?.source, "recipe ti")
         XCTAssertEqual(settings["eval_every"]?.source, "default")
+        XCTAssertEqual(cfg.adam.clipping, .perTensor)
+        XCTAssertEqual(settings["gradient_clipping"], ResolvedSetting("per-tensor", source: "recipe ti"))
         // The embedded preset is today's defaults: the configuration (and so every run's hash) is unchanged.
         let (embedded, _) = QATSettingsRequest().resolve(mode: .tiG, task: "count", layers: 4)
         XCTAssertEqual(embedded, QATConfig(mode: .tiG))

@@ -13,7 +13,7 @@ public struct GroundTruthQAT: QATMethod {
 
     public var loss: LossKind { .task }
 
-    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { scheme }
+    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { scheme.restricted(to: config.sites) }
 }
 
 extension QATMode {

@@ -27,7 +27,7 @@ public struct TeacherIntervention: QATMethod {
 
     public var loss: LossKind { .distillation }
 
-    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { .ternaryW8A8 }
+    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { .ternaryW8A8.restricted(to: config.sites) }
 
     public func phases(total: Int, stepOne s: Int) -> [TrainingPhase] {
         [TrainingPhase(number: 1, steps: s), TrainingPhase(number: 2, steps: total - s)]

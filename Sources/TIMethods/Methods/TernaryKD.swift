@@ -6,7 +6,7 @@ import TIModel
 public struct TernaryKD: QATMethod {
     public var mode: QATMode { .kd }
     public var loss: LossKind { .distillation }
-    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { .ternaryW8A8 }
+    public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { .ternaryW8A8.restricted(to: config.sites) }
 }
 
 extension QATMode {

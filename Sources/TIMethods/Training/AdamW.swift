@@ -1,6 +1,7 @@
 // BertAdam as used by BERT/TernaryBERT fine-tuning: Adam without bias correction, decoupled
-// weight decay 0.01 except biases and LayerNorm, global gradient-norm clipping, and a linear
-// warmup (10 %) then linear decay to zero.
+// weight decay 0.01 except biases and LayerNorm, gradient-norm clipping (global by default;
+// per tensor as pytorch-pretrained-bert's BertAdam, see GradientClipping), and a linear warmup
+// (10 %) then linear decay to zero.
 import TILinalg
 import TIQuant
 import TIModel
@@ -26,7 +27,34 @@ public struct AdamWConfig: Codable, Equatable, Sendable {
     public var beta1 = 0.9, beta2 = 0.999, epsilon = 1e-6
     public var weightDecay = 0.01
     public var maxGradNorm = 1.0
+    public var clipping = GradientClipping.global
     public init() {}
+}
+
+extension AdamWConfig {
+    enum CodingKeys: String, CodingKey { case beta1, beta2, epsilon, weightDecay, maxGradNorm, clipping }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        beta1 = try c.decode(Double.self, forKey: .beta1)
+        beta2 = try c.decode(Double.self, forKey: .beta2)
+        epsilon = try c.decode(Double.self, forKey: .epsilon)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        maxGradNorm = try c.decode(Double.self, forKey: .maxGradNorm)
+        clipping = try c.decodeIfPresent(GradientClipping.self, forKey: .clipping) ?? .global
+    }
+
+    /// Global clipping is written as no key at all, so that configurations (and the run hashes made
+    /// from them) from before the choice existed stay the same; any other choice is written out.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(beta1, forKey: .beta1)
+        try c.encode(beta2, forKey: .beta2)
+        try c.encode(epsilon, forKey: .epsilon)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(maxGradNorm, forKey: .maxGradNorm)
+        if clipping != .global { try c.encode(clipping, forKey: .clipping) }
+    }
 }
 
 public struct AdamW<T: BLASScalar> {
@@ -35,12 +63,15 @@ public struct AdamW<T: BLASScalar> {
     public private(set) var v: [T]
     /// 1 where weight decay applies (matrices and embeddings), 0 for biases and LayerNorm.
     let decayMask: [T]
+    /// The parameter tensors (slot ranges) that per-tensor clipping bounds one by one.
+    let tensors: [Range<Int>]
 
     public init(layout: ParameterLayout, config: AdamWConfig = AdamWConfig()) {
         self.config = config
         m = [T](repeating: 0, count: layout.count)
         v = m
         decayMask = layout.mask(for: layout.slots.filter { !$0.role.isOneDimensional })
+        tensors = layout.slots.map(\.range)
     }
 
     /// Restores the moments of an interrupted run.
@@ -51,19 +82,20 @@ public struct AdamW<T: BLASScalar> {
         self.v = v
     }
 
-    /// One update in place; returns the gradient norm before clipping.
+    /// One update in place; returns the (global) gradient norm before clipping.
     @discardableResult
     public mutating func step(_ θ: inout [T], gradient g: [T], learningRate lr: Double) -> Double {
         let norm = Double(BLAS.norm(g))
-        let clip = norm > config.maxGradNorm ? T(config.maxGradNorm / norm) : 1
         let b1 = T(config.beta1), b2 = T(config.beta2), eps = T(config.epsilon)
         let wd = T(config.weightDecay), rate = T(lr)
-        for i in θ.indices {
-            let gi = g[i] * clip
-            m[i] = b1 * m[i] + (1 - b1) * gi
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            let update = m[i] / (v[i].squareRoot() + eps) + wd * decayMask[i] * θ[i]
-            θ[i] -= rate * update
+        for (range, clip) in config.clipping.factors(g, tensors: tensors, globalNorm: norm, maxNorm: config.maxGradNorm) {
+            for i in range {
+                let gi = g[i] * clip
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                let update = m[i] / (v[i].squareRoot() + eps) + wd * decayMask[i] * θ[i]
+                θ[i] -= rate * update
+            }
         }
         return norm
     }

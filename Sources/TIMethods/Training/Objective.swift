@@ -16,15 +16,20 @@ public struct ObjectiveSpec: Codable, Equatable, Sendable {
     /// Adds the ground-truth task loss to the distillation terms.
     public var includeTaskLoss: Bool
     public var intervention: InterventionPoint?
+    /// Weights of the distillation terms; nil is every term with weight 1 (and keeps the encoding of
+    /// specs from before the weights existed).
+    public var distillationTerms: DistillationTerms?
 
-    public init(quantization: QuantConfig, loss: LossKind, includeTaskLoss: Bool = false, intervention: InterventionPoint? = nil) {
+    public init(quantization: QuantConfig, loss: LossKind, includeTaskLoss: Bool = false, intervention: InterventionPoint? = nil,
+                distillationTerms: DistillationTerms? = nil) {
         self.quantization = quantization; self.loss = loss; self.includeTaskLoss = includeTaskLoss; self.intervention = intervention
+        self.distillationTerms = distillationTerms
     }
 
     public var needsTeacher: Bool { loss == .distillation || intervention != nil }
 }
 
-/// Each term of the loss (weights are all 1; `total` is their sum).
+/// Each term of the loss as it enters the total (distillation terms times their weight); `total` is their sum.
 public struct LossTerms: Codable, Equatable, Sendable {
     public var total = 0.0
     public var task = 0.0
@@ -130,40 +135,64 @@ public struct BertObjective<T: BLASScalar> {
     }
 
     func lossAndSeeds(_ tr: ForwardTrace<T>, batch: Batch, teacher: ForwardTrace<T>?, seeds wantSeeds: Bool = true) -> (LossTerms, TraceSeeds<T>) {
-        let c = model.config.numLabels, L = model.config.numLayers
+        let c = model.config.numLabels
         var terms = LossTerms()
-        var seeds = TraceSeeds<T>(logits: Buffer<T>(count: wantSeeds ? batch.size * c : 0), layers: L)
+        var seeds = TraceSeeds<T>(logits: Buffer<T>(count: wantSeeds ? batch.size * c : 0), layers: model.config.numLayers)
         if spec.loss == .task || spec.includeTaskLoss {
             let (l, g) = taskLoss(tr.logits, batch: batch)
             terms.task = Double(l)
             if wantSeeds { seeds.logits.add(g) }
         }
         if spec.loss == .distillation, let t = teacher {
-            if model.config.isRegression {
-                let (l, g) = Losses.meanSquaredError(tr.logits, t.logits, gradient: wantSeeds)
-                terms.logits = Double(l)
-                if let g { seeds.logits.add(g) }
-            } else {
-                let (l, g) = Losses.softCrossEntropy(student: tr.logits, teacher: t.logits, rows: batch.size, classes: c)
-                terms.logits = Double(l)
-                if wantSeeds { seeds.logits.add(g) }
-            }
-            let (le, ge) = Losses.meanSquaredError(tr.embeddings.output, t.embeddings.output, gradient: wantSeeds)
-            terms.hidden += Double(le)
-            seeds.embedding = ge
-            for l in 0..<L {
-                let s = tr.layers[l], tl = t.layers[l]
-                let (lo, go) = Losses.meanSquaredError(s.feedForward.output, tl.feedForward.output, gradient: wantSeeds)
-                terms.hidden += Double(lo); seeds.layerOutput[l] = go
-                let (ls, gs) = Losses.maskedScoreError(s.attention.scores, tl.attention.scores, keyMask: batch.attentionMask,
-                                                       heads: model.config.numHeads, seq: batch.seqLen, gradient: wantSeeds)
-                terms.scores += Double(ls); seeds.scores[l] = gs
-                let (lb, gb) = Losses.meanSquaredError(s.attention.blockOutput, tl.attention.blockOutput, gradient: wantSeeds)
-                terms.attentionBlocks += Double(lb); seeds.attentionBlock[l] = gb
-            }
+            distillationLoss(tr, teacher: t, batch: batch, weights: spec.distillationTerms ?? .all, wantSeeds: wantSeeds,
+                             terms: &terms, seeds: &seeds)
         }
         terms.total = terms.task + terms.logits + terms.hidden + terms.scores + terms.attentionBlocks
         return (terms, seeds)
+    }
+
+    /// TernaryBERT's distillation terms, each times its weight; a term of weight 0 is not computed
+    /// at all (no loss, no seed), one of weight 1 is left unscaled.
+    func distillationLoss(_ tr: ForwardTrace<T>, teacher t: ForwardTrace<T>, batch: Batch, weights w: DistillationTerms,
+                          wantSeeds: Bool, terms: inout LossTerms, seeds: inout TraceSeeds<T>) {
+        if w.logits != 0 {
+            let l: T, g: Buffer<T>?
+            if model.config.isRegression {
+                (l, g) = Losses.meanSquaredError(tr.logits, t.logits, gradient: wantSeeds)
+            } else {
+                (l, g) = Losses.softCrossEntropy(student: tr.logits, teacher: t.logits, rows: batch.size, classes: model.config.numLabels)
+            }
+            terms.logits = w.logits * Double(l)
+            if wantSeeds, let g { seeds.logits.add(Self.scaled(g, by: w.logits)) }
+        }
+        if w.hidden != 0 {
+            let (le, ge) = Losses.meanSquaredError(tr.embeddings.output, t.embeddings.output, gradient: wantSeeds)
+            terms.hidden += Double(le)
+            seeds.embedding = ge.map { Self.scaled($0, by: w.hidden) }
+        }
+        for l in 0..<model.config.numLayers {
+            let s = tr.layers[l], tl = t.layers[l]
+            if w.hidden != 0 {
+                let (lo, go) = Losses.meanSquaredError(s.feedForward.output, tl.feedForward.output, gradient: wantSeeds)
+                terms.hidden += Double(lo); seeds.layerOutput[l] = go.map { Self.scaled($0, by: w.hidden) }
+            }
+            if w.scores != 0 {
+                let (ls, gs) = Losses.maskedScoreError(s.attention.scores, tl.attention.scores, keyMask: batch.attentionMask,
+                                                       heads: model.config.numHeads, seq: batch.seqLen, gradient: wantSeeds)
+                terms.scores += w.scores * Double(ls); seeds.scores[l] = gs.map { Self.scaled($0, by: w.scores) }
+            }
+            if w.attentionOutput != 0 {
+                let (lb, gb) = Losses.meanSquaredError(s.attention.blockOutput, tl.attention.blockOutput, gradient: wantSeeds)
+                terms.attentionBlocks += w.attentionOutput * Double(lb); seeds.attentionBlock[l] = gb.map { Self.scaled($0, by: w.attentionOutput) }
+            }
+        }
+        terms.hidden *= w.hidden
+    }
+
+    /// `b` times `w` in place (weight 1 leaves it untouched, so that the default loss stays bitwise as before).
+    static func scaled(_ b: Buffer<T>, by w: Double) -> Buffer<T> {
+        if w != 1 { T.scal(b.count, T(w), b.p) }
+        return b
     }
 
     public func taskLoss(_ logits: Buffer<T>, batch: Batch) -> (T, Buffer<T>) {

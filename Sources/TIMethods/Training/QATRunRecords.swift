@@ -27,6 +27,11 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var phase: QATPhaseSelection? = nil
     /// Which step-1 model step 2 starts from; nil is the last one.
     public var stepOneSelection: StepOneSelection? = nil
+    /// The parts the TernaryBERT-family methods quantize (the paper's Figure 3 cases); nil is
+    /// TernaryBERT's set. Optional for the same reason as `ptq`.
+    public var sites: QuantizedSites? = nil
+    /// Weights of the distillation terms; nil is every term with weight 1.
+    public var distillation: DistillationTerms? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 

@@ -58,6 +58,7 @@ extension QATRun {
                                                                                      includeTaskLoss: config.includeTaskLoss))
         let tracker = method.trainsRanges ? student.ranges.map { ActivationRangeTracker(state: $0) } : nil
         obj.rangeTracker = tracker
+        obj.spec.distillationTerms = config.distillation
         var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
         let r = Self.forwardBackward(obj, θ: student.parameters, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
         if let tracker { student.ranges = tracker.state }

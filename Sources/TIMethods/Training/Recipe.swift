@@ -4,6 +4,10 @@
 // metadata.json with where it came from.
 import TIData
 
+extension GradientClipping: CustomStringConvertible {
+    public var description: String { rawValue }
+}
+
 public enum Recipe: String, Codable, CaseIterable, Sendable {
     case embedded
     case ti
@@ -14,14 +18,14 @@ public enum Recipe: String, Codable, CaseIterable, Sendable {
         switch self {
         case .embedded:
             return RecipeValues(learningRate: 2e-4, epochs: 3, batchSize: 32, stepOneLength: nil, maxSeqLength: nil,
-                                clipping: "global")
+                                clipping: .global)
         case .ti:
             // CoLA and the 4-layer TinyBERT get a longer step 1 (120); short single-sentence tasks a shorter sequence.
             let longStepOne = task == "cola" || layers == 4
             let shortSequences = task == "cola" || task == "sst2"
             return RecipeValues(learningRate: 2e-5, epochs: 3, batchSize: task == "cola" ? 16 : 32,
                                 stepOneLength: longStepOne ? 120 : 60, maxSeqLength: shortSequences ? 64 : 128,
-                                clipping: "per-tensor")
+                                clipping: .perTensor)
         }
     }
 }
@@ -35,7 +39,7 @@ public struct RecipeValues: Equatable, Sendable {
     public var stepOneLength: Int?
     public var maxSeqLength: Int?
     /// Gradient clipping of BertAdam: per parameter tensor (pytorch-pretrained-bert) or global.
-    public var clipping: String
+    public var clipping: GradientClipping
     /// BertAdam's linear warmup share and weight decay, the same in both presets.
     public var warmupFraction = 0.1
     public var weightDecay = 0.01
@@ -76,6 +80,7 @@ public struct QATSettingsRequest: Sendable {
     public var batchSize: Int?
     public var stepOneLength: Int?
     public var evalEvery: Int?
+    public var clipping: GradientClipping?
     public init() {}
 
     /// The configuration of `mode` for a task (GLUE or embedded name) and a model depth, with the
@@ -94,7 +99,7 @@ public struct QATSettingsRequest: Sendable {
                  source: stepOneLength != nil ? "flag" : preset.stepOneLength != nil ? "recipe \(recipe.rawValue)" : "default")
         c.adam.weightDecay = r.resolve("weight_decay", flag: nil, preset: preset.weightDecay, fallback: defaults.adam.weightDecay)
         r.record("warmup_fraction", String(preset.warmupFraction), source: "recipe \(recipe.rawValue)")
-        r.record("gradient_clipping", preset.clipping, source: "recipe \(recipe.rawValue)")
+        c.adam.clipping = r.resolve("gradient_clipping", flag: clipping, preset: preset.clipping, fallback: defaults.adam.clipping)
         return (c, r.settings)
     }
 }
