@@ -43,6 +43,8 @@ public enum OptionName: String, CaseIterable, Sendable {
     case perExample
     /// `PeerBench.shape`: the model shape a train step is timed at.
     case benchShape
+    /// `CheckpointEvaluation.run(split:)`: the examples a checkpoint is scored on.
+    case split
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -27,6 +27,7 @@ extension OptionName {
         case .lanczosSteps: return "--lanczos-steps"
         case .perExample: return "--per-example"
         case .benchShape: return "--bench"
+        case .split: return "--split"
         }
     }
 }
