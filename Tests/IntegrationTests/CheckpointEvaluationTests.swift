@@ -155,4 +155,47 @@ final class CheckpointEvaluationTests: XCTestCase {
         object["devMismatched"] = nil
         XCTAssertNil(try JSONDecoder().decode(FineTuneResult.self, from: JSONSerialization.data(withJSONObject: object)).devMismatched)
     }
+
+    /// The TIDataTests fixtures (GLUE folders, a WordPiece vocabulary), found from this file.
+    private func fixture(_ relative: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("TIDataTests/Fixtures").appendingPathComponent(relative)
+    }
+
+    func testTextTaskIsReadWithTheCheckpointsTokenizer() throws {
+        let ws = Workspace(root: tempDir("ck-ws"))
+        let task = try TaskSource(name: "mnli", dataDir: fixture("glue").path, maxSeqLength: 16, skipBadRows: false)
+        let vocab = try WordPieceTokenizer.load(vocabTxt: fixture("tokenizer/vocab.txt"))
+        let config = BertConfig(vocabSize: vocab.vocabSize, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32,
+                                maxPositions: 16, numLabels: 3)
+        let θ: [Float] = BertModel(config: config).initialParameters(seed: 3, std: 1.0)
+        let dir = tempDir("ck-text")
+        try Checkpoint.save(θ, config: config, to: dir)
+        // No tokenizer beside it and no workspace teacher: the error names where it looked.
+        XCTAssertEqual(CheckpointEvaluation.tokenizerDirectory(kind: .fullPrecision, location: dir, workspace: ws, task: task),
+                       ws.teacherDir(task))
+        XCTAssertThrowsError(try CheckpointEvaluation.run(checkpoint: dir, task: task, workspace: ws))
+        try FileManager.default.copyItem(at: fixture("tokenizer/vocab.txt"), to: dir.appendingPathComponent("vocab.txt"))
+        XCTAssertEqual(CheckpointEvaluation.tokenizerDirectory(kind: .fullPrecision, location: dir, workspace: ws, task: task), dir)
+        let data = try task.load(tokenizerDir: dir)
+        for split in [EvaluationSplit.dev, .devMismatched] {
+            let r = try CheckpointEvaluation.run(checkpoint: dir, task: task, workspace: ws, split: split)
+            let examples = split == .dev ? data.dev : data.devMismatched
+            XCTAssertEqual(r.evaluation.examples, try GLUEReader.read(task: .mnli, split: split == .dev ? "dev" : "dev_mismatched",
+                                                                      dataDir: fixture("glue")).examples.count)
+            let want = Evaluator<Float>(model: BertModel(config: config), task: data).evaluate(θ, quantization: .fullPrecision, examples: examples)
+            XCTAssertEqual(r.evaluation.extra, want.extra, "\(split)")
+            XCTAssertEqual(Set(r.evaluation.extra.keys), ["accuracy", "mcc"])
+        }
+        // A QAT run's tokenizer is its teacher's (the path its metadata names).
+        let runDir = tempDir("ck-text-run")
+        var cfg = QATConfig(mode: .kd)
+        cfg.epochs = 1; cfg.batchSize = 4; cfg.evalEvery = 1; cfg.devProbeSize = 2
+        _ = try QATRun(model: BertModel(config: config), task: data, teacher: θ, config: cfg)
+            .run(outDir: runDir, teacherPath: dir.path, teacherDevMetric: nil)
+        XCTAssertEqual(CheckpointEvaluation.tokenizerDirectory(kind: .student(.kd), location: runDir, workspace: ws, task: task).path, dir.path)
+        let student = try CheckpointEvaluation.run(checkpoint: runDir, task: task, workspace: ws, split: .devMismatched)
+        XCTAssertEqual(student.kind, .student(.kd))
+        XCTAssertEqual(student.evaluation.examples, data.devMismatched.count)
+    }
 }
