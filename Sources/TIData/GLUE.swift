@@ -37,12 +37,14 @@ public enum GLUETask: String, CaseIterable, Codable, Sendable {
 
     public var isPair: Bool { self != .cola && self != .sst2 }
 
-    /// Metrics GLUE reports for the task; the first one is the headline number.
+    /// Metrics GLUE reports for the task; the first one is the headline number, the one the seeds
+    /// select and report by (MRPC/QQP: the mean of accuracy and F1; STS-B: of Pearson and Spearman).
+    /// MNLI reports accuracy on dev_matched and dev_mismatched alike.
     public var metrics: [GLUEMetric] {
         switch self {
         case .cola: return [.matthews]
-        case .mrpc, .qqp: return [.f1, .accuracy]
-        case .stsb: return [.pearson, .spearman]
+        case .mrpc, .qqp: return [.accAndF1, .f1, .accuracy]
+        case .stsb: return [.corr, .pearson, .spearman]
         case .sst2, .mnli, .qnli, .rte, .wnli: return [.accuracy]
         }
     }
@@ -52,37 +54,22 @@ public enum GLUETask: String, CaseIterable, Codable, Sendable {
         self == .mnli ? ["train", "dev", "dev_matched", "dev_mismatched"] : ["train", "dev"]
     }
 
-    /// Scores class predictions (all tasks but STS-B).
+    /// Scores class predictions (all tasks but STS-B) on the task's `metrics`.
     public func score(predictions: [Int], labels: [Int]) -> [GLUEMetric: Double] {
-        var out: [GLUEMetric: Double] = [:]
-        for m in metrics {
-            switch m {
-            case .accuracy: out[m] = Metrics.accuracy(predictions: predictions, labels: labels)
-            case .f1: out[m] = Metrics.f1(predictions: predictions, labels: labels)
-            case .matthews: out[m] = Metrics.matthewsCorrelation(predictions: predictions, labels: labels)
-            case .pearson, .spearman: out[m] = 0  // not defined for classes; STS-B uses the Double overload
-            }
-        }
-        return out
+        let all = GLUEMetric.classification(predictions: predictions, labels: labels, numLabels: max(numLabels, 2))
+        return all.filter { metrics.contains($0.key) }
     }
 
-    /// Scores regression outputs (STS-B); classification metrics are computed on rounded values.
+    /// Scores regression outputs (STS-B) on the task's `metrics`.
     public func score(predictions: [Double], targets: [Double]) -> [GLUEMetric: Double] {
-        var out: [GLUEMetric: Double] = [:]
-        for m in metrics {
-            switch m {
-            case .pearson: out[m] = Metrics.pearson(predictions, targets)
-            case .spearman: out[m] = Metrics.spearman(predictions, targets)
-            case .accuracy, .f1, .matthews:
-                out[m] = score(predictions: predictions.map { Int($0.rounded()) }, labels: targets.map { Int($0.rounded()) })[m]
-            }
-        }
-        return out
+        GLUEMetric.regression(outputs: predictions, targets: targets).filter { metrics.contains($0.key) }
     }
 }
 
+/// A GLUE score, named as the seeds' compute_metrics name it where the name is theirs (acc_and_f1,
+/// corr, mcc); declared in report order. Computed by `GLUEMetric.classification` / `.regression`.
 public enum GLUEMetric: String, CaseIterable, Codable, Sendable {
-    case accuracy, f1, matthews = "mcc", pearson, spearman
+    case accuracy, f1, accAndF1 = "acc_and_f1", matthews = "mcc", pearson, spearman, corr
 }
 
 /// One example: texts plus either a class index (classification) or a target (regression).

@@ -25,8 +25,10 @@ public enum Metrics {
         return denom == 0 ? 0 : Double(2 * tp) / Double(denom)
     }
 
-    /// Matthews correlation coefficient in sklearn's multiclass form (equal to the binary
-    /// formula for two classes); 0 when either marginal is constant and MCC is undefined.
+    /// Matthews correlation coefficient for any number of classes: Gorodkin's R_K from the
+    /// confusion matrix, (c·s − Σ t_k p_k) / √((s² − Σ p_k²)(s² − Σ t_k²)) with c correct of s,
+    /// t_k/p_k the true/predicted counts of class k (sklearn's multiclass form; the binary formula
+    /// for two classes). 0 when either marginal is constant and MCC is undefined.
     public static func matthewsCorrelation(predictions: [Int], labels: [Int]) -> Double {
         checkLengths(predictions.count, labels.count, "matthewsCorrelation")
         var truth: [Int: Double] = [:], pred: [Int: Double] = [:]

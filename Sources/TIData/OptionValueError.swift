@@ -53,6 +53,8 @@ public enum OptionName: String, CaseIterable, Sendable {
     case fullPrecisionActivations
     /// `DistillationTerms.parse`: the KD terms and their weights.
     case distillationTerms
+    /// `CheckpointEvaluation.run(split:)`: the examples a checkpoint is scored on.
+    case split
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -23,6 +23,9 @@ public struct TaskData: Sendable {
     public var train: [Example]
     public var dev: [Example]
     public var metricName: String      // "accuracy", "mcc", "pearson", ...
+    /// MNLI's second dev set (dev_mismatched), scored beside `dev` as GLUE reports MNLI; empty for
+    /// every other task.
+    public var devMismatched: [Example] = []
 
     public init(name: String, numLabels: Int, seqLen: Int, vocabSize: Int, train: [Example], dev: [Example], metricName: String) {
         self.name = name; self.numLabels = numLabels; self.seqLen = seqLen; self.vocabSize = vocabSize
@@ -36,6 +39,9 @@ public struct TaskData: Sendable {
         var h = StableHash()
         h.add(name)
         for e in train + dev { h.add(e.tokens.map(String.init).joined(separator: ",")); h.add("\(e.label):\(e.target)") }
+        // Only a task that has the second dev set hashes it, so every other task keeps its fingerprint.
+        if !devMismatched.isEmpty { h.add("dev_mismatched") }
+        for e in devMismatched { h.add(e.tokens.map(String.init).joined(separator: ",")); h.add("\(e.label):\(e.target)") }
         return h.hex
     }
 }

@@ -13,7 +13,8 @@ public enum GLUETaskData {
     /// Reads `<split>.tsv` for train and dev from `dataDir` (a task folder, or the glue_data root),
     /// tokenizes single sentences or pairs with `tokenizer`, pairs cut by `truncation` to
     /// `maxSeqLength`, and returns the task with the number of rows skipped (train + dev) when
-    /// `skipBadRows` is set. `devSplit` nil means "dev" (dev_matched for MNLI).
+    /// `skipBadRows` is set. `devSplit` nil means "dev" (dev_matched for MNLI), and MNLI then also
+    /// reads dev_mismatched into `devMismatched`, the second dev set GLUE reports MNLI on.
     public static func load(task: GLUETask, dataDir: URL, tokenizer: WordPieceTokenizer, maxSeqLength: Int,
                             skipBadRows: Bool, trainSplit: String = "train", devSplit: String? = nil,
                             truncation: PairTruncation = .seeds) throws
@@ -28,21 +29,22 @@ public enum GLUETaskData {
                 if task.isRegression { e.target = text.target! } else { e.label = text.label! }
             }
         }
-        let data = TaskData(name: taskName("glue-\(task.rawValue)", truncation), numLabels: task.numLabels, seqLen: maxSeqLength,
+        var data = TaskData(name: taskName("glue-\(task.rawValue)", truncation), numLabels: task.numLabels, seqLen: maxSeqLength,
                             vocabSize: tokenizer.vocabSize, train: convert(train.examples), dev: convert(dev.examples),
                             metricName: metricName(task))
-        return (data, train.skipped + dev.skipped)
+        var skipped = train.skipped + dev.skipped
+        if task == .mnli && devSplit == nil {
+            let mismatched = try GLUEReader.read(task: task, split: "dev_mismatched", dataDir: dataDir, skipBadRows: skipBadRows)
+            data.devMismatched = convert(mismatched.examples)
+            skipped += mismatched.skipped
+        }
+        return (data, skipped)
     }
 
-    /// The Evaluator key of a task's headline GLUE metric. The Evaluator computes F1 and MCC only
-    /// for two classes, which holds for every task that reports them (CoLA, MRPC, QQP).
+    /// The Evaluator key of a task's headline GLUE metric (`GLUETask.metrics.first`, a key every
+    /// evaluation of the task's kind computes: see `GLUEMetric.reported`).
     public static func metricName(_ task: GLUETask) -> String {
-        switch task.metrics.first! {
-        case .matthews: return "mcc"
-        case .f1: return "f1"
-        case .pearson, .spearman: return "pearson"
-        case .accuracy: return "accuracy"
-        }
+        task.metrics.first!.rawValue
     }
 
     // MARK: Embedded tasks in a GLUE layout

@@ -53,14 +53,15 @@ public enum QuantizedEvaluation {
         }.flatMap { $0 }
     }
 
-    /// Evaluates the export on the first `samples` dev examples (all when nil), and the run's
-    /// fake-quantized student beside it when present.
-    public static func run(export url: URL, task: TaskData, samples: Int? = nil) throws -> QuantizedEvaluationResult {
+    /// Evaluates the export on the first `samples` of `examples` (default: the dev set; all when
+    /// `samples` is nil), and the run's fake-quantized student beside it when present.
+    public static func run(export url: URL, task: TaskData, samples: Int? = nil, examples: [Example]? = nil) throws -> QuantizedEvaluationResult {
         let (model, θ, q) = try load(url)
         guard model.config.numLabels == task.numLabels else {
             throw DataError.mismatch(file: url.path, reason: "\(model.config.numLabels) labels, the task has \(task.numLabels)")
         }
-        let examples = Array(task.dev.prefix(samples ?? task.dev.count))
+        let all = examples ?? task.dev
+        let examples = Array(all.prefix(samples ?? all.count))
         let evaluation = Evaluator<Float>(model: model, task: task).evaluate(θ, quantization: q, examples: examples)
         let logits = logits(model: model, effective: θ, quantization: q, examples: examples, task: task)
         var result = QuantizedEvaluationResult(evaluation: evaluation, logits: logits)

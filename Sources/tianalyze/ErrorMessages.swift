@@ -32,6 +32,7 @@ extension OptionName {
         case .quantizedSites: return "--quantize"
         case .fullPrecisionActivations: return "--fp-activations"
         case .distillationTerms: return "--kd-terms"
+        case .split: return "--split"
         }
     }
 }

@@ -1,34 +1,47 @@
-// tianalyze eval --load-quantized PATH: dev metric and task loss of Q8BERT's int8 export, and of the
-// run's fake-quantized student beside it (with the largest logit difference) when the file sits in
-// its run directory.
+// tianalyze eval --checkpoint PATH: every GLUE score of a checkpoint (FP teacher/HF directory, QAT
+// run directory, or Q8BERT's int8 export; --load-quantized is kept for the latter) on one split,
+// one line per score. The logic is CheckpointEvaluation's; this only parses and prints.
 import ArgumentParser
 import Foundation
 import TICore
 import TIStudies
 
+extension EvaluationSplit: ExpressibleByArgument {}
+
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Dev metric and loss of a quantized export (Q8BERT's int8 checkpoint, --load-quantized).")
+        abstract: "Every GLUE score of a checkpoint, QAT run's student or int8 export on one split.")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var taskOptions: TaskOptions
-    @Option(name: .customLong("load-quantized"), help: "An int8 export written by `tianalyze qat --mode Q8BERT` (<run>/\(QATRun.int8ExportFile)).")
-    var loadQuantized: String
-    @Option(help: "Evaluate the first N dev examples (default: all).") var samples: Int?
+    @Option(help: "A checkpoint directory (FP teacher or HF BERT), a QAT run directory (its student, quantized as the run saved it), or an int8 export file.")
+    var checkpoint: String?
+    @Option(name: .customLong("load-quantized"), help: "An int8 export written by `tianalyze qat --mode Q8BERT` (<run>/\(QATRun.int8ExportFile)); same as --checkpoint FILE.")
+    var loadQuantized: String?
+    @Option(help: "Examples scored: dev, dev-mismatched (MNLI) or train.") var split: EvaluationSplit = .dev
+    @Option(help: "Evaluate the first N examples of the split (default: all).") var samples: Int?
+
+    func validate() throws {
+        guard (checkpoint == nil) != (loadQuantized == nil) else {
+            throw ValidationError("give exactly one of --checkpoint and --load-quantized")
+        }
+        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+    }
 
     func run() throws {
         common.apply()
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         let task = try taskOptions.source()
-        let data = try common.workspace.taskData(task)
-        let url = URL(fileURLWithPath: loadQuantized)
-        let r = try QuantizedEvaluation.run(export: url, task: data, samples: samples)
+        let url = URL(fileURLWithPath: (checkpoint ?? loadQuantized)!)
+        let r = try CheckpointEvaluation.run(checkpoint: url, task: task, workspace: common.workspace, split: split, samples: samples)
+        for note in r.notes { common.events.note("checkpoint: \(note)") }
         let e = r.evaluation
-        print(String(format: "int8 export on %@ (%d dev examples): %@ %.4f, loss %.4f  [%@]", task.name, e.examples, e.metricName,
-                     e.metric, e.loss, url.path))
+        print("\(r.kind) on \(task.name) \(split.rawValue) (\(e.examples) examples)  [\(r.location.path)]")
+        print(String(format: "headline %@ %.4f", e.metricName, e.metric))
+        for (name, value) in e.scores { print(String(format: "%@ %.4f", name, value)) }
+        print(String(format: "loss %.4f", e.loss))
         if let f = r.reference, let d = r.maxLogitDifference {
-            print(String(format: "fake-quantized student of the run:      %@ %.4f, loss %.4f; max |Δlogit| %.3g", f.metricName, f.metric, f.loss, d))
+            print(String(format: "fake-quantized student of the run: %@ %.4f, loss %.4f; max |Δlogit| %.3g", f.metricName, f.metric, f.loss, d))
         }
     }
 }

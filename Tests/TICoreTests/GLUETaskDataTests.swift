@@ -61,7 +61,7 @@ final class GLUETaskDataTests: XCTestCase {
         XCTAssertEqual(got.dev, want.dev)
         XCTAssertEqual(got.name, "glue-stsb")
         XCTAssertEqual(got.numLabels, 1)
-        XCTAssertEqual(got.metricName, "pearson")
+        XCTAssertEqual(got.metricName, "corr")
     }
 
     func testTruncationKeepsFramingAndFollowsTheChosenRule() throws {
@@ -111,11 +111,69 @@ final class GLUETaskDataTests: XCTestCase {
             }
         }
         let metrics = Dictionary(uniqueKeysWithValues: GLUETask.allCases.map { ($0, GLUETaskData.metricName($0)) })
-        XCTAssertEqual(metrics, [.cola: "mcc", .sst2: "accuracy", .mrpc: "f1", .stsb: "pearson", .qqp: "f1",
+        XCTAssertEqual(metrics, [.cola: "mcc", .sst2: "accuracy", .mrpc: "acc_and_f1", .stsb: "corr", .qqp: "acc_and_f1",
                                  .mnli: "accuracy", .qnli: "accuracy", .rte: "accuracy", .wnli: "accuracy"])
         let mnli = try GLUETaskData.load(task: .mnli, dataDir: root, tokenizer: tok, maxSeqLength: 16, skipBadRows: false,
                                          devSplit: "dev_mismatched").data
         XCTAssertEqual(mnli.dev.count, try GLUEReader.read(task: .mnli, split: "dev_mismatched", dataDir: root).examples.count)
+    }
+
+    /// A small MNLI folder: train.tsv, dev_matched.tsv and dev_mismatched.tsv in GLUE's layout, a vocabulary.
+    private func writeMNLI(to dir: URL, mismatched: Bool = true) throws -> [String: [(String, String, String)]] {
+        let header = "index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\tsentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tgold_label"
+        let rows: [String: [(String, String, String)]] = [
+            "train": [("a cat sat", "a cat is here", "entailment"), ("the dog ran", "the dog sat", "contradiction")],
+            "dev_matched": [("a dog sat", "the cat ran", "neutral"), ("the cat sat", "a cat sat", "entailment")],
+            "dev_mismatched": [("the dog is here", "a dog ran", "neutral"), ("a cat ran", "the cat sat", "contradiction"),
+                               ("the cat is here", "a cat is here", "entailment")],
+        ]
+        for (split, examples) in rows where mismatched || split != "dev_mismatched" {
+            let lines = [header] + examples.enumerated().map { i, e in "\(i)\tp\(i)\t\(i)e\tfiction\t( x )\t( y )\t(ROOT x)\t(ROOT y)\t\(e.0)\t\(e.1)\t\(e.2)\t\(e.2)" }
+            try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("\(split).tsv"), atomically: true, encoding: .utf8)
+        }
+        let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "the", "cat", "dog", "sat", "ran", "is", "here"]
+        try (vocab.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        return rows
+    }
+
+    func testMNLILoadsBothDevSets() throws {
+        let dir = try tempDir()
+        let rows = try writeMNLI(to: dir)
+        let tok = try WordPieceTokenizer.load(vocabTxt: dir.appendingPathComponent("vocab.txt"))
+        let (data, skipped) = try GLUETaskData.load(task: .mnli, dataDir: dir, tokenizer: tok, maxSeqLength: 16, skipBadRows: false)
+        XCTAssertEqual(skipped, 0)
+        func check(_ got: [Example], _ want: [(String, String, String)], line: UInt = #line) {
+            XCTAssertEqual(got.count, want.count, line: line)
+            for (e, w) in zip(got, want) {
+                let enc = tok.encode(w.0, w.1, maxLength: 16)
+                XCTAssertEqual(e.tokens, Array(enc.inputIds.prefix(enc.attentionMask.reduce(0, +))), line: line)
+                XCTAssertEqual(e.label, GLUETask.mnli.labels.firstIndex(of: w.2), line: line)
+            }
+        }
+        check(data.dev, rows["dev_matched"]!)
+        check(data.devMismatched, rows["dev_mismatched"]!)
+        XCTAssertEqual(data.devMismatched.map(\.label), [2, 0, 1])  // neutral, contradiction, entailment
+        // The second dev set is part of the data's fingerprint; tasks without one keep theirs.
+        var without = data
+        without.devMismatched = []
+        XCTAssertNotEqual(data.hash, without.hash)
+        // TaskSource reads it too (what every command does).
+        let viaSource = try TaskSource(name: "mnli", dataDir: dir.path, maxSeqLength: 16, skipBadRows: false).load(tokenizerDir: dir)
+        XCTAssertEqual(viaSource.devMismatched, data.devMismatched)
+        // Asking for the mismatched set as the dev split reads it there and nothing beside it.
+        let asDev = try GLUETaskData.load(task: .mnli, dataDir: dir, tokenizer: tok, maxSeqLength: 16, skipBadRows: false,
+                                          devSplit: "dev_mismatched").data
+        XCTAssertEqual(asDev.dev, data.devMismatched)
+        XCTAssertTrue(asDev.devMismatched.isEmpty)
+        // Other tasks have none.
+        XCTAssertTrue(try GLUETaskData.load(task: .rte, dataDir: fixture("glue"), tokenizer: try WordPieceTokenizer.load(vocabTxt: fixture("tokenizer/vocab.txt")),
+                                            maxSeqLength: 16, skipBadRows: false).data.devMismatched.isEmpty)
+        // A folder without dev_mismatched.tsv is refused with the file named.
+        let partial = try tempDir()
+        _ = try writeMNLI(to: partial, mismatched: false)
+        assertDataError(["dev_mismatched.tsv"]) {
+            _ = try GLUETaskData.load(task: .mnli, dataDir: partial, tokenizer: tok, maxSeqLength: 16, skipBadRows: false)
+        }
     }
 
     func testMalformedRowNamesFileAndLine() throws {

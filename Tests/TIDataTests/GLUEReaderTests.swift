@@ -17,17 +17,22 @@ final class GLUEReaderTests: XCTestCase {
         XCTAssertEqual(GLUETask.stsb.numLabels, 1)
         XCTAssertTrue(GLUETask.stsb.isRegression)
         XCTAssertFalse(GLUETask.rte.isRegression)
+        // Headline first, as the seeds report and select: MRPC/QQP acc_and_f1, STS-B corr.
         XCTAssertEqual(GLUETask.cola.metrics, [.matthews])
-        XCTAssertEqual(GLUETask.mrpc.metrics, [.f1, .accuracy])
-        XCTAssertEqual(GLUETask.qqp.metrics, [.f1, .accuracy])
-        XCTAssertEqual(GLUETask.stsb.metrics, [.pearson, .spearman])
+        XCTAssertEqual(GLUETask.mrpc.metrics, [.accAndF1, .f1, .accuracy])
+        XCTAssertEqual(GLUETask.qqp.metrics, [.accAndF1, .f1, .accuracy])
+        XCTAssertEqual(GLUETask.stsb.metrics, [.corr, .pearson, .spearman])
         XCTAssertEqual(GLUETask.sst2.metrics, [.accuracy])
+        XCTAssertEqual(GLUETask.mnli.metrics, [.accuracy])
         let s = GLUETask.mrpc.score(predictions: [1, 0, 1, 1, 0], labels: [1, 1, 0, 1, 0])
+        XCTAssertEqual(Set(s.keys), [.accAndF1, .f1, .accuracy])
         XCTAssertEqual(s[.f1]!, 4.0 / 6.0, accuracy: 1e-15)
         XCTAssertEqual(s[.accuracy]!, 0.6, accuracy: 1e-15)
+        XCTAssertEqual(s[.accAndF1]!, (0.6 + 4.0 / 6.0) / 2, accuracy: 1e-15)
         let r = GLUETask.stsb.score(predictions: [1, 2, 3], targets: [2, 4, 6])
         XCTAssertEqual(r[.pearson]!, 1, accuracy: 1e-12)
         XCTAssertEqual(r[.spearman]!, 1, accuracy: 1e-12)
+        XCTAssertEqual(r[.corr]!, 1, accuracy: 1e-12)
     }
 
     func testSingleSentenceTasks() throws {

@@ -10,7 +10,8 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
     public var metricName: String
     public var loss: Double
     public var examples: Int
-    /// Secondary metrics (accuracy, F1, MCC, Pearson, Spearman, exact-count accuracy for regression).
+    /// Every GLUE score of the task's kind, keyed by `GLUEMetric` raw value (accuracy, f1,
+    /// acc_and_f1, mcc for classes; f1 and acc_and_f1 only for two; pearson, spearman, corr for regression).
     public var extra: [String: Double]
 }
 
@@ -53,23 +54,19 @@ public struct Evaluator<T: BLASScalar> {
     }
 
     public static func score(task: TaskData, data: [Example], predictions: [Int], outputs: [Double], loss: Double) -> EvaluationResult {
-        var extra: [String: Double] = [:]
-        let metric: Double
-        if task.isRegression {
-            let targets = data.map(\.target)
-            extra["pearson"] = Metrics.pearson(outputs, targets)
-            extra["spearman"] = Metrics.spearman(outputs, targets)
-            metric = extra["pearson"]!
-        } else {
-            let labels = data.map(\.label)
-            extra["accuracy"] = Metrics.accuracy(predictions: predictions, labels: labels)
-            if task.numLabels == 2 {
-                extra["f1"] = Metrics.f1(predictions: predictions, labels: labels)
-                extra["mcc"] = Metrics.matthewsCorrelation(predictions: predictions, labels: labels)
-            }
-            metric = extra[task.metricName] ?? extra["accuracy"]!
-        }
-        return EvaluationResult(metric: metric.isFinite ? metric : 0, metricName: task.metricName, loss: loss,
+        let scores = task.isRegression
+            ? GLUEMetric.regression(outputs: outputs, targets: data.map(\.target))
+            : GLUEMetric.classification(predictions: predictions, labels: data.map(\.label), numLabels: task.numLabels)
+        let extra = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value.isFinite ? $0.value : 0) })
+        let headline = GLUEMetric.reported(numLabels: task.numLabels).first!.rawValue
+        return EvaluationResult(metric: extra[task.metricName] ?? extra[headline]!, metricName: task.metricName, loss: loss,
                                 examples: data.count, extra: extra)
+    }
+}
+
+extension EvaluationResult {
+    /// Every score in report order (`GLUEMetric.reported`), as (name, value).
+    public var scores: [(name: String, value: Double)] {
+        GLUEMetric.allCases.compactMap { m in extra[m.rawValue].map { (m.rawValue, $0) } }
     }
 }

@@ -26,10 +26,13 @@ public struct FineTuneResult: Codable, Sendable {
     public var bestStep: Int
     public var stoppedEarly: Bool
     public var seconds: Double
+    /// Every GLUE score of the task on dev (`extra`), the headline in `metric`.
     public var dev: EvaluationResult
     /// The same teacher with ternary weights and 8-bit activations, no QAT.
     public var devTernaryNoQAT: EvaluationResult
     public var history: [EvalPoint]
+    /// MNLI's dev_mismatched set, scored like `dev` (nil for other tasks and in older teacher.json files).
+    public var devMismatched: EvaluationResult? = nil
 }
 
 public struct EvalPoint: Codable, Sendable {
@@ -104,9 +107,11 @@ public enum FineTune {
         }
         let dev = evaluator.evaluate(best.θ, quantization: .fullPrecision)
         let ternary = evaluator.evaluate(best.θ, quantization: .ternaryW8A8)
+        let mismatched = task.devMismatched.isEmpty ? nil
+            : evaluator.evaluate(best.θ, quantization: .fullPrecision, examples: task.devMismatched)
         let result = FineTuneResult(config: config, task: task.name, dataHash: task.hash, steps: step, bestStep: best.step,
                                     stoppedEarly: stopped, seconds: Date().timeIntervalSince(start), dev: dev,
-                                    devTernaryNoQAT: ternary, history: history)
+                                    devTernaryNoQAT: ternary, history: history, devMismatched: mismatched)
         return (best.θ, result)
     }
 }

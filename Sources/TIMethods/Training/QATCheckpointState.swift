@@ -65,7 +65,8 @@ extension QATRun {
         let text = try String(contentsOf: url, encoding: .utf8)
         return try text.split(separator: "\n").dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
-            guard f.count == 5, let step = Int(f[0]), let phase = Int(f[1]), let metric = Double(f[2]), let loss = Double(f[3]), let kd = Double(f[4]) else {
+            // The first five columns are fixed; the GLUE scores after them are not read back.
+            guard f.count >= 5, let step = Int(f[0]), let phase = Int(f[1]), let metric = Double(f[2]), let loss = Double(f[3]), let kd = Double(f[4]) else {
                 throw DataError.malformed(file: url.path, reason: "bad row '\(line)'")
             }
             return QATEval(step: step, phase: phase, devMetric: metric, devLoss: loss, probeDistillationLoss: kd, attentionBlockMSE: [], layerOutputMSE: [])

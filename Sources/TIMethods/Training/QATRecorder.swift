@@ -1,6 +1,7 @@
 // What a QAT run streams to its directory: steps.csv (one row per step), evals.csv and layers.csv
 // (one evaluation of the student: real performance, intervention off, evaluation mode, plus the
-// no-intervention KD loss and per-layer MSE on the fixed dev probe).
+// no-intervention KD loss and per-layer MSE on the fixed dev probe). evals.csv carries every GLUE
+// score of the task after its first five columns, and MNLI's mismatched dev set after those.
 import Foundation
 import TILinalg
 import TIData
@@ -22,8 +23,7 @@ final class QATRecorder {
         steps = try CSVLog(dir.appendingPathComponent("steps.csv"), header: [
             "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"],
             truncateAfter: resumedAt)
-        evalLog = try CSVLog(dir.appendingPathComponent("evals.csv"), header: ["step", "phase", "dev_metric", "dev_loss", "probe_kd_loss"],
-                             truncateAfter: resumedAt)
+        evalLog = try CSVLog(dir.appendingPathComponent("evals.csv"), header: Self.evalColumns(task), truncateAfter: resumedAt)
         layers = try CSVLog(dir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"],
                             truncateAfter: resumedAt)
         probe = DistillationProbe(model: model, task: task, teacher: teacher, size: probeSize)
@@ -54,7 +54,26 @@ final class QATRecorder {
         let (kd, attn, out) = probe.measure(student.parameters, quantization: quantization)
         evals.append(QATEval(step: step, phase: phase, devMetric: ev.metric, devLoss: ev.loss, probeDistillationLoss: kd,
                              attentionBlockMSE: attn, layerOutputMSE: out))
-        try evalLog.append([String(step), String(phase), Fmt.g(ev.metric), Fmt.g(ev.loss), Fmt.g(kd)])
+        var row = [String(step), String(phase), Fmt.g(ev.metric), Fmt.g(ev.loss), Fmt.g(kd)] + Self.scoreCells(ev, task: evaluator.task)
+        if !evaluator.task.devMismatched.isEmpty {
+            let mm = evaluator.evaluate(student.parameters, quantization: quantization, examples: evaluator.task.devMismatched)
+            row += [Fmt.g(mm.loss)] + Self.scoreCells(mm, task: evaluator.task)
+        }
+        try evalLog.append(row)
         for l in attn.indices { try layers.append([String(step), String(l), Fmt.g(attn[l]), Fmt.g(out[l])]) }
+    }
+}
+
+extension QATRecorder {
+    /// evals.csv's columns: the five every reader knows, then every GLUE score of the task's kind
+    /// (`GLUEMetric.reported`), then MNLI's dev_mismatched loss and scores prefixed "mm_".
+    static func evalColumns(_ task: TaskData) -> [String] {
+        let scores = GLUEMetric.reported(numLabels: task.numLabels).map(\.rawValue)
+        let mismatched = task.devMismatched.isEmpty ? [] : ["mm_dev_loss"] + scores.map { "mm_" + $0 }
+        return ["step", "phase", "dev_metric", "dev_loss", "probe_kd_loss"] + scores + mismatched
+    }
+
+    static func scoreCells(_ ev: EvaluationResult, task: TaskData) -> [String] {
+        GLUEMetric.reported(numLabels: task.numLabels).map { Fmt.g(ev.extra[$0.rawValue] ?? 0) }
     }
 }
