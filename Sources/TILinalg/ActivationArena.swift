@@ -1,7 +1,7 @@
 // Per-thread recycling of activation storage. A forward and backward pass allocates the same
 // buffers, in the same sizes, every time the batch shape repeats; taking them from this thread's
 // free blocks instead of malloc/mmap saves the allocator calls and the page faults of fresh memory.
-// In steady state a pass allocates nothing: each worker holds one pass's worth of blocks per shape.
+// In steady state a pass allocates no storage: each worker keeps one pass's worth of blocks per shape.
 //
 // Reuse is decided by ownership, not by position in a pass (unlike a bump arena reset at the next
 // pass): a block returns to its arena only when the last `Buffer` holding it is released. A trace
