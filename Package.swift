@@ -7,9 +7,11 @@ let numericSettings: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
+// Linux only (x86-64, Debian's OpenBLAS and LAPACKE): that is where it is built and tested, so no
+// `platforms` minimum is claimed. macOS cannot build it as it stands: the CBLAS and CLAPACKE module
+// maps need OpenBLAS's cblas.h and a liblapacke on the default search paths, which a stock macOS lacks.
 let package = Package(
     name: "tianalyze",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tianalyze", targets: ["tianalyze"]),
         .library(name: "TICore", targets: ["TICore"]),

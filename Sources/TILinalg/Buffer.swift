@@ -1,22 +1,27 @@
 // Scratch storage for activations inside one forward/backward pass. A trace owns its buffers and
 // writes each one once, so reference semantics without copy-on-write are safe and keep the hot
 // loops free of uniqueness checks; public APIs exchange plain `[T]` value arrays instead.
+//
+// The storage comes from the allocating thread's `ActivationArena` (recycled blocks of earlier
+// passes) and goes back to it when the buffer is released; see ActivationArena.swift.
 
 public final class Buffer<T: BLASScalar> {
     public let count: Int
     public let p: UnsafeMutablePointer<T>
+    /// Where the storage returns on release; nil: the system allocator.
+    private let arena: ActivationArena?
 
     public init(count: Int) {
         self.count = count
-        p = .allocate(capacity: max(count, 1))
+        (p, arena) = Self.storage(count)
         p.initialize(repeating: 0, count: max(count, 1))
     }
 
     /// Storage the caller overwrites completely before reading (forward outputs): skipping the
-    /// zero fill saves a memory pass per activation.
+    /// zero fill saves a memory pass per activation. Recycled storage holds an earlier pass's values.
     public init(uninitialized count: Int) {
         self.count = count
-        p = .allocate(capacity: max(count, 1))
+        (p, arena) = Self.storage(count)
     }
 
     public convenience init(_ values: [T]) {
@@ -26,7 +31,17 @@ public final class Buffer<T: BLASScalar> {
         }
     }
 
-    deinit { p.deallocate() }
+    deinit {
+        if let arena { arena.give(UnsafeMutableRawPointer(p), bytes: Self.bytes(count)) } else { p.deallocate() }
+    }
+
+    private static func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<T>.stride }
+
+    private static func storage(_ count: Int) -> (UnsafeMutablePointer<T>, ActivationArena?) {
+        guard let arena = ActivationArena.current else { return (.allocate(capacity: max(count, 1)), nil) }
+        let block = arena.take(bytes: bytes(count))
+        return (block.bindMemory(to: T.self, capacity: max(count, 1)), arena)
+    }
 
     public var array: [T] { Array(UnsafeBufferPointer(start: p, count: count)) }
 

@@ -84,6 +84,8 @@ public struct BertModel: Sendable {
         precondition(options.intervention == nil || options.teacher != nil, "forward: an intervention needs the teacher's trace")
         let d = Dims(config, batch)
         let eps = T(config.layerNormEps)
+        // Every buffer below comes from this thread's arena; the pass count paces its trimming.
+        ActivationArena.current?.beginPass()
         precondition(options.keepsBackwardState || options.frozen == nil, "forward: a frozen point records backward state")
         var quant = ActivationQuantization<T>(config: options.quantization, frozen: options.frozen, tracker: options.rangeTracker,
                                                 hiddenWidth: config.hiddenSize, inspector: options.inspector,

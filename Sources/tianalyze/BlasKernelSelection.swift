@@ -2,11 +2,13 @@
 // SSE3 "Prescott" kernels, about 5× slower at our shapes. The core type is read from the
 // environment when the library loads, before main, so tianalyze re-executes itself once with
 // OPENBLAS_CORETYPE=SkylakeX on such CPUs. An explicitly set OPENBLAS_CORETYPE always wins, and
-// TIANALYZE_KEEP_BLAS_CORE=1 disables the re-exec.
+// TIANALYZE_KEEP_BLAS_CORE=1 disables the re-exec. Linux only: the CPU flags come from
+// /proc/cpuinfo and the re-exec goes through /proc/self/exe; elsewhere this does nothing.
 import Foundation
 
 enum BlasKernelSelection {
     static func reexecWithAVX512KernelsIfNeeded() {
+        #if os(Linux)
         let env = ProcessInfo.processInfo.environment
         guard env["OPENBLAS_CORETYPE"] == nil, env["TIANALYZE_KEEP_BLAS_CORE"] == nil else { return }
         guard let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -23,5 +25,6 @@ enum BlasKernelSelection {
         execv("/proc/self/exe", &cargs)
         // execv only returns on failure: carry on with the kernels already loaded.
         unsetenv("OPENBLAS_CORETYPE")
+        #endif
     }
 }

@@ -11,10 +11,6 @@ struct Tianalyze: ParsableCommand {
 
     static func main() {
         BlasKernelSelection.reexecWithAVX512KernelsIfNeeded()
-        // Activation buffers of a few MB are allocated and freed every pass; keeping them on the
-        // heap instead of fresh mmap()s avoids a page fault per touched page each time.
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
-        _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -23,5 +19,3 @@ struct Tianalyze: ParsableCommand {
         }
     }
 }
-
-@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
