@@ -2,39 +2,14 @@
 // run: one line per GLUE score, each equal to the Evaluator's score of the same model on the same
 // examples (the student under its run's saved quantization), and bad splits as one-line errors.
 import XCTest
+import TITestSupport
 import Foundation
 import TICore
 import TIData
 
 final class EvalCommandTests: XCTestCase {
-    private var root: URL {
-        var dir = URL(fileURLWithPath: #filePath)
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir.deleteLastPathComponent()
-        }
-        return dir
-    }
-
     private func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let executable = root.appendingPathComponent(".build/debug/tianalyze")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            XCTFail("build the executable first (swift build --build-tests): \(executable.path)")
-            return (1, "", "")
-        }
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = ["eval", "--quiet"] + args
-        var env = ProcessInfo.processInfo.environment
-        env["TIANALYZE_KEEP_BLAS_CORE"] = "1"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: stdout, as: UTF8.self),
-                String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        try BuiltExecutable.run(["eval", "--quiet"] + args)
     }
 
     private func tempDir() -> URL {

@@ -2,6 +2,7 @@
 // both come out with the ids the slow Python tokenizer and the seed code's truncation produce
 // (TIDataTests' seeds-expected.json), and each truncation rule is the one asked for.
 import XCTest
+import TITestSupport
 import Foundation
 import TIData
 
@@ -11,15 +12,7 @@ final class TokenizeCommandTests: XCTestCase {
     struct Setting: Decodable { let setting: String; let cases: [Case] }
     struct Expected: Decodable { let settings: [Setting] }
 
-    private var root: URL {
-        var dir = URL(fileURLWithPath: #filePath)
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir.deleteLastPathComponent()
-        }
-        return dir
-    }
-
-    private var fixtures: URL { root.appendingPathComponent("Tests/TIDataTests/Fixtures/tokenizer") }
+    private var fixtures: URL { BuiltExecutable.packageRoot().appendingPathComponent("Tests/TIDataTests/Fixtures/tokenizer") }
 
     /// A pair whose ids differ between the two truncation rules (an equal-length tie).
     private func tiePair() throws -> Case {
@@ -38,25 +31,7 @@ final class TokenizeCommandTests: XCTestCase {
     }
 
     private func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let executable = root.appendingPathComponent(".build/debug/tianalyze")
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            XCTFail("build the executable first (swift build --build-tests): \(executable.path)")
-            return (1, "", "")
-        }
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = ["tokenize"] + args
-        var env = ProcessInfo.processInfo.environment
-        env["TIANALYZE_KEEP_BLAS_CORE"] = "1"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: stdout, as: UTF8.self),
-                String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        try BuiltExecutable.run(["tokenize"] + args)
     }
 
     private func rows(_ jsonl: String) throws -> [TokenizedRow] {
