@@ -16,7 +16,7 @@ final class QATRecorder {
     /// Opens the logs; a resumed run drops rows past its saved step and keeps the evaluations before it.
     init(dir: URL, resumedAt: Int?, model: BertModel, task: TaskData, teacher: [Float], probeSize: Int) throws {
         steps = try CSVLog(dir.appendingPathComponent("steps.csv"), header: [
-            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"],
+            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds", "train_ce"],
             truncateAfter: resumedAt)
         evalLog = try CSVLog(dir.appendingPathComponent("evals.csv"), header: ["step", "phase", "dev_metric", "dev_loss", "probe_kd_loss"],
                              truncateAfter: resumedAt)
@@ -27,11 +27,12 @@ final class QATRecorder {
         evals = resumedAt == nil ? [] : try QATRun.readEvals(dir)
     }
 
-    func logStep(_ step: Int, phase: Int, intervention: InterventionPoint?, lr: Double, terms t: LossTerms,
+    func logStep(_ step: Int, phase: Int, intervention: InterventionPoint?, lr: Double, terms st: StepTerms,
                  gradientNorm: Double, elapsed: Double) throws {
+        let t = st.loss
         try steps.append([String(step), String(phase), intervention?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
                           Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gradientNorm),
-                          Fmt.g(elapsed)])
+                          Fmt.g(elapsed), Fmt.g(st.trainCE)])
     }
 
     func evaluate(_ student: StudentState, quantization: QuantConfig, step: Int, phase: Int) throws {
@@ -42,4 +43,14 @@ final class QATRecorder {
         try evalLog.append([String(step), String(phase), Fmt.g(ev.metric), Fmt.g(ev.loss), Fmt.g(kd)])
         for l in attn.indices { try layers.append([String(step), String(l), Fmt.g(attn[l]), Fmt.g(out[l])]) }
     }
+}
+
+/// A training step's loss terms plus the task loss of the student's logits on the batch (`train_ce`:
+/// cross-entropy, or MSE for regression), measured whether or not the objective includes it. Reads
+/// through to the terms, so the loop uses it as it used LossTerms.
+@dynamicMemberLookup
+struct StepTerms {
+    var loss: LossTerms
+    var trainCE: Double
+    subscript<V>(dynamicMember path: KeyPath<LossTerms, V>) -> V { loss[keyPath: path] }
 }
