@@ -108,7 +108,9 @@ public enum RelativeTime {
             lines.append(zip(cells, widths).map { pad($0, $1) }.joined(separator: " "))
         }
         if rows.contains(where: { $0.mode == baseline && $0.stepsToTarget == nil }) {
-            lines.append("(\(baseline) does not reach the target within its budget: no ratios; a lower --target gives them)")
+            lines.append("(\(baseline) does not reach the target within its budget: no ratios; a lower target gives them)")
+        } else if rows.contains(where: { $0.mode == baseline && $0.stepsToTarget == 0 }) {
+            lines.append("(\(baseline) meets the target before training: no ratios; a higher target gives them)")
         }
         return lines.joined(separator: "\n")
     }

@@ -56,6 +56,12 @@ final class FigureDataTests: XCTestCase {
         let late = try RelativeTime.rows([runs[2].with(mode: "KD"), runs[1]], baseline: "KD", target: 0.5)
         XCTAssertEqual(late.map(\.relativeTime), [nil, 0.2])
         XCTAssertEqual(late.map(\.ratioVsBaseline), [nil, nil])
+        // A baseline at the target before training (step 0): no ratio either; times may pass its budget.
+        let start = try RelativeTime.rows([RelativeTimeRun(mode: "KD", seed: 1, steps: [0, 10], metric: [0.6, 0.6], totalSteps: 10), runs[1]],
+                                          baseline: "KD", target: 0.5)
+        XCTAssertEqual(start.map(\.relativeTime), [0, 2])
+        XCTAssertEqual(start.map(\.ratioVsBaseline), [nil, nil])
+        XCTAssertTrue(RelativeTime.table(start, target: 0.5, targetSource: "x", baseline: "KD", metricName: "m").contains("before training"))
         XCTAssertThrowsError(try RelativeTime.rows([runs[1]], baseline: "KD", target: 0.5)) { error in
             XCTAssertEqual(error as? MissingBaselineError, MissingBaselineError(baseline: "KD", seed: 1, modes: ["TI-G"]))
             XCTAssertTrue("\(error)".contains("KD run of seed 1"), "\(error)")
