@@ -96,15 +96,15 @@ public enum RelativeTime {
         let budget = rows.first { $0.mode == baseline }?.totalSteps
         var lines = [String(format: "Figure 1: iterations to reach dev %@ %.4f (%@); x unit = the %@ run's budget%@", metricName, target,
                             targetSource, baseline, budget.map { " of \($0) iterations" } ?? "")]
-        let header = ["mode", "seed", "→target", "steps", "rel.time", "×\(baseline)", "fewer"]
-        let widths = [6, 5, 8, 6, 9, 8, 7]
+        let header = ["mode", "seed", "→target", "steps", "rel.time", "×\(baseline)", "speedup"]
+        let widths = [6, 5, 8, 6, 9, 8, 8]
         lines.append(zip(header, widths).map { pad($0, $1) }.joined(separator: " "))
         func cell(_ x: Double?, _ format: String) -> String { x.map { String(format: format, $0) } ?? "—" }
         for r in rows {
-            let fewer: Double? = r.ratioVsBaseline.flatMap { $0 > 0 ? 1 / $0 : nil }
+            let speedup: Double? = r.ratioVsBaseline.flatMap { $0 > 0 ? 1 / $0 : nil }
             let reach: String = r.stepsToTarget.map { String($0) } ?? "—"
             let cells: [String] = [r.mode, String(r.seed), reach, String(r.totalSteps), cell(r.relativeTime, "%.4f"),
-                                   cell(r.ratioVsBaseline, "%.3f"), cell(fewer, "%.1f×")]
+                                   cell(r.ratioVsBaseline, "%.3f"), cell(speedup, "%.1f×")]
             lines.append(zip(cells, widths).map { pad($0, $1) }.joined(separator: " "))
         }
         if rows.contains(where: { $0.mode == baseline && $0.stepsToTarget == nil }) {
