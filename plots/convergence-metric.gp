@@ -1,7 +1,8 @@
 # Dev-set metric against iteration for several runs (paper Figs. 3c, 4a) with the full-precision
 # teacher's metric as a horizontal line. The number of iterations each run needs to reach the
 # target (default: the teacher's metric) is computed here and shown in the legend and as a
-# dashed marker, so convergence speed can be read off directly.
+# dashed marker, so convergence speed can be read off directly. Step-1 evaluations made with the
+# intervention active (the seeds' step-1 evaluation) can be overlaid as dashed series.
 #
 # Input: one CSV per run, header required; columns are found by name, others are ignored:
 #     step,phase,metric
@@ -20,6 +21,11 @@
 #   step1       optional  iteration at which step 1 ends (vertical dashed line)
 #   metricname  optional  y-axis label (default 'dev metric')
 #   title       optional  figure title
+#   step1files  optional  space-separated CSVs of step-1 evaluations with the intervention active
+#                         (columns `step`, `metric`), drawn dashed and not counted for the target
+#   step1titles optional  their legend entries (default: the file names)
+#   step1colors optional  their colours as indices of `files` (default 1 2 ...), so a run's step-1
+#                         series has the run's colour
 #
 # Example:
 #   gnuplot -e "files='kd.csv ti.csv'; titles='KD TI-G'; teacher='0.66'; target='0.64'; out='metric.png'" convergence-metric.gp
@@ -77,5 +83,16 @@ do for [i=1:n] {
     }
 }
 
-plot for [i=1:n] word(files, i) using (column("step")):(column("metric")) with linespoints pt 7 ps 0.5 lw 2 lc i \
-         title runtitle(i)
+if (exists("step1files")) {
+    m = words(step1files)
+    if (!exists("step1titles")) { step1titles = step1files }
+    if (!exists("step1colors")) { step1colors = ''; do for [j=1:m] { step1colors = step1colors . sprintf(' %d', j) } }
+    if (words(step1titles) != m || words(step1colors) != m) { exit error "convergence-metric.gp: step1titles and step1colors need one entry per step1files entry" }
+    plot for [i=1:n] word(files, i) using (column("step")):(column("metric")) with linespoints pt 7 ps 0.5 lw 2 lc i \
+             title runtitle(i), \
+         for [j=1:m] word(step1files, j) using (column("step")):(column("metric")) with linespoints dt 2 pt 6 ps 0.6 lw 1.5 \
+             lc int(word(step1colors, j)) title word(step1titles, j)
+} else {
+    plot for [i=1:n] word(files, i) using (column("step")):(column("metric")) with linespoints pt 7 ps 0.5 lw 2 lc i \
+             title runtitle(i)
+}

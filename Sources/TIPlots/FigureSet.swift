@@ -5,8 +5,13 @@
 //   layer-mse.csv                                   → layer-mse      (layer,mode,attn_mse,out_mse)
 //   convergence/train-<run>.csv                     → convergence-loss   (step,phase,…,loss)
 //   convergence/dev-<run>.csv                       → convergence-metric (step,phase,metric; needs "teacher")
+//   convergence/step1-<run>.csv                     → on convergence-metric, dashed (step,intervention,metric)
+//   convergence/fig1-relative-time.csv + dev-<run>.csv with relative_time
+//                                                   → fig1-relative-time (mode,…,relative_time,ratio_vs_kd;
+//                                                     needs "teacher" and "target")
 //   convergence/figure.json                         → optional {"teacher": 0.66, "target": 0.65, "step1": 2000,
-//                                                       "metricName": "dev accuracy", "runs": ["KD", "TI-G"]}
+//                                                       "metricName": "dev accuracy", "runs": ["KD", "TI-G"],
+//                                                       "lossName": "training cross-entropy", "baseline": "KD"}
 //   hessian/eigs.csv                                → hessian-hist   (mode,example,lambda_pos,lambda_neg)
 //   hessian/density-<mode>.csv                      → hessian-density (x,density)
 //   speed-ratios.csv                                → speed-ratios   (quantity,ratio)
@@ -89,15 +94,7 @@ struct SkippedFigure: Error { let reason: String }
 /// Finds data files in a run directory and turns them into FigureSpecs.
 struct RunDirectoryScan {
     let runDir: URL
-    private let fm = FileManager.default
-
-    private struct ConvergenceInfo: Decodable {
-        var teacher: Double?
-        var target: Double?
-        var step1: Int?
-        var metricName: String?
-        var runs: [String]?
-    }
+    let fm = FileManager.default
 
     /// Just the parts of landscape.json the figures need (TIPlots does not depend on TILandscape).
     private struct LandscapeInfo: Decodable {
@@ -115,18 +112,7 @@ struct RunDirectoryScan {
             let csv = try file("layer-mse.csv")
             return try FigureSpec.layerMSE(csv: csv, modes: try CSVColumn.distinct("mode", in: csv))
         })
-        let info = try? JSONDecoder().decode(ConvergenceInfo.self, from: Data(contentsOf: runDir.appendingPathComponent("convergence/figure.json")))
-        out.append(catching("convergence-loss") {
-            let runs = try runFiles(prefix: "train-", order: info?.runs)
-            return try FigureSpec.convergenceLoss(runs: runs.map(\.url), titles: runs.map(\.title), step1: info?.step1)
-        })
-        out.append(catching("convergence-metric") {
-            let runs = try runFiles(prefix: "dev-", order: info?.runs)
-            guard let teacher = info?.teacher else { throw SkippedFigure(reason: "convergence-metric: convergence/figure.json has no \"teacher\"") }
-            return try FigureSpec.convergenceMetric(runs: runs.map(\.url), titles: runs.map(\.title), teacher: teacher,
-                                                    target: info?.target, step1: info?.step1,
-                                                    metricName: info?.metricName ?? "dev metric")
-        })
+        out += convergence()
         out.append(catching("hessian-hist") {
             let csv = try file("hessian/eigs.csv")
             return try FigureSpec.hessianHistogram(csv: csv, modes: try CSVColumn.distinct("mode", in: csv))
@@ -144,20 +130,20 @@ struct RunDirectoryScan {
         return out
     }
 
-    private func catching(_ name: String, _ body: () throws -> FigureSpec) -> Result<FigureSpec, SkippedFigure> {
+    func catching(_ name: String, _ body: () throws -> FigureSpec) -> Result<FigureSpec, SkippedFigure> {
         do { return .success(try body()) } catch let s as SkippedFigure { return .failure(s) } catch {
             return .failure(SkippedFigure(reason: "\(name): \(error)"))
         }
     }
 
-    private func file(_ relative: String) throws -> URL {
+    func file(_ relative: String) throws -> URL {
         let url = runDir.appendingPathComponent(relative)
         guard fm.fileExists(atPath: url.path) else { throw SkippedFigure(reason: "\(relative) not found") }
         return url
     }
 
     /// Files `<dir>/<prefix><title><suffix>`, sorted by title.
-    private func listing(_ dir: String, prefix: String, suffix: String) throws -> [(url: URL, title: String)] {
+    func listing(_ dir: String, prefix: String, suffix: String) throws -> [(url: URL, title: String)] {
         let base = runDir.appendingPathComponent(dir)
         let names = (try? fm.contentsOfDirectory(atPath: base.path)) ?? []
         return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) && $0.count > prefix.count + suffix.count }
@@ -165,7 +151,7 @@ struct RunDirectoryScan {
             .map { (base.appendingPathComponent($0), String($0.dropFirst(prefix.count).dropLast(suffix.count))) }
     }
 
-    private func runFiles(prefix: String, order: [String]?) throws -> [(url: URL, title: String)] {
+    func runFiles(prefix: String, order: [String]?) throws -> [(url: URL, title: String)] {
         var runs = try listing("convergence", prefix: prefix, suffix: ".csv")
         guard !runs.isEmpty else { throw SkippedFigure(reason: "no convergence/\(prefix)<run>.csv") }
         if let order {
@@ -245,6 +231,17 @@ enum CSVColumn {
         }
         guard !ordered.isEmpty else { throw DataError.malformed(file: url.path, reason: "column '\(column)' has no values") }
         return ordered
+    }
+
+    /// The `column` value of the first row of each distinct `key` (e.g. a run's Figure 1 crossing by mode).
+    static func firstValues(_ column: String, keyedBy key: String, in url: URL) throws -> [String: String] {
+        let (names, rows) = try read(url)
+        guard let vi = names.firstIndex(of: column), let ki = names.firstIndex(of: key) else {
+            throw DataError.malformed(file: url.path, reason: "no '\(column)' or '\(key)' column in header '\(names.joined(separator: ","))'")
+        }
+        var out: [String: String] = [:]
+        for fields in rows where max(vi, ki) < fields.count && out[fields[ki]] == nil { out[fields[ki]] = fields[vi] }
+        return out
     }
 
     /// Header names and rows, every field trimmed (no quoting: the files read here have none).

@@ -52,27 +52,68 @@ public struct FigureSpec: Sendable, Equatable {
 
     /// Training loss per run; CSVs with `step` and `loss` columns; `step1` marks the end of stage 1.
     public static func convergenceLoss(name: String = "convergence-loss", runs: [URL], titles: [String],
-                                       step1: Int? = nil, ema: Double? = nil, logY: Bool = false,
+                                       step1: Int? = nil, ema: Double? = nil, logY: Bool = false, ylabel: String? = nil,
                                        title: String? = nil) throws -> FigureSpec {
         var v = try listVariables(name: name, files: runs, titles: titles)
         if let step1 { v["step1"] = String(step1) }
+        if let ylabel { v["ylabel"] = ylabel }
         if let ema { v["ema"] = plain(ema) }
         if logY { v["logy"] = "1" }
         if let title { v["title"] = title }
         return FigureSpec(name: name, script: "convergence-loss.gp", variables: v)
     }
 
-    /// Dev metric per run; CSVs with `step` and `metric`; teacher line and steps-to-target.
+    /// A run's dev metric evaluated during step 1 with the intervention active, drawn dashed in
+    /// the colour of `files[run]` (0-based).
+    public struct StepOneSeries: Sendable, Equatable {
+        public var file: URL
+        public var title: String
+        public var run: Int
+        public init(file: URL, title: String, run: Int) { self.file = file; self.title = title; self.run = run }
+    }
+
+    /// Dev metric per run; CSVs with `step` and `metric`; teacher line and steps-to-target; optional
+    /// step-1 series (CSVs with `step` and `metric`).
     public static func convergenceMetric(name: String = "convergence-metric", runs: [URL], titles: [String],
                                          teacher: Double, target: Double? = nil, step1: Int? = nil,
-                                         metricName: String = "dev metric", title: String? = nil) throws -> FigureSpec {
+                                         metricName: String = "dev metric", stepOne: [StepOneSeries] = [],
+                                         title: String? = nil) throws -> FigureSpec {
         var v = try listVariables(name: name, files: runs, titles: titles)
+        if !stepOne.isEmpty {
+            guard stepOne.allSatisfy({ runs.indices.contains($0.run) }) else {
+                throw PlotError.noData(figure: name, reason: "a step-1 series names a run outside the \(runs.count) files")
+            }
+            let s = try listVariables(name: name, files: stepOne.map(\.file), titles: stepOne.map(\.title))
+            v["step1files"] = s["files"]; v["step1titles"] = s["titles"]
+            v["step1colors"] = stepOne.map { String($0.run + 1) }.joined(separator: " ")
+        }
         v["teacher"] = plain(teacher)
         if let target { v["target"] = plain(target) }
         if let step1 { v["step1"] = String(step1) }
         v["metricname"] = metricName
         if let title { v["title"] = title }
         return FigureSpec(name: name, script: "convergence-metric.gp", variables: v)
+    }
+
+    /// Figure 1: dev metric against iterations relative to the baseline's budget; CSVs with
+    /// `relative_time` and `metric`. `reach` and `ratios` (per run, nil: not reached / undefined) are
+    /// the crossings of `target` computed by TIStudies.RelativeTime.
+    public static func relativeTime(name: String = "fig1-relative-time", runs: [URL], titles: [String], teacher: Double,
+                                    target: Double, reach: [Double?], ratios: [Double?], baseline: String = "KD",
+                                    metricName: String = "dev metric", logX: Bool = false, title: String? = nil) throws -> FigureSpec {
+        var v = try listVariables(name: name, files: runs, titles: titles)
+        guard reach.count == runs.count, ratios.count == runs.count else {
+            throw PlotError.noData(figure: name, reason: "\(runs.count) files but \(reach.count) crossings and \(ratios.count) ratios")
+        }
+        v["teacher"] = plain(teacher)
+        v["target"] = plain(target)
+        v["reach"] = reach.map { $0.map(plain) ?? "-" }.joined(separator: " ")
+        v["ratios"] = ratios.map { $0.map(plain) ?? "-" }.joined(separator: " ")
+        v["baseline"] = try words([baseline], figure: name)
+        v["metricname"] = metricName
+        if logX { v["logx"] = "1" }
+        if let title { v["title"] = title }
+        return FigureSpec(name: name, script: "fig1-relative-time.gp", variables: v)
     }
 
     /// Histograms of per-example extreme eigenvalues; CSV `mode,example,lambda_pos,lambda_neg`.

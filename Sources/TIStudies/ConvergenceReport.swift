@@ -43,11 +43,20 @@ public enum ConvergenceReport {
         }
         return ConvergenceRow(
             mode: meta.config.mode.rawValue, seed: meta.config.seed, finalMetric: s.finalDevMetric, bestMetric: s.bestDevMetric,
-            stepsTo99PercentFP: first { metric[$0] >= 0.99 * teacherMetric },
+            stepsTo99PercentFP: stepsToTarget(steps: steps, metric: metric, target: defaultTarget(teacherMetric: teacherMetric)),
             stepsToHalfProbeLoss: first { probe[$0] <= 0.5 * initial },
             stepsToQuarterProbeLoss: first { probe[$0] <= 0.25 * initial },
             finalProbeLoss: s.finalProbeDistillationLoss, stepOneLossJump: jump, stepOneLength: s.stepOneLength,
             totalSteps: s.totalSteps, seconds: s.seconds)
+    }
+
+    /// The target a run must reach to count as converged unless one is given: 99 % of the FP teacher's dev metric.
+    public static func defaultTarget(teacherMetric: Double) -> Double { 0.99 * teacherMetric }
+
+    /// The first evaluated step whose dev metric reaches `target` (every GLUE metric grows with
+    /// quality), or nil if none does. `steps` and `metric` are evals.csv's columns, in order.
+    public static func stepsToTarget(steps: [Int], metric: [Double], target: Double) -> Int? {
+        zip(steps, metric).first { $0.1 >= target }?.0
     }
 
     public static func table(_ rows: [ConvergenceRow], teacherMetric: Double, ternaryMetric: Double?, metricName: String) -> String {

@@ -14,6 +14,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated seeds.") var seeds: String = "1"
     @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig.defaults.epochs
     @Option(help: "Peak learning rate for runs trained now (the same for every mode).") var lr: Double = QATConfig.defaults.learningRate
+    @Option(help: "Dev metric for Figure 1's iterations to target; default 0.99 × the FP teacher's.") var target: Double?
+    @Option(help: "Run whose budget is Figure 1's x unit (needed for every seed).") var baseline: String = "KD"
 
     func run() throws {
         common.apply()
@@ -21,19 +23,31 @@ struct CompareCommand: ParsableCommand {
         let ws = common.workspace
         let teacher = try ws.teacher(task)
         let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
-        var rows: [ConvergenceRow] = []
+        var rows: [ConvergenceRow] = [], curves: [RelativeTimeRun] = []
         for seed in try parseList(seeds, UInt64.init) {
             for mode in try parseList(modes, QATMode.init(rawValue:)) {
                 var cfg = QATConfig(mode: mode)
                 cfg.epochs = epochs; cfg.learningRate = lr
                 _ = try ws.student(task, mode: mode, seed: seed, config: cfg)
                 rows.append(try ConvergenceReport.row(runDir: ws.studentDir(task, mode, seed: seed), teacherMetric: info.dev.metric))
+                curves.append(try RelativeTimeRun.read(runDir: ws.studentDir(task, mode, seed: seed)))
             }
         }
         print(ConvergenceReport.table(rows, teacherMetric: info.dev.metric, ternaryMetric: info.devTernaryNoQAT.metric, metricName: info.dev.metricName))
         let csv = ws.root.appendingPathComponent("compare-\(task.name).csv")
         try ConvergenceReport.writeCSV(rows, to: csv)
         print("→ \(csv.path)")
+        let goal = target ?? ConvergenceReport.defaultTarget(teacherMetric: info.dev.metric)
+        let relative: [RelativeTimeRow]
+        do { relative = try RelativeTime.rows(curves, baseline: baseline, target: goal) } catch let e as MissingBaselineError {
+            print("Figure 1 left out: \(e)")
+            return
+        }
+        print(RelativeTime.table(relative, target: goal, targetSource: target == nil ? "0.99 × FP teacher" : "--target", baseline: baseline,
+                                 metricName: info.dev.metricName))
+        let fig1 = ws.root.appendingPathComponent("fig1-relative-time-\(task.name).csv")
+        try RelativeTime.writeCSV(relative, to: fig1)
+        print("→ \(fig1.path)")
     }
 }
 

@@ -15,6 +15,11 @@ struct FiguresCommand: ParsableCommand {
     @Option(help: "QAT modes whose convergence and per-layer error are drawn (runs of --seed).") var modes: String = "KD,MI,OI,TI-G"
     @Option(help: "Render an existing study/run directory as it is instead of collecting.") var dir: String?
     @Option(help: "Folder for the PNG and SVG files.") var out: String = "figures"
+    @Option(help: "Dev metric a run must reach (Figs. 1 and 3c); default 0.99 × the FP teacher's.") var target: Double?
+    @Option(help: "Run whose budget is Figure 1's x unit and whose iterations to the target the others are compared with.")
+    var baseline: String = "KD"
+    @Option(help: "Training-loss curve (Fig. 4a): ce = task loss of the student's logits (cross-entropy; MSE for regression), total = the objective.")
+    var loss: ConvergenceFigureOptions.TrainingLoss = .crossEntropy
 
     func run() throws {
         let ws = common.workspace
@@ -30,7 +35,16 @@ struct FiguresCommand: ParsableCommand {
                 .map { (mode: $0.rawValue, dir: ws.studentDir(task, $0, seed: common.seed)) }
                 .filter { FileManager.default.fileExists(atPath: $0.dir.appendingPathComponent("evals.csv").path) }
             if !runs.isEmpty {
-                try FigureAssembly.collectQAT(runs: runs, into: study, teacherMetric: info.dev.metric, metricName: info.dev.metricName)
+                let options = ConvergenceFigureOptions(trainingLoss: loss, taskLossName: teacher.model.config.isRegression
+                                                       ? "training MSE (task loss)" : "training cross-entropy", target: target, baseline: baseline)
+                let found = try FigureAssembly.collectQAT(runs: runs, into: study, teacherMetric: info.dev.metric,
+                                                          metricName: info.dev.metricName, options: options)
+                if !found.relativeTime.isEmpty {
+                    print(RelativeTime.table(found.relativeTime, target: found.target, targetSource: target == nil ? "0.99 × FP teacher" : "--target",
+                                             baseline: baseline, metricName: info.dev.metricName))
+                    print("→ \(study.appendingPathComponent("convergence/" + FigureAssembly.relativeTimeFile).path)")
+                }
+                for note in found.notes { print(note) }
             }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: ws.root.path)) ?? []
             let hessians = entries.filter { $0.hasPrefix("hessian-\(task.name)-") }.sorted().map { ws.root.appendingPathComponent($0) }
@@ -46,3 +60,5 @@ struct FiguresCommand: ParsableCommand {
         for s in report.skipped { print("skipped \(s)") }
     }
 }
+
+extension ConvergenceFigureOptions.TrainingLoss: ExpressibleByArgument {}

@@ -21,12 +21,61 @@ final class QATRunTests: XCTestCase {
         return d
     }
 
+    /// The file's lines; with `dropLast`, without the `seconds` column (wall time differs between runs).
     func column(_ url: URL, dropLast: Bool) throws -> [String] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line in
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        let seconds = lines.first?.split(separator: ",").firstIndex(of: "seconds")
+        return lines.map { line in
             var f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            if dropLast { f.removeLast() }  // wall time differs between runs
+            if dropLast, let seconds { f.remove(at: seconds) }
             return f.joined(separator: ",")
         }
+    }
+
+    /// steps.csv's named column.
+    func values(_ name: String, in dir: URL) throws -> [String] {
+        let rows = try String(contentsOf: dir.appendingPathComponent("steps.csv"), encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let i = try XCTUnwrap(rows[0].firstIndex(of: name), "\(rows[0])")
+        return rows.dropFirst().map { $0[i] }
+    }
+
+    /// train_ce is the task cross-entropy of the step's own forward: equal to the `task` term when the
+    /// objective includes it, and for KD (which does not) equal to a cross-entropy computed by hand
+    /// from a replayed forward of the first step (same student, batch and dropout).
+    func testTrainCrossEntropyIsTheTaskLossOfTheStepsForward() throws {
+        var withTask = setup(mode: .kd)
+        var cfg = withTask.config
+        cfg.includeTaskLoss = true
+        withTask = QATRun(model: withTask.model, task: withTask.task, teacher: withTask.teacher, config: cfg)
+        let a = tempDir()
+        _ = try withTask.run(outDir: a, teacherPath: "t", teacherDevMetric: nil)
+        XCTAssertEqual(try values("train_ce", in: a), try values("task", in: a))
+        XCTAssertEqual(try String(contentsOf: a.appendingPathComponent("steps.csv"), encoding: .utf8).split(separator: "\n")[0]
+            .split(separator: ",").last, "train_ce", "train_ce is appended after the existing columns")
+
+        let run = setup(mode: .kd), b = tempDir()
+        _ = try run.run(outDir: b, teacherPath: "t", teacherDevMetric: nil)
+        XCTAssertTrue(try values("task", in: b).allSatisfy { Double($0) == 0 }, "KD's objective has no task term")
+        let method = run.config.mode.method
+        let student = method.initialStudent(teacher: run.model, parameters: run.teacher, config: run.config)
+        let obj = BertObjective<Float>(model: student.model, spec: method.objective(
+            intervention: nil, quantization: method.quantization(config: run.config, ranges: nil)))
+        var stream = BatchStream(examples: run.task.train, batchSize: run.config.batchSize, seqLen: run.task.seqLen,
+                                 regression: false, rng: SeededRandom(seed: run.config.seed).derived("shuffle"))
+        let batch = stream.next()
+        var dropout = SeededRandom(seed: run.config.seed).derived("dropout/0")
+        let logits = obj.studentForward(student.parameters, batch: batch, teacher: nil, dropoutSeed: dropout.next()).1.logits.array
+        let c = run.model.config.numLabels
+        var ce = 0.0
+        for r in 0..<batch.size {
+            let row = logits[r * c..<(r + 1) * c].map(Double.init), top = row.max()!
+            ce += top + log(row.map { exp($0 - top) }.reduce(0, +)) - row[batch.labels[r]]
+        }
+        ce /= Double(batch.size)
+        let logged = try XCTUnwrap(Double(try values("train_ce", in: b)[0]))
+        XCTAssertGreaterThan(ce, 0.01, "a trivial loss would not test anything")
+        XCTAssertEqual(logged, ce, accuracy: 1e-5 * ce)
     }
 
     func testInterruptedRunResumesToTheSameResult() throws {

@@ -42,10 +42,10 @@ final class PlotTests: XCTestCase {
         for l in 0..<4 { for (i, m) in ["KD", "TI-G"].enumerated() { mse += "\(l),\(m),\(Double(i + 1) * 0.001 * Double(l + 1)),\(0.01 * Double(l * l + i + 1))\n" } }
         try write(mse, run, "layer-mse.csv")
         for (name, rate) in [("KD", 300.0), ("TI-G", 150.0)] {
-            var train = "step,phase,lr,loss\n", dev = "step,phase,metric\n"
+            var train = "step,phase,lr,loss\n", dev = "step,phase,metric,relative_time\n"
             for s in stride(from: 0, through: 2000, by: 50) {
                 train += "\(s),\(s < 800 ? 1 : 2),2e-05,\(0.2 + 1.5 * exp(-Double(s) / rate))\n"
-                dev += "\(s),\(s < 800 ? 1 : 2),\(0.66 * (1 - exp(-Double(s) / rate)))\n"
+                dev += "\(s),\(s < 800 ? 1 : 2),\(0.66 * (1 - exp(-Double(s) / rate))),\(Double(s) / 2000)\n"
             }
             try write(train, run, "convergence/train-\(name).csv")
             try write(dev, run, "convergence/dev-\(name).csv")
@@ -53,8 +53,15 @@ final class PlotTests: XCTestCase {
             for i in 0..<100 { let x = -10 + 0.3 * Double(i); density += "\(x),\(exp(-x * x) + 1e-5 * exp(-(x - rate / 30) * (x - rate / 30)))\n" }
             try write(density, run, "hessian/density-\(name).csv")
         }
-        try write(#"{"teacher": 0.66, "target": 0.6, "step1": 800, "metricName": "dev accuracy", "runs": ["TI-G", "KD"]}"#,
-                  run, "convergence/figure.json")
+        try write(#"{"teacher": 0.66, "target": 0.6, "step1": 800, "metricName": "dev accuracy", "runs": ["TI-G", "KD"], "#
+                  + #""lossName": "training cross-entropy", "baseline": "KD"}"#, run, "convergence/figure.json")
+        // Figure 1: the curves above reach 0.6 at 750 (KD) and 400 (TI-G) of KD's 2000 iterations.
+        try write("mode,seed,steps_to_target,total_steps,relative_time,ratio_vs_kd\nKD,1,750,2000,0.375,1\nTI-G,1,400,2000,0.2,0.53333333\n",
+                  run, "convergence/fig1-relative-time.csv")
+        // The intervened step-1 evaluation of the TI run (every 10 steps, as the seeds evaluate).
+        var stepOne = "step,intervention,metric\n"
+        for s in stride(from: 10, through: 800, by: 10) { stepOne += "\(s),\(s % 20 == 0 ? "MI" : "OI"),\(0.62 * (1 - exp(-Double(s) / 60)))\n" }
+        try write(stepOne, run, "convergence/step1-TI-G.csv")
         var eigs = "mode,example,lambda_pos,lambda_neg\n"
         for e in 0..<50 {
             eigs += "KD,\(e),\(40 + Double(e % 17) * 3),\(-5 - Double(e % 7))\n"
@@ -99,13 +106,21 @@ final class PlotTests: XCTestCase {
         let report = try figures.renderAll(runDir: run, figuresDir: out)
         XCTAssertEqual(report.skipped, [])
         let expected = ["landscape-loss", "landscape-metric", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
-                        "convergence-loss", "convergence-metric", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges"]
+                        "convergence-loss", "convergence-metric", "fig1-relative-time", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges"]
         XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
                        Set(expected.flatMap { ["\($0).png", "\($0).svg"] }))
         let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
         XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
-                                 "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp"], "a script without a rendering test")
+                                 "fig1-relative-time.gp", "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp"], "a script without a rendering test")
         for url in report.rendered { try assertImage(url) }
+        // The step-1 series is on Fig. 3c, Figure 1's legend carries the crossings and ratios, Fig. 4a's axis names the CE.
+        let figure = { (name: String) in  // titles reach gnuplot with no-break spaces
+            try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8).replacingOccurrences(of: "\u{00A0}", with: " ")
+        }
+        XCTAssertTrue(try figure("convergence-metric.svg").contains("TI-G step 1 (intervened)"))
+        XCTAssertTrue(try figure("fig1-relative-time.svg").contains("target at 0.2 (0.533× KD"), "the crossing and ratio of TI-G")
+        XCTAssertTrue(try figure("fig1-relative-time.svg").contains("relative to KD"))
+        XCTAssertTrue(try figure("convergence-loss.svg").contains("training cross-entropy"))
         if let keep = ProcessInfo.processInfo.environment["TILANDSCAPE_KEEP_FIGURES"] {
             for url in report.rendered { try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep).appendingPathComponent(url.lastPathComponent)) }
         }

@@ -21,7 +21,7 @@ final class QATRecorder {
          stepOne hasStepOne: Bool = false, keepsBestStepOne: Bool = false) throws {
         stepOne = hasStepOne ? try StepOneEvalLog(dir: dir, resumedAt: resumedAt, keepsBest: keepsBestStepOne) : nil
         steps = try CSVLog(dir.appendingPathComponent("steps.csv"), header: [
-            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds"],
+            "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds", "train_ce"],
             truncateAfter: resumedAt)
         evalLog = try CSVLog(dir.appendingPathComponent("evals.csv"), header: Self.evalColumns(task), truncateAfter: resumedAt)
         layers = try CSVLog(dir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"],
@@ -31,11 +31,12 @@ final class QATRecorder {
         evals = resumedAt == nil ? [] : try QATRun.readEvals(dir)
     }
 
-    func logStep(_ step: Int, phase: Int, intervention: InterventionPoint?, lr: Double, terms t: LossTerms,
+    func logStep(_ step: Int, phase: Int, intervention: InterventionPoint?, lr: Double, terms st: StepTerms,
                  gradientNorm: Double, elapsed: Double) throws {
+        let t = st.loss
         try steps.append([String(step), String(phase), intervention?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
                           Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gradientNorm),
-                          Fmt.g(elapsed)])
+                          Fmt.g(elapsed), Fmt.g(st.trainCE)])
     }
 
     /// The best step-1 model, where the run hands the best one (not the last) to step 2.
@@ -76,4 +77,14 @@ extension QATRecorder {
     static func scoreCells(_ ev: EvaluationResult, task: TaskData) -> [String] {
         GLUEMetric.reported(numLabels: task.numLabels).map { Fmt.g(ev.extra[$0.rawValue] ?? 0) }
     }
+}
+
+/// A training step's loss terms plus the task loss of the student's logits on the batch (`train_ce`:
+/// cross-entropy, or MSE for regression), measured whether or not the objective includes it. Reads
+/// through to the terms, so the loop uses it as it used LossTerms.
+@dynamicMemberLookup
+struct StepTerms {
+    var loss: LossTerms
+    var trainCE: Double
+    subscript<V>(dynamicMember path: KeyPath<LossTerms, V>) -> V { loss[keyPath: path] }
 }

@@ -51,7 +51,7 @@ extension QATRun {
     /// One optimizer step: forward and backward of the step's objective, the method's gradient
     /// preconditioning and post-step work. Trained ranges (Q8BERT's EMA) move with the student's forward.
     func trainingStep(_ student: inout StudentState, adam: inout AdamW<Float>, batch: Batch, intervention: InterventionPoint?,
-                      step: Int, phase: TrainingPhase, learningRate: Double) throws -> (terms: LossTerms, gradientNorm: Double) {
+                      step: Int, phase: TrainingPhase, learningRate: Double) throws -> (terms: StepTerms, gradientNorm: Double) {
         let method = config.mode.method
         let q = quantization(student)
         var obj = BertObjective<Float>(model: student.model, spec: method.objective(intervention: intervention, quantization: q,
@@ -69,7 +69,8 @@ extension QATRun {
         method.preconditionGradient(&gradient, student: student, quantization: q)
         let norm = adam.step(&student.parameters, gradient: gradient, learningRate: learningRate)
         method.afterOptimizerStep(&student)
-        return (r.terms, norm)
+        // The task loss of this forward's logits, logged even when the objective leaves it out (KD), for Fig. 4a.
+        return (StepTerms(loss: r.terms, trainCE: Double(obj.taskLoss(r.trace.logits, batch: batch).0)), norm)
     }
 
     /// Forward and backward of one step. Without intervention the teacher's and the student's
