@@ -6,14 +6,8 @@ import Foundation
 extension WordPieceTokenizer {
     /// vocab.txt: one token per line, id = zero-based line number.
     public static func load(vocabTxt url: URL, doLowerCase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
-        let data = try readFile(url)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DataError.malformed(file: url.path, reason: "vocabulary is not valid UTF-8")
-        }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
-        if lines.last == "" { lines.removeLast() }
+        // CRLF files (saved on Windows) read as their LF twins: one token per line either way.
+        let lines = InputFile.lines(try InputFile.text(url, what: "vocabulary", limit: maxTokenizerBytes))
         guard !lines.isEmpty else { throw DataError.malformed(file: url.path, reason: "vocabulary is empty") }
         return try WordPieceTokenizer(vocab: lines.enumerated().map { ($0.element, $0.offset) },
                                       basic: BertBasicTokenizer(doLowerCase: doLowerCase, stripAccents: stripAccents),
@@ -121,9 +115,10 @@ extension WordPieceTokenizer {
         return try load(vocabTxt: vocab, doLowerCase: doLowerCase, stripAccents: stripAccents)
     }
 
+    /// Real vocabularies and tokenizer.json files are a few MB; the bound refuses a hostile path early.
+    static let maxTokenizerBytes = 1 << 30
+
     private static func readFile(_ url: URL) throws -> Data {
-        do { return try Data(contentsOf: url) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
+        try InputFile.read(url, limit: maxTokenizerBytes)
     }
 }
