@@ -24,7 +24,9 @@ public struct Workspace: Sendable {
 
     /// The task's examples; text tasks are tokenized with the teacher's tokenizer.
     public func taskData(_ task: TaskSource) throws -> TaskData {
-        try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil, events: events)
+        let data = try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil, events: events)
+        try data.requireExamples()
+        return data
     }
 
     public static func defaultConfig(for data: TaskData) -> BertConfig {
