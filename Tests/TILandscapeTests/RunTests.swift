@@ -1,6 +1,7 @@
 import Foundation
 import TILandscape
 import TILandscapeToy
+import TILinalg
 import XCTest
 
 final class RunTests: XCTestCase {
@@ -107,12 +108,24 @@ final class RunTests: XCTestCase {
         text += lines[10].prefix(lines[10].count / 2)
         try FileManager.default.createDirectory(at: torn, withIntermediateDirectories: true)
         try text.write(to: torn.appendingPathComponent("landscape.csv"), atomically: false, encoding: .utf8)
-        try FileManager.default.copyItem(at: reference.appendingPathComponent("landscape.json"),
-                                         to: torn.appendingPathComponent("landscape.json"))
+        // The landscape.json a run killed before its first periodic progress write leaves: its claim, 0 points.
+        let claim = LandscapeMetadata(config: config, shard: .whole, pointsTotal: 15, pointsDone: 0, secondsPerPoint: nil,
+                                      complete: false, recordChecksum: StableHash().hex)
+        try JSONEncoder().encode(claim).write(to: torn.appendingPathComponent("landscape.json"))
         let ev = ToyEvaluator()
         _ = try run(config, space, torn, evaluator: ev)
         XCTAssertEqual(ev.calls, 15 - 4)
         XCTAssertEqual(try read(torn, "landscape.csv"), full)
+    }
+
+    /// Finished points lost below what landscape.json recorded are refused, not recomputed silently.
+    func testRecordShorterThanRecordedIsRefused() throws {
+        let (config, space) = try setup()
+        let out = tempDir("short")
+        _ = try run(config, space, out)
+        let lines = try csvLines(out)
+        try (lines.dropLast(2).joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("landscape.csv"), atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try run(config, space, out)) { XCTAssertTrue("\($0)".contains("landscape.json recorded 15"), "\($0)") }
     }
 
     func testCorruptionInTheMiddleIsRefusedNotDropped() throws {
