@@ -15,6 +15,12 @@ public enum OptionName: String, CaseIterable, Sendable {
     case tokenizerDir
     /// `FineTuneConfig.learningRate`.
     case learningRate
+    /// `FineTuneConfig.epochs`: the epoch budget.
+    case epochs
+    /// `FineTuneConfig.evalEvery`: steps between evaluations.
+    case evalEvery
+    /// `FineTuneConfig.patience`: evaluations without improvement before stopping.
+    case patience
     /// `PEGOptions.sites`: the quant-dict sites PEG applies to.
     case pegSites
     /// `PEGOptions.parse`: the grouping scheme (ngK, ngpK, pe).
