@@ -13,7 +13,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated modes.") var modes: String = "KD,TI-G"
     @Option(help: "Comma-separated seeds.") var seeds: String = "1"
     @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig.defaults.epochs
-    @Option(help: "Peak learning rate for runs trained now (the same for every mode).") var lr: Double = QATConfig.defaults.learningRate
+    @Option(parsing: .unconditional, help: "Peak learning rate for runs trained now (the same for every mode), in (0, 1].")
+    var lr: Double = QATConfig.defaults.learningRate
+
+    func validate() throws {
+        try Domain.count(epochs, "--epochs", Domain.epochs)
+        try Domain.learningRate(lr)
+    }
 
     func run() throws {
         common.apply()

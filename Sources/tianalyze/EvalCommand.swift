@@ -17,9 +17,13 @@ struct EvalCommand: ParsableCommand {
     var loadQuantized: String
     @Option(help: "Evaluate the first N dev examples (default: all).") var samples: Int?
 
+    func validate() throws {
+        try Domain.count(samples, "--samples", Domain.examples, "examples")
+        try PathChecks.inputFile(loadQuantized, "--load-quantized")
+    }
+
     func run() throws {
         common.apply()
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         let task = try taskOptions.source()
         let data = try common.workspace.taskData(task)
         let url = URL(fileURLWithPath: loadQuantized)

@@ -16,6 +16,11 @@ struct FiguresCommand: ParsableCommand {
     @Option(help: "Render an existing study/run directory as it is instead of collecting.") var dir: String?
     @Option(help: "Folder for the PNG and SVG files.") var out: String = "figures"
 
+    func validate() throws {
+        try PathChecks.inputFolder(dir, "--dir")
+        try PathChecks.outputFolder(out, "--out")
+    }
+
     func run() throws {
         let ws = common.workspace
         let task = try taskOptions.source()
