@@ -74,12 +74,17 @@ enum ErrorMessages {
     /// Prints `error` as one "Error: …" line on stderr and exits with ArgumentParser's code for it;
     /// help and version requests print as ArgumentParser prints them (their exit code is 0).
     static func exit(with error: Error) -> Never {
-        let mapped = forCommandLine(error)
-        let code = Tianalyze.exitCode(for: mapped)
-        guard code != .success else { Tianalyze.exit(withError: mapped) }
-        let message = Tianalyze.message(for: mapped).split(whereSeparator: \.isNewline).joined(separator: " ")
-        if !message.isEmpty { FileHandle.standardError.write(Data("Error: \(message)\n".utf8)) }
+        let (line, code) = errorLine(error)
+        guard code != .success else { Tianalyze.exit(withError: forCommandLine(error)) }
+        if let line { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
         Foundation.exit(code.rawValue)
+    }
+
+    /// The one stderr line ("Error: …", nil for a bare exit code) and the exit code of `error`.
+    static func errorLine(_ error: Error) -> (line: String?, code: ExitCode) {
+        let mapped = forCommandLine(error)
+        let message = Tianalyze.message(for: mapped).split(whereSeparator: \.isNewline).joined(separator: " ")
+        return (message.isEmpty ? nil : "Error: \(message)", Tianalyze.exitCode(for: mapped))
     }
 
     /// The task flags that select `task` again.

@@ -9,6 +9,8 @@ struct HostileCase: @unchecked Sendable {
         case refused([String])
         /// Exit 0 with the same stdout as these arguments (the clean twin of the input).
         case sameOutputAs([String])
+        /// Exit 0 (a careless but valid input), writing only where `mayWrite` allows.
+        case accepted
     }
 
     var name: String
@@ -20,6 +22,12 @@ struct HostileCase: @unchecked Sendable {
     var maxSeconds: Double = 20
     /// Sandbox paths (prefixes) a run that legitimately started may write before it stops.
     var mayWrite: [String] = []
+    /// Refused when the command line is parsed: judged by parsing in the test process (as main
+    /// parses), unless the corpus runs against another build.
+    var parseTime = false
+
+    /// The same case, judged at parse time.
+    func atParseTime() -> HostileCase { var c = self; c.parseTime = true; return c }
 
     init(_ name: String, _ args: [String], _ outcome: Outcome, maxSeconds: Double = 20, mayWrite: [String] = [],
          setup: @escaping (HostileSandbox) throws -> Void = { _ in }) {
@@ -36,17 +44,23 @@ struct HostileCase: @unchecked Sendable {
 
     /// Runs the case in a fresh sandbox and returns what is wrong with the outcome (empty: passed).
     func judge() -> [String] {
+        let started = Date()
+        defer { if ProcessInfo.processInfo.environment["TIANALYZE_HOSTILE_TIMES"] != nil { print(String(format: "%6.2f s  %@", Date().timeIntervalSince(started), name)) } }
         do {
             let s = try HostileSandbox()
             defer { s.remove() }
             try setup(s)
             let before = s.snapshot()
             // A hang shows as a timeout well past the allowed time.
-            let r = try HostileRunner.run(expand(args, s), in: s.root, timeout: max(30, 3 * maxSeconds))
+            let r = parseTime && !HostileRunner.foreignBinary ? HostileRunner.parse(expand(args, s))
+                : try HostileRunner.run(expand(args, s), in: s.root, timeout: max(30, 3 * maxSeconds))
             var problems = basicProblems(r)
             switch outcome {
             case .refused(let fragments):
                 problems += refusalProblems(r, fragments)
+                problems += changes(before, s.snapshot(), s)
+            case .accepted:
+                if r.status != 0 { problems.append("exit \(r.status): \(r.stderrLines.first ?? "")") }
                 problems += changes(before, s.snapshot(), s)
             case .sameOutputAs(let twin):
                 if r.status != 0 { problems.append("exit \(r.status): \(r.stderrLines.first ?? "")") }

@@ -2,7 +2,16 @@
 // command line is parsed, naming the flag, before a teacher is trained or a file is written (the
 // runs folder is empty, so a command that gets past validation would start training one).
 extension HostileCase {
-    static let optionCases: [HostileCase] = landscapeOptions + hessianOptions + trainingOptions + otherOptions
+    /// Judged by parsing in the test process; a sample also runs the executable (`processSample`).
+    static let optionCases: [HostileCase] = (landscapeOptions + hessianOptions + trainingOptions + otherOptions).map { $0.atParseTime() }
+        + processSample
+
+    /// A few option refusals through the real process: main prints the same line and exit code.
+    static let processSample: [HostileCase] = [
+        HostileCase("process: landscape grid overflowing Int", cli("landscape", "--grid", "3037000500"), .refused(["--grid", "3037000500", "expected"])),
+        HostileCase("process: qat learning rate 1e3", cli("qat", "--lr", "1e3"), .refused(["--lr", "expected"])),
+        HostileCase("process: hessian tolerance NaN", cli("hessian", "--tol", "nan"), .refused(["--tol", "expected"])),
+    ]
 
     static let landscapeOptions: [HostileCase] = [
         HostileCase("landscape grid overflowing Int", cli("landscape", "--grid", "3037000500"), .refused(["--grid", "3037000500", "expected"])),

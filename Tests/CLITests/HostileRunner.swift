@@ -2,6 +2,7 @@
 // limit (a hang is a failure, not a stuck suite) and an address-space limit (an unbounded allocation
 // fails fast instead of taking the machine). TIANALYZE_BINARY runs the corpus against another build.
 import Foundation
+@testable import tianalyze
 
 struct HostileRun {
     var status: Int32
@@ -29,6 +30,26 @@ enum HostileRunner {
             dir.deleteLastPathComponent()
         }
         return dir.appendingPathComponent(".build/debug/tianalyze")
+    }
+
+    /// True when the corpus runs against another build (then every case runs that build's process).
+    static var foreignBinary: Bool { ProcessInfo.processInfo.environment["TIANALYZE_BINARY"] != nil }
+
+    /// Parses `args` in this process as the executable's main does, without running the command:
+    /// the refusal line and exit code of a value refused when the command line is parsed, at the
+    /// cost of a parse rather than a process start (status 0: the command line was accepted).
+    static func parse(_ args: [String]) -> HostileRun {
+        let start = Date()
+        var run = HostileRun(status: 0, signalled: false, timedOut: false, seconds: 0, stdout: "", stderr: "")
+        do {
+            _ = try Tianalyze.parseAsRoot(args)
+        } catch {
+            let (line, code) = ErrorMessages.errorLine(error)
+            run.status = code.rawValue
+            run.stderr = line.map { $0 + "\n" } ?? ""
+        }
+        run.seconds = Date().timeIntervalSince(start)
+        return run
     }
 
     /// Runs `args` in `directory` and waits at most `timeout` seconds.

@@ -117,3 +117,27 @@ struct HostileSandbox {
         return out
     }
 }
+
+/// Sandbox contents that take seconds to make (an interrupted QAT run, a finished landscape): made
+/// once per test process under a key and copied into each case's sandbox that needs them.
+enum HostileTemplates {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var made: [String: HostileSandbox] = [:]
+
+    static func copy(_ key: String, into s: HostileSandbox, make: (HostileSandbox) throws -> Void) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        let template: HostileSandbox
+        if let t = made[key] { template = t } else {
+            template = try HostileSandbox()
+            try make(template)
+            made[key] = template
+        }
+        let fm = FileManager.default
+        for name in try fm.contentsOfDirectory(atPath: template.root.path) {
+            let to = s.root.appendingPathComponent(name)
+            try? fm.removeItem(at: to)
+            try fm.copyItem(at: template.root.appendingPathComponent(name), to: to)
+        }
+    }
+}

@@ -35,6 +35,19 @@ extension HostileCase {
                 return lines.dropLast().joined(separator: "\n") + "\n"
             }
         },
+        HostileCase("finished landscape saved with CRLF line ends", landscape, .accepted, maxSeconds: 10, mayWrite: ["{S}/land"]) {
+            try finishedLandscape($0) { $0.replacingOccurrences(of: "\n", with: "\r\n") }
+        },
+        HostileCase("QAT resume state truncated", cli("qat", "--mode", "KD"), .refused(["resume-state.safetensors"]), maxSeconds: 10) {
+            try interruptedQAT($0)
+            let url = $0.url("runs/qat-count-KD-seed1/resume-state.safetensors")
+            try Data(try Data(contentsOf: url).prefix(1000)).write(to: url)
+        },
+        // The tiny model's loss grows about tenfold at this rate: the threshold is lowered to see it stop.
+        HostileCase("qat at a learning rate that diverges", cli("qat", "--mode", "KD", "--lr", "1", "--epochs", "1", "--divergence-factor", "5"),
+                    .refused(["diverged", "--lr", "--divergence-factor"]), maxSeconds: 30, mayWrite: ["{R}/qat-count-KD-seed1"]) {
+            try $0.teacher()
+        },
         HostileCase("QAT resume state with NaN planted", cli("qat", "--mode", "KD"), .refused(["resume-state.safetensors"]),
                     maxSeconds: 10) {
             try interruptedQAT($0)
@@ -54,17 +67,24 @@ extension HostileCase {
     static let landscape = cli("landscape", "--at", "init", "--mode", "KD", "--objective", "task", "--grid", "3", "--eval-size", "8",
                                "--batch-size", "8", "--out", "{S}/land")
 
-    /// Runs the small landscape to completion, then edits its CSV with `tamper`.
+    /// The small landscape run to completion (once, then copied), its CSV then edited with `tamper`.
     static func finishedLandscape(_ s: HostileSandbox, tamper: (String) -> String) throws {
-        try s.teacher()
-        let r = try HostileRunner.run(HostileCase("", landscape, .refused([])).expand(landscape, s), in: s.root, timeout: 120)
-        guard r.status == 0 else { throw DataError.io(file: "landscape", reason: "setup run failed: \(r.stderr)") }
+        try HostileTemplates.copy("finished landscape", into: s) { t in
+            try t.teacher()
+            let r = try HostileRunner.run(HostileCase("", landscape, .refused([])).expand(landscape, t), in: t.root, timeout: 120)
+            guard r.status == 0 else { throw DataError.io(file: "landscape", reason: "setup run failed: \(r.stderr)") }
+        }
         let csv = s.url("land/landscape.csv")
         try tamper(try String(contentsOf: csv, encoding: .utf8)).write(to: csv, atomically: false, encoding: .utf8)
     }
 
-    /// The CLI's default KD run on the embedded task, stopped (as a kill would) after its first saved state.
+    /// The CLI's default KD run on the embedded task, stopped (as a kill would) after its first saved
+    /// state (made once, then copied).
     static func interruptedQAT(_ s: HostileSandbox) throws {
+        try HostileTemplates.copy("interrupted QAT", into: s, make: makeInterruptedQAT)
+    }
+
+    static func makeInterruptedQAT(_ s: HostileSandbox) throws {
         try s.teacher()
         let teacher = try Checkpoint.load(s.teacherDir)
         let data = SyntheticTaskGenerator(task: .count).make(train: Workspace.defaultTrainSize, dev: Workspace.defaultDevSize)

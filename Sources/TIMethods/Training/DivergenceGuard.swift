@@ -2,18 +2,18 @@
 // magnitude while every number stays finite, and the run then "succeeds" with a useless student
 // (a probe loss of 4e21 after --lr 1e3). The guard stops such a run with a message instead.
 //
-// Rule (docs/input-validation.md): per training phase, the starting loss is the mean of the
-// phase's first `startSteps` step losses (at least `floor`); the run has diverged when the loss
-// stays above `factor` × that start for `window` consecutive steps. A single spike does not count:
-// the window asks for a loss that stays up. Factor 0 switches the guard off.
+// Rule (docs/input-validation.md): per training phase, the starting loss is the loss of the
+// phase's first step (at least `floor`), the loss at the weights the phase starts from; the run has
+// diverged when the loss stays above `factor` × that start for `window` consecutive steps. A single
+// spike does not count: the window asks for a loss that stays up. Factor 0 switches the guard off.
+// (Not an average over the first steps: at a learning rate that diverges, the loss has often
+// grown tenfold by the third step.)
 import Foundation
 
 public struct DivergenceGuard: Sendable, Equatable {
     /// The factor every new guard uses (the CLI's --divergence-factor sets it; 0: off).
     nonisolated(unsafe) public static var defaultFactor = 100.0
     public static let defaultWindow = 20
-    /// Steps averaged for the starting loss of a phase.
-    public static let startSteps = 5
     /// Starting losses below this count as this, so a near-zero start (a student that begins at
     /// its teacher) does not turn ordinary noise into "divergence".
     public static let floor = 0.01
@@ -21,7 +21,8 @@ public struct DivergenceGuard: Sendable, Equatable {
     public var factor: Double
     public var window: Int
     private var phase: Int? = nil
-    private var firstLosses: [Double] = []
+    /// The starting loss of the current phase (nil before its first step).
+    public private(set) var start: Double? = nil
     private var above = 0
 
     public init(factor: Double = DivergenceGuard.defaultFactor, window: Int = DivergenceGuard.defaultWindow) {
@@ -32,17 +33,15 @@ public struct DivergenceGuard: Sendable, Equatable {
     /// threshold for `window` steps.
     public mutating func observe(loss: Double, step: Int, phase: Int) throws {
         guard factor > 0, factor.isFinite else { return }
-        if phase != self.phase { self.phase = phase; firstLosses = []; above = 0 }
-        guard firstLosses.count >= Self.startSteps else { firstLosses.append(loss); return }
-        let threshold = factor * start
-        above = loss > threshold ? above + 1 : 0
+        guard phase == self.phase, let start else {
+            self.phase = phase; start = max(Self.floor, loss); above = 0
+            return
+        }
+        above = loss > factor * start ? above + 1 : 0
         if above >= window {
             throw DivergenceError(step: step, phase: phase, loss: loss, start: start, factor: factor, window: window)
         }
     }
-
-    /// The starting loss of the current phase (after its first `startSteps` steps).
-    public var start: Double { max(Self.floor, firstLosses.reduce(0, +) / Double(max(1, firstLosses.count))) }
 }
 
 public struct DivergenceError: Error, CustomStringConvertible, Equatable {
