@@ -52,6 +52,10 @@ public struct DivergenceError: Error, CustomStringConvertible, Equatable {
     public var factor: Double
     public var window: Int
 
+    public init(step: Int, phase: Int, loss: Double, start: Double, factor: Double, window: Int) {
+        self.step = step; self.phase = phase; self.loss = loss; self.start = start; self.factor = factor; self.window = window
+    }
+
     public var description: String {
         describe(learningRate: "the learning rate", factorName: "the divergence factor")
     }
