@@ -26,11 +26,13 @@ public enum MemoryBudget {
         return i == 0 ? "\(Int(v)) B" : String(format: v < 10 ? "%.2f %@" : v < 100 ? "%.1f %@" : "%.0f %@", v, units[i])
     }
 
-    /// Refuses when `bytes` exceeds what the machine has; `subject` says what needs it, `file` where it comes from.
-    public static func require(_ bytes: Double, for subject: String, file: String) throws {
+    /// Refuses when `bytes` exceeds what the machine has; `subject` says what needs it, `file` where
+    /// it comes from, `advice` what would make it fit.
+    public static func require(_ bytes: Double, for subject: String, file: String, advice: String? = nil) throws {
         let have = machineBytes
         guard bytes <= have else {
-            throw DataError.tooLarge(file: file, reason: "\(subject) needs an estimated \(format(bytes)) of memory, this machine has \(format(have))")
+            throw DataError.tooLarge(file: file, reason: "\(subject) needs an estimated \(format(bytes)) of memory, this machine has \(format(have))"
+                                     + (advice.map { "; \($0)" } ?? ""))
         }
     }
 }

@@ -80,6 +80,8 @@ public enum FineTune {
                            events: RunEvents = .silent) throws -> ([Float], FineTuneResult) {
         try config.validate()
         try task.requireExamples()
+        try MemoryBudget.require(ModelSize(model.config).trainingBytes(batch: config.batchSize, seqLen: task.seqLen),
+                                 for: "fine-tuning at batch size \(config.batchSize)", file: task.name)
         let start = Date()
         var θ: [Float] = initial ?? model.initialParameters(seed: config.seed)
         var adam = AdamW<Float>(layout: model.layout, config: config.adam)
