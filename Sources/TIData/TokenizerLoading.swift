@@ -6,21 +6,34 @@ import Foundation
 extension WordPieceTokenizer {
     /// vocab.txt: one token per line, id = zero-based line number.
     public static func load(vocabTxt url: URL, doLowerCase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
+        try load(vocabTxtData: InputFile.read(url, limit: maxTokenizerBytes), file: url.path, doLowerCase: doLowerCase, stripAccents: stripAccents)
+    }
+
+    /// vocab.txt contents already in memory; `file` labels errors.
+    public static func load(vocabTxtData data: Data, file: String, doLowerCase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let utf16 = data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF])
+            throw DataError.malformed(file: file, reason: "vocabulary is not valid UTF-8 text\(utf16 ? " (it is UTF-16; save it as UTF-8)" : "")")
+        }
         // CRLF files (saved on Windows) read as their LF twins: one token per line either way.
-        let lines = InputFile.lines(try InputFile.text(url, what: "vocabulary", limit: maxTokenizerBytes))
-        guard !lines.isEmpty else { throw DataError.malformed(file: url.path, reason: "vocabulary is empty") }
+        let lines = InputFile.lines(text)
+        guard !lines.isEmpty else { throw DataError.malformed(file: file, reason: "vocabulary is empty") }
         return try WordPieceTokenizer(vocab: lines.enumerated().map { ($0.element, $0.offset) },
                                       basic: BertBasicTokenizer(doLowerCase: doLowerCase, stripAccents: stripAccents),
-                                      file: url.path)
+                                      file: file)
     }
 
     /// HuggingFace tokenizer.json with a WordPiece model and a BertNormalizer (or none).
     public static func load(tokenizerJSON url: URL) throws -> WordPieceTokenizer {
-        let file = url.path
+        try load(tokenizerJSONData: readFile(url), file: url.path)
+    }
+
+    /// tokenizer.json contents already in memory; `file` labels errors.
+    public static func load(tokenizerJSONData data: Data, file: String) throws -> WordPieceTokenizer {
         func bad(_ reason: String) -> DataError { .malformed(file: file, reason: reason) }
         let root: JSONValue
         do {
-            root = try JSONParser.parse([UInt8](readFile(url)))
+            root = try JSONParser.parse([UInt8](data))
         } catch let e as JSONSyntaxError {
             throw bad("not valid JSON: \(e.message) at byte \(e.offset)")
         }
