@@ -78,7 +78,21 @@ public enum FileErrors {
         }
         if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
         if let e = error as? DataError { return e.description }
+        if let e = error as? CocoaError, let errno = posixCode(e.code) { return String(cString: strerror(errno)) }
         return ns.localizedDescription
+    }
+
+    /// The POSIX error behind a Foundation file error code (Linux Foundation often gives no underlying error).
+    static func posixCode(_ code: CocoaError.Code) -> Int32? {
+        switch code {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return ENOENT
+        case .fileReadNoPermission, .fileWriteNoPermission: return EACCES
+        case .fileWriteOutOfSpace: return ENOSPC
+        case .fileWriteVolumeReadOnly: return EROFS
+        case .fileWriteFileExists: return EEXIST
+        case .fileReadTooLarge: return EFBIG
+        default: return nil
+        }
     }
 
     /// The path a Foundation file error is about, if it names one.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIData
 import TIStudies
 
 struct CompareCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct CompareCommand: ParsableCommand {
         let task = try taskOptions.source()
         let ws = common.workspace
         let teacher = try ws.teacher(task)
-        let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
+        let info = try InputFile.decodeJSON(FineTuneResult.self, from: teacher.dir.appendingPathComponent("teacher.json"))
         var rows: [ConvergenceRow] = []
         for seed in try parseList(seeds, UInt64.init) {
             for mode in try parseList(modes, QATMode.init(rawValue:)) {

@@ -17,6 +17,7 @@ extension OptionName {
         case .epochs: return "--epochs"
         case .evalEvery: return "--eval-every"
         case .patience: return "--patience"
+        case .stepOne: return "--step-one"
         case .pegSites: return "--peg-sites"
         case .peg: return "--peg"
         case .quantDict: return "--quant-dict"

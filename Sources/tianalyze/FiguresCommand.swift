@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIData
 import TIPlots
 import TIStudies
 
@@ -30,7 +31,7 @@ struct FiguresCommand: ParsableCommand {
         } else {
             study = ws.root.appendingPathComponent("study-\(task.name)")
             let teacher = try ws.teacher(task)
-            let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
+            let info = try InputFile.decodeJSON(FineTuneResult.self, from: teacher.dir.appendingPathComponent("teacher.json"))
             let runs = try parseList(modes, QATMode.init(rawValue:))
                 .map { (mode: $0.rawValue, dir: ws.studentDir(task, $0, seed: common.seed)) }
                 .filter { FileManager.default.fileExists(atPath: $0.dir.appendingPathComponent("evals.csv").path) }

@@ -102,7 +102,7 @@ struct LandscapeArguments: ParsableArguments {
             _ = try LandscapeGrid.parse(gridText, kind: interpolate ? .interpolation : .directions, oneDimensional: oneD,
                                         range: interpolate ? 0...1 : r)
         } catch let e as GridError {
-            throw Domain.refusal(x == nil && y == nil ? "--grid" : "--x/--y", gridText, e.reason)
+            throw ValidationError("\(x == nil && y == nil ? "--grid" : "--x/--y") '\(gridText)': \(e.reason)")
         }
         try Domain.count(evalSize, "--eval-size", Domain.examples, "examples")
         try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")

@@ -51,9 +51,9 @@ struct HostileCase: @unchecked Sendable {
             defer { s.remove() }
             try setup(s)
             let before = s.snapshot()
-            // A hang shows as a timeout well past the allowed time.
+            // A hang (or work before validation) shows as a timeout past the allowed time.
             let r = parseTime && !HostileRunner.foreignBinary ? HostileRunner.parse(expand(args, s))
-                : try HostileRunner.run(expand(args, s), in: s.root, timeout: max(30, 3 * maxSeconds))
+                : try HostileRunner.run(expand(args, s), in: s.root, timeout: maxSeconds + 10)
             var problems = basicProblems(r)
             switch outcome {
             case .refused(let fragments):
@@ -89,6 +89,7 @@ struct HostileCase: @unchecked Sendable {
         if lines.count != 1 { p.append("\(lines.count) stderr lines: \(lines.prefix(3).joined(separator: " | "))") }
         let line = lines.first ?? ""
         if !line.hasPrefix("Error: ") { p.append("not an error line: '\(line)'") }
+        if line.range(of: #"\b([A-Za-z]+) \1\b"#, options: .regularExpression) != nil { p.append("a word doubled: '\(line)'") }
         let missing = fragments.filter { !line.contains($0) }
         if !missing.isEmpty { p.append("message lacks \(missing): '\(line)'") }
         if r.seconds > maxSeconds { p.append(String(format: "took %.1f s (allowed %.0f s)", r.seconds, maxSeconds)) }

@@ -5,6 +5,7 @@ import XCTest
 import Foundation
 import TICore
 import TILinalg
+import TIData
 
 final class DivergenceGuardTests: XCTestCase {
     /// Feeds `losses` as steps 1, 2, … of `phase`; returns the step it stopped at, if any.
@@ -87,5 +88,25 @@ final class DivergenceGuardTests: XCTestCase {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("tia-div-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: d) }
         return d
+    }
+}
+
+/// QAT configurations that would train nothing, refused in the library's terms before a run starts.
+final class QATConfigChecksTests: XCTestCase {
+    func testSchedulesThatTrainNothingAreRefused() {
+        let kd = QATMode(rawValue: "KD")!
+        let cases: [(WritableKeyPath<QATConfig, Int>, Int, OptionName)] = [(\.epochs, -1, .epochs), (\.batchSize, 0, .batchSize), (\.evalEvery, 0, .evalEvery)]
+        for (path, value, option) in cases {
+            var c = QATConfig(mode: kd)
+            c[keyPath: path] = value
+            XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? OptionValueError)?.option, option) }
+        }
+        var c = QATConfig(mode: kd)
+        c.learningRate = .infinity
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual("\($0)", "learningRate 'inf': expected a finite positive learning rate") }
+        c = QATConfig(mode: kd)
+        c.stepOneLength = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual(($0 as? OptionValueError)?.option, .stepOne) }
+        XCTAssertNoThrow(try QATConfig(mode: kd).validate())
     }
 }
