@@ -18,11 +18,14 @@ public enum GLUEReader {
         if !FileManager.default.fileExists(atPath: url.path) && FileManager.default.fileExists(atPath: nested.path) {
             url = nested
         }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        let data = try InputFile.read(url)
+        let parsed = try parse(task: task, data: data, file: url.path, skipBadRows: skipBadRows)
+        // A split without examples would train on nothing or report a metric over nothing.
+        guard !parsed.examples.isEmpty else {
+            let why = parsed.skipped > 0 ? "all \(parsed.skipped) rows were malformed and skipped" : "only a header"
+            throw DataError.malformed(file: url.path, reason: "no examples (\(why))")
         }
-        return try parse(task: task, data: data, file: url.path, skipBadRows: skipBadRows)
+        return parsed
     }
 
     /// Parses TSV contents already in memory; `file` labels errors.

@@ -115,19 +115,35 @@ public struct HFBertConfig: Codable, Equatable, Sendable {
 
     /// Loads and validates; every failure is one DataError line naming the file and field.
     public static func load(url: URL) throws -> HFBertConfig {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        // Real configs are a few kB; the bound keeps a hostile path from being read whole.
+        try decode(InputFile.read(url, limit: 16 << 20), file: url.path)
+    }
+
+    /// Integer fields, whose JSON numbers must be integers that fit in 64 bits (Foundation would
+    /// reject "1e400" only as "not valid JSON", naming no field).
+    static let integerFields: [CodingKeys] = [.vocabSize, .hiddenSize, .numHiddenLayers, .numAttentionHeads, .intermediateSize,
+                                              .maxPositionEmbeddings, .typeVocabSize, .padTokenId, .numLabels]
+
+    /// Syntax and integer fields checked with the project's own parser, which keeps number text.
+    static func precheck(_ data: Data, file: String) throws {
+        let root: JSONValue
+        do { root = try JSONParser.parse([UInt8](data)) } catch let e as JSONSyntaxError {
+            throw DataError.malformed(file: file, reason: "not valid JSON: \(e.message) at byte \(e.offset)")
         }
-        return try decode(data, file: url.path)
+        guard case .object(let members) = root else { throw DataError.malformed(file: file, reason: "expected a JSON object, found \(root.kind)") }
+        for key in integerFields {
+            guard case .number(let text)? = members.last(where: { $0.key == key.rawValue })?.value, Int(text) == nil else { continue }
+            throw DataError.malformed(file: file, reason: "field '\(key.rawValue)': expected an integer that fits in 64 bits, found \(text.prefix(40))")
+        }
     }
 
     public static func decode(_ data: Data, file: String) throws -> HFBertConfig {
+        try precheck(data, file: file)
         let config: HFBertConfig
         do {
             config = try JSONDecoder().decode(HFBertConfig.self, from: data)
         } catch let e as DecodingError {
-            throw DataError.malformed(file: file, reason: Self.describe(e))
+            throw DataError.malformed(file: file, reason: FileErrors.describe(e))
         }
         try config.validate(file: file)
         return config
@@ -166,27 +182,8 @@ public struct HFBertConfig: Codable, Equatable, Sendable {
         if let problemType, !Self.supportedProblemTypes.contains(problemType) {
             throw bad("problem_type", "unknown '\(problemType)' (expected one of \(Self.supportedProblemTypes.sorted().joined(separator: ", ")))")
         }
-        if let id2label, Set(id2label.keys) != Set(0..<numLabels) {
-            throw bad("id2label", "keys \(id2label.keys.sorted()) do not match num_labels \(numLabels)")
-        }
-    }
-
-    private static func describe(_ e: DecodingError) -> String {
-        func path(_ keys: [CodingKey], _ last: CodingKey? = nil) -> String {
-            ((keys + (last.map { [$0] } ?? [])).map(\.stringValue)).joined(separator: ".")
-        }
-        switch e {
-        case .keyNotFound(let key, let ctx):
-            return "missing required field '\(path(ctx.codingPath, key))'"
-        case .typeMismatch(let type, let ctx):
-            return "field '\(path(ctx.codingPath))': expected \(type)"
-        case .valueNotFound(let type, let ctx):
-            return "field '\(path(ctx.codingPath))': expected \(type), found null"
-        case .dataCorrupted(let ctx):
-            if ctx.codingPath.isEmpty { return "not valid JSON" }
-            return "field '\(path(ctx.codingPath))': \(ctx.debugDescription)"
-        @unknown default:
-            return "cannot decode config"
+        if let id2label, id2label.count != numLabels || !id2label.keys.allSatisfy({ (0..<numLabels).contains($0) }) {
+            throw bad("id2label", "keys \(id2label.keys.sorted().prefix(8))\(id2label.count > 8 ? "…" : "") do not match num_labels \(numLabels)")
         }
     }
 }

@@ -15,6 +15,14 @@ public enum OptionName: String, CaseIterable, Sendable {
     case tokenizerDir
     /// `FineTuneConfig.learningRate`.
     case learningRate
+    /// `FineTuneConfig.epochs`, `QATConfig.epochs`: the epoch budget.
+    case epochs
+    /// `FineTuneConfig.evalEvery`, `QATConfig.evalEvery`: steps between evaluations.
+    case evalEvery
+    /// `FineTuneConfig.patience`: evaluations without improvement before stopping.
+    case patience
+    /// `QATConfig.stepOneLength`: the length of TI's step 1.
+    case stepOne
     /// `PEGOptions.sites`: the quant-dict sites PEG applies to.
     case pegSites
     /// `PEGOptions.parse`: the grouping scheme (ngK, ngpK, pe).

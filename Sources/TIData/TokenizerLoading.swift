@@ -6,27 +6,34 @@ import Foundation
 extension WordPieceTokenizer {
     /// vocab.txt: one token per line, id = zero-based line number.
     public static func load(vocabTxt url: URL, doLowerCase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
-        let data = try readFile(url)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw DataError.malformed(file: url.path, reason: "vocabulary is not valid UTF-8")
+        try load(vocabTxtData: InputFile.read(url, limit: maxTokenizerBytes), file: url.path, doLowerCase: doLowerCase, stripAccents: stripAccents)
+    }
+
+    /// vocab.txt contents already in memory; `file` labels errors.
+    public static func load(vocabTxtData data: Data, file: String, doLowerCase: Bool = true, stripAccents: Bool? = nil) throws -> WordPieceTokenizer {
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let utf16 = data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF])
+            throw DataError.malformed(file: file, reason: "vocabulary is not valid UTF-8 text\(utf16 ? " (it is UTF-16; save it as UTF-8)" : "")")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
-        }
-        if lines.last == "" { lines.removeLast() }
-        guard !lines.isEmpty else { throw DataError.malformed(file: url.path, reason: "vocabulary is empty") }
+        // CRLF files (saved on Windows) read as their LF twins: one token per line either way.
+        let lines = InputFile.lines(text)
+        guard !lines.isEmpty else { throw DataError.malformed(file: file, reason: "vocabulary is empty") }
         return try WordPieceTokenizer(vocab: lines.enumerated().map { ($0.element, $0.offset) },
                                       basic: BertBasicTokenizer(doLowerCase: doLowerCase, stripAccents: stripAccents),
-                                      file: url.path)
+                                      file: file)
     }
 
     /// HuggingFace tokenizer.json with a WordPiece model and a BertNormalizer (or none).
     public static func load(tokenizerJSON url: URL) throws -> WordPieceTokenizer {
-        let file = url.path
+        try load(tokenizerJSONData: readFile(url), file: url.path)
+    }
+
+    /// tokenizer.json contents already in memory; `file` labels errors.
+    public static func load(tokenizerJSONData data: Data, file: String) throws -> WordPieceTokenizer {
         func bad(_ reason: String) -> DataError { .malformed(file: file, reason: reason) }
         let root: JSONValue
         do {
-            root = try JSONParser.parse([UInt8](readFile(url)))
+            root = try JSONParser.parse([UInt8](data))
         } catch let e as JSONSyntaxError {
             throw bad("not valid JSON: \(e.message) at byte \(e.offset)")
         }
@@ -121,9 +128,10 @@ extension WordPieceTokenizer {
         return try load(vocabTxt: vocab, doLowerCase: doLowerCase, stripAccents: stripAccents)
     }
 
+    /// Real vocabularies and tokenizer.json files are a few MB; the bound refuses a hostile path early.
+    static let maxTokenizerBytes = 1 << 30
+
     private static func readFile(_ url: URL) throws -> Data {
-        do { return try Data(contentsOf: url) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
-        }
+        try InputFile.read(url, limit: maxTokenizerBytes)
     }
 }

@@ -4,6 +4,7 @@
 // Swift's shortest round-trip formatting, so values read back are bit-identical to those written.
 import Foundation
 import TIData
+import TILinalg
 
 /// The values of one grid point: values[mode][quantity].
 public struct LandscapePoint: Sendable, Equatable {
@@ -50,13 +51,12 @@ enum LandscapeCSVReader {
     /// plus a possibly partial line) is reported via `validLength`; anything worse is an error, because
     /// dropping it would silently lose finished work.
     static func scan(_ url: URL, format: LandscapeCSVFormat, allowedPoint: (Int) -> Bool) throws -> LandscapeCSVScan {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DataError.io(file: url.path, reason: "cannot read (\(error.localizedDescription))")
-        }
+        let data = try InputFile.read(url)
         var scan = LandscapeCSVScan()
         scan.fileLength = data.count
-        let header = Data(format.header.utf8)
+        // A file saved with CRLF line ends (an editor on Windows) reads as its LF twin.
+        let crlf = Data((format.header.dropLast() + "\r\n").utf8)
+        let header = data.starts(with: crlf) ? crlf : Data(format.header.utf8)
         if data.count < header.count {
             // A header cut short by a kill is rewritten; any other short content is foreign.
             guard header.starts(with: data) else {
@@ -85,7 +85,8 @@ enum LandscapeCSVReader {
             var i = start
             while i < bytes.count {
                 if bytes[i] == UInt8(ascii: "\n") {
-                    lines.append((Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)), i + 1))
+                    let end = i > start && bytes[i - 1] == UInt8(ascii: "\r") ? i - 1 : i
+                    lines.append((Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)), i + 1))
                     start = i + 1
                 }
                 i += 1
@@ -169,23 +170,29 @@ final class AppendOnlyFile {
     }
 }
 
-/// Exclusive advisory lock on `<dir>/landscape.lock` for the lifetime of the object, so a shard
-/// resubmitted while its previous job still runs is refused instead of interleaving appends.
-/// The kernel drops the lock when the holder dies, so a killed run never blocks its rerun.
-final class DirectoryLock {
-    private let fd: Int32
+/// The integrity hash of a landscape record: the canonical lines of its finished points in file
+/// order (numbers in their round-trip form), so a changed number, a planted NaN or a lost point is
+/// detected, while the same record saved with CRLF line ends hashes alike.
+struct LandscapeRecordHash {
+    private var hash = StableHash()
+    let format: LandscapeCSVFormat
 
-    init(_ dir: URL) throws {
-        let url = dir.appendingPathComponent("landscape.lock")
-        fd = open(url.path, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else {
-            throw DataError.io(file: url.path, reason: "cannot open lock file (\(String(cString: strerror(errno))))")
-        }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw DataError.io(file: url.path, reason: "another process is already running this landscape (shard) directory")
-        }
+    init(format: LandscapeCSVFormat, points: some Sequence<LandscapePoint> = []) {
+        self.format = format
+        for p in points { add(p) }
     }
 
-    deinit { close(fd) }
+    mutating func add(_ point: LandscapePoint) { hash.add(format.lines(for: point)) }
+
+    var hex: String { hash.hex }
+
+    /// Refuses `points` (file order) when the first `recorded` of them do not hash to `checksum`.
+    static func verify(_ points: [LandscapePoint], recorded: Int, checksum: String, format: LandscapeCSVFormat, file: String) throws {
+        guard points.count >= recorded else {
+            throw DataError.mismatch(file: file, reason: "holds \(points.count) finished points, landscape.json recorded \(recorded); the record was cut or changed after it was written")
+        }
+        guard LandscapeRecordHash(format: format, points: points.prefix(recorded)).hex == checksum else {
+            throw DataError.mismatch(file: file, reason: "checksum mismatch: its first \(recorded) points differ from what landscape.json recorded (a value was changed after it was written); restore the file or delete the run folder")
+        }
+    }
 }

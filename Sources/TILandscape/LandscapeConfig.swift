@@ -89,7 +89,11 @@ public struct LandscapeMetadata: Codable, Sendable, Equatable {
     /// Points this shard owns / has finished (landscape.csv is the source of truth for which).
     public var pointsTotal: Int
     public var pointsDone: Int
+    /// All points done and, for a whole grid, its grid files written: set only in the last write.
     public var complete: Bool
+    /// Hash of the first `pointsDone` points of landscape.csv (LandscapeRecordHash); a resume or
+    /// merge refuses a record that no longer matches it. Absent in records written before it existed.
+    public var recordChecksum: String?
     /// Mean wall-clock seconds per evaluated point in the latest session (nil before the first).
     public var secondsPerPoint: Double?
     public var updated: String
@@ -97,13 +101,14 @@ public struct LandscapeMetadata: Codable, Sendable, Equatable {
     public var mergedFrom: [String]?
 
     public init(config: LandscapeConfig, shard: ShardSpec, pointsTotal: Int, pointsDone: Int,
-                secondsPerPoint: Double?, mergedFrom: [String]? = nil) {
+                secondsPerPoint: Double?, mergedFrom: [String]? = nil, complete: Bool? = nil, recordChecksum: String? = nil) {
         self.config = config
         self.configHash = config.configHash
         self.shard = shard
         self.pointsTotal = pointsTotal
         self.pointsDone = pointsDone
-        self.complete = pointsDone == pointsTotal
+        self.complete = complete ?? (pointsDone == pointsTotal)
+        self.recordChecksum = recordChecksum
         self.secondsPerPoint = secondsPerPoint
         self.updated = ISO8601DateFormatter().string(from: Date())
         self.mergedFrom = mergedFrom

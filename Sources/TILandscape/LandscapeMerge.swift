@@ -66,12 +66,7 @@ public enum LandscapeMerge {
         guard !dirs.isEmpty else { throw LandscapeError.merge("no shard directories given") }
         var metas: [(URL, LandscapeMetadata)] = []
         for dir in dirs {
-            let url = dir.appendingPathComponent("landscape.json")
-            do {
-                metas.append((dir, try JSONDecoder().decode(LandscapeMetadata.self, from: Data(contentsOf: url))))
-            } catch {
-                throw DataError.malformed(file: url.path, reason: "cannot read landscape metadata (\(error.localizedDescription))")
-            }
+            metas.append((dir, try InputFile.decodeJSON(LandscapeMetadata.self, from: dir.appendingPathComponent("landscape.json"))))
         }
         let config = metas[0].1.config
         let hash = config.configHash
@@ -97,6 +92,9 @@ public enum LandscapeMerge {
         for (dir, meta) in metas {
             let csv = dir.appendingPathComponent("landscape.csv")
             let points = try LandscapeCSVReader.scan(csv, format: format, allowedPoint: meta.shard.owns(point:)).points
+            if let checksum = meta.recordChecksum {
+                try LandscapeRecordHash.verify(points, recorded: meta.pointsDone, checksum: checksum, format: format, file: csv.path)
+            }
             let expected = meta.shard.points(total: config.grid.pointCount).count
             guard points.count == expected else {
                 throw LandscapeError.merge("shard \(meta.shard) in \(dir.path) is incomplete: \(points.count)/\(expected) points")
@@ -120,7 +118,8 @@ public enum LandscapeMerge {
         try AtomicFile.write(csv, to: into.appendingPathComponent("landscape.csv"))
         try LandscapeGridFiles.write(config: config, points: points, to: into)
         let meta = LandscapeMetadata(config: config, shard: .whole, pointsTotal: points.count, pointsDone: points.count,
-                                     secondsPerPoint: nil, mergedFrom: metas.map { $0.0.lastPathComponent })
+                                     secondsPerPoint: nil, mergedFrom: metas.map { $0.0.lastPathComponent },
+                                     recordChecksum: LandscapeRecordHash(format: format, points: points).hex)
         try AtomicFile.writeJSON(meta, to: metaURL)
         return meta
     }
@@ -148,10 +147,7 @@ public struct LandscapeStatus: Sendable, Equatable {
         var parts: [Part] = []
         for dir in dirs {
             let url = dir.appendingPathComponent("landscape.json")
-            let meta: LandscapeMetadata
-            do { meta = try JSONDecoder().decode(LandscapeMetadata.self, from: Data(contentsOf: url)) } catch {
-                throw DataError.malformed(file: url.path, reason: "cannot read landscape metadata (\(error.localizedDescription))")
-            }
+            let meta = try InputFile.decodeJSON(LandscapeMetadata.self, from: url)
             let csv = dir.appendingPathComponent("landscape.csv")
             let done = FileManager.default.fileExists(atPath: csv.path)
                 ? try LandscapeCSVReader.scan(csv, format: LandscapeCSVFormat(config: meta.config), allowedPoint: meta.shard.owns(point:)).points.count

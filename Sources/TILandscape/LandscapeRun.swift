@@ -77,10 +77,12 @@ public struct LandscapeRun {
         }
         let format = LandscapeCSVFormat(config: config)
         let mine = shard.points(total: config.grid.pointCount)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let lock = try DirectoryLock(directory)
+        let lock = try RunDirectoryLock(directory, file: RunDirectoryLock.landscapeFile, what: "landscape (shard)")
         defer { withExtendedLifetime(lock) {} }
-        let done = try prepareDirectory(format: format)
+        AtomicFile.removeStaleTemporaries(in: directory)
+        let prepared = try prepareDirectory(format: format)
+        let done = prepared.0
+        var record = prepared.1
         let writer = try AppendOnlyFile(csvURL, durable: durable)
         let existingBytes = (try FileManager.default.attributesOfItem(atPath: csvURL.path)[.size] as? Int) ?? 0
         if existingBytes == 0 { try writer.append(format.header) }
@@ -93,15 +95,18 @@ public struct LandscapeRun {
             let spp = evaluated > 0 ? Date().timeIntervalSince(sessionStart) / Double(evaluated) : nil
             return LandscapeProgress(done: finished, total: mine.count, resumed: done.count, secondsPerPoint: spp)
         }
-        func writeMetadata() throws {
+        // `complete` is true only in the last write, after a whole grid's files exist.
+        func writeMetadata(complete: Bool = false) throws {
             let p = report()
             try AtomicFile.writeJSON(
-                LandscapeMetadata(config: config, shard: shard, pointsTotal: p.total, pointsDone: p.done, secondsPerPoint: p.secondsPerPoint),
+                LandscapeMetadata(config: config, shard: shard, pointsTotal: p.total, pointsDone: p.done, secondsPerPoint: p.secondsPerPoint,
+                                  complete: complete, recordChecksum: record.hex),
                 to: metadataURL)
         }
         progress?(report())
+        var completed = false
         // Progress is recorded even when the evaluator throws, so landscape.json never lags far behind.
-        defer { try? writeMetadata() }
+        defer { if !completed { try? writeMetadata() } }
 
         for p in mine where !done.contains(p) {
             let c = config.grid.coordinates(of: p)
@@ -109,7 +114,9 @@ public struct LandscapeRun {
             guard values.count == config.modes.count, values.allSatisfy({ $0.count == config.quantities.count }) else {
                 throw LandscapeError.evaluator("returned \(values.map(\.count)) values at point \(p), expected \(config.modes.count) modes × \(config.quantities.count) quantities")
             }
-            try writer.append(format.lines(for: LandscapePoint(index: p, values: values)))
+            let point = LandscapePoint(index: p, values: values)
+            try writer.append(format.lines(for: point))
+            record.add(point)
             finished += 1
             evaluated += 1
             progress?(report())
@@ -122,6 +129,8 @@ public struct LandscapeRun {
         if shard.isWhole {
             try LandscapeGridFiles.write(config: config, points: try readPoints(), to: directory)
         }
+        try writeMetadata(complete: true)
+        completed = true
         return report()
     }
 
@@ -131,15 +140,14 @@ public struct LandscapeRun {
         return try LandscapeCSVReader.scan(csvURL, format: format, allowedPoint: shard.owns(point:)).points
     }
 
-    /// Checks the directory belongs to this config, drops a torn CSV tail, and returns finished points.
-    private func prepareDirectory(format: LandscapeCSVFormat) throws -> Set<Int> {
+    /// Checks the directory belongs to this config and its record is intact, drops a torn CSV tail,
+    /// and returns the finished points with the hash of the record so far.
+    private func prepareDirectory(format: LandscapeCSVFormat) throws -> (Set<Int>, LandscapeRecordHash) {
         let fm = FileManager.default
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        var recorded: LandscapeMetadata? = nil
         if fm.fileExists(atPath: metadataURL.path) {
-            let meta: LandscapeMetadata
-            do { meta = try JSONDecoder().decode(LandscapeMetadata.self, from: Data(contentsOf: metadataURL)) } catch {
-                throw DataError.malformed(file: metadataURL.path, reason: "unreadable landscape metadata (\(error.localizedDescription))")
-            }
+            let meta = try InputFile.decodeJSON(LandscapeMetadata.self, from: metadataURL)
+            recorded = meta
             guard meta.configHash == config.configHash else {
                 throw LandscapeError.configMismatch(directory: directory.path, found: meta.configHash, expected: config.configHash)
             }
@@ -149,21 +157,27 @@ public struct LandscapeRun {
         } else if fm.fileExists(atPath: csvURL.path) {
             throw DataError.mismatch(file: csvURL.path, reason: "landscape.csv without landscape.json; refusing to append to a file of unknown origin")
         }
-        var done = Set<Int>()
+        var points: [LandscapePoint] = []
         if fm.fileExists(atPath: csvURL.path) {
             let scan = try LandscapeCSVReader.scan(csvURL, format: format, allowedPoint: shard.owns(point:))
+            if let meta = recorded, let checksum = meta.recordChecksum {
+                try LandscapeRecordHash.verify(scan.points, recorded: meta.pointsDone, checksum: checksum, format: format, file: csvURL.path)
+            }
             if !scan.headerPresent {
                 try AppendOnlyFile.truncate(csvURL, to: 0)
             } else if scan.validLength < scan.fileLength {
                 try AppendOnlyFile.truncate(csvURL, to: scan.validLength)
             }
-            done = Set(scan.points.map(\.index))
+            points = scan.points
+        } else if let meta = recorded, meta.pointsDone > 0 {
+            throw DataError.mismatch(file: csvURL.path, reason: "missing, but landscape.json records \(meta.pointsDone) finished points; restore it or delete the run folder")
         }
+        let record = LandscapeRecordHash(format: format, points: points)
         // Claim the directory (or refresh its progress) before the first new point is written.
         try AtomicFile.writeJSON(
             LandscapeMetadata(config: config, shard: shard, pointsTotal: shard.points(total: config.grid.pointCount).count,
-                              pointsDone: done.count, secondsPerPoint: nil),
+                              pointsDone: points.count, secondsPerPoint: nil, complete: false, recordChecksum: record.hex),
             to: metadataURL)
-        return done
+        return (Set(points.map(\.index)), record)
     }
 }

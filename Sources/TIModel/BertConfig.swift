@@ -56,9 +56,11 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(field: String, reason: String)
     case batch(String)
     case nonFinite(String)
+    case invalidTask(String)
 
     public var description: String {
         switch self {
+        case .invalidTask(let r): return r
         case .invalidConfig(let f, let r): return "config field \(f): \(r)"
         case .batch(let r): return "batch: \(r)"
         case .nonFinite(let r): return "non-finite value: \(r)"

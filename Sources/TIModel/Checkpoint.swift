@@ -16,6 +16,8 @@ extension BertConfig {
                   numHeads: hf.numAttentionHeads, intermediateSize: hf.intermediateSize, maxPositions: hf.maxPositionEmbeddings,
                   typeVocabSize: hf.typeVocabSize, layerNormEps: hf.layerNormEps, numLabels: labels,
                   hiddenDropout: hf.hiddenDropoutProb, attentionDropout: hf.attentionProbsDropoutProb)
+        // Before anything is sized from it: a hostile config must be refused, not allocated.
+        try checkSize(file: file)
     }
 
     public var huggingFace: HFBertConfig {
@@ -44,6 +46,8 @@ public struct LoadedCheckpoint {
 
 public enum Checkpoint {
     public static let configFile = "config.json", weightsFile = "model.safetensors"
+    /// Metadata key of the parameters' content hash, written by `save` and checked by `load`.
+    public static let parametersHashKey = "tianalyze.parameters_hash"
 
     /// Content hash of a parameter vector (written into every run's metadata).
     public static func hash<T: BLASScalar>(_ θ: [T]) -> String {
@@ -59,7 +63,7 @@ public enum Checkpoint {
         let tensors = layout.slots.map { s in (name: s.name, shape: s.shape, values: Array(θ[s.range])) }
         var meta = metadata
         meta["format"] = "pt"
-        meta["tianalyze.parameters_hash"] = hash(θ)
+        meta[parametersHashKey] = hash(θ)
         try SafeTensorsWriter.write(tensors: tensors, metadata: meta, to: dir.appendingPathComponent(weightsFile))
     }
 
@@ -97,6 +101,11 @@ public enum Checkpoint {
             notes.append("initialized \(missing.joined(separator: ", ")) freshly (seed \(seed)): not in \(weightsURL.lastPathComponent)")
         }
         guard Vec.isFinite(θ) else { throw DataError.malformed(file: weightsURL.path, reason: "non-finite parameter values") }
-        return LoadedCheckpoint(config: config, parameters: θ, metadata: file.metadata, notes: notes, hash: hash(θ))
+        let h = hash(θ)
+        // The hash `save` records: a file changed after it was written is refused, not analysed.
+        if missing.isEmpty, let recorded = file.metadata[parametersHashKey], recorded != h {
+            throw DataError.mismatch(file: weightsURL.path, reason: "checksum mismatch: the parameters hash to \(h), the file recorded \(recorded) when it was written (changed afterwards?)")
+        }
+        return LoadedCheckpoint(config: config, parameters: θ, metadata: file.metadata, notes: notes, hash: h)
     }
 }

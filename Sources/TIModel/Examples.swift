@@ -34,6 +34,14 @@ public struct TaskData: Sendable {
 
     public var isRegression: Bool { numLabels == 1 }
 
+    /// Refuses a task with no training or no dev examples: training on nothing "succeeds" with the
+    /// initial weights, and a metric over nothing is 0 (files are refused earlier, by name).
+    public func requireExamples() throws {
+        for (split, examples) in [("train", train), ("dev", dev)] where examples.isEmpty {
+            throw ModelError.invalidTask("task '\(name)' has no \(split) examples")
+        }
+    }
+
     /// Fingerprint of the data (goes into run metadata).
     public var hash: String {
         var h = StableHash()

@@ -133,10 +133,17 @@ public enum GLUETaskData {
     }
 
     /// Below this the tokenizer would return only the special tokens, longer than maxSeqLength.
+    /// Above the longest position table of any BERT, every example would be padded to a length no
+    /// model reads (and a hostile length would be allocated per example).
+    static let maxSequenceLength = 8_192
+
     private static func checkLength(_ n: Int, pair: Bool, dataDir: URL) throws {
         let minimum = pair ? 3 : 2
         guard n >= minimum else {
             throw DataError.mismatch(file: dataDir.path, reason: "max sequence length \(n) leaves no room for text (the [CLS]/[SEP] framing alone needs \(minimum))")
+        }
+        guard n <= maxSequenceLength else {
+            throw DataError.mismatch(file: dataDir.path, reason: "max sequence length \(n) is longer than any BERT position table (at most \(maxSequenceLength))")
         }
     }
 

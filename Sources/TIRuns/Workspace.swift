@@ -24,7 +24,9 @@ public struct Workspace: Sendable {
 
     /// The task's examples; text tasks are tokenized with the teacher's tokenizer.
     public func taskData(_ task: TaskSource) throws -> TaskData {
-        try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil, events: events)
+        let data = try task.load(tokenizerDir: task.needsTokenizer ? teacherDir(task) : nil, events: events)
+        try data.requireExamples()
+        return data
     }
 
     public static func defaultConfig(for data: TaskData) -> BertConfig {
@@ -86,14 +88,15 @@ public struct Workspace: Sendable {
 
     /// The trained student of a QAT mode (FP: the teacher), trained now if it is not on disk.
     public func student(_ task: TaskSource, mode: QATMode, seed: UInt64 = 1, config: QATConfig? = nil) throws -> (model: BertModel, parameters: [Float], dir: URL) {
+        var cfg = config ?? QATConfig(mode: mode)
+        cfg.mode = mode; cfg.seed = seed
+        try cfg.validate()  // before a teacher is trained on demand
         let t = try teacher(task)
         if mode.method.studentIsTeacher { return (t.model, t.parameters, t.dir) }
         let dir = studentDir(task, mode, seed: seed)
         let weights = dir.appendingPathComponent("student").appendingPathComponent(Checkpoint.weightsFile)
         if !FileManager.default.fileExists(atPath: weights.path) {
             events.note("no \(mode.rawValue) student at \(dir.path): training it now")
-            var cfg = config ?? QATConfig(mode: mode)
-            cfg.mode = mode; cfg.seed = seed
             let data = try taskData(task)
             _ = try QATRun(model: t.model, task: data, teacher: t.parameters, config: cfg)
                 .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, events: events)

@@ -34,11 +34,12 @@ public struct AnalysisTarget {
     /// on demand), or the teacher itself for `.initial` and for FP.
     public static func resolve(workspace: Workspace, task: TaskSource, mode: QATMode, at: AnalysisPointChoice,
                                checkpoint: String?, seed: UInt64) throws -> AnalysisTarget {
+        // A named checkpoint is read before anything is trained on demand: a bad file fails at once.
+        let named = try checkpoint.map { try Checkpoint.load(URL(fileURLWithPath: $0)) }
         let t = try workspace.teacher(task)
         let data = try workspace.taskData(task)
         var θ = t.parameters, path = t.dir.path
-        if let checkpoint {
-            let ck = try Checkpoint.load(URL(fileURLWithPath: checkpoint))
+        if let checkpoint, let ck = named {
             guard ck.config == t.model.config else {
                 throw DataError.mismatch(file: checkpoint, reason: "config differs from the teacher's (\(t.dir.path))")
             }

@@ -25,7 +25,7 @@ public struct ConvergenceRow: Codable, Sendable {
 public enum ConvergenceReport {
     /// Reads a QAT run directory (metadata.json + evals.csv).
     public static func row(runDir: URL, teacherMetric: Double) throws -> ConvergenceRow {
-        let meta = try JSONDecoder().decode(QATRunMetadata.self, from: Data(contentsOf: runDir.appendingPathComponent("metadata.json")))
+        let meta = try InputFile.decodeJSON(QATRunMetadata.self, from: runDir.appendingPathComponent("metadata.json"))
         guard let s = meta.summary else { throw DataError.malformed(file: runDir.path, reason: "run did not finish (no summary in metadata.json)") }
         let evals = try CSVTable.read(runDir.appendingPathComponent("evals.csv"))
         let steps = try evals.column("step").map { Int($0) }, metric = try evals.column("dev_metric"), probe = try evals.column("probe_kd_loss")
@@ -96,8 +96,8 @@ public struct CSVTable {
     public let file: String
 
     public static func read(_ url: URL) throws -> CSVTable {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw DataError.io(file: url.path, reason: "cannot read") }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        // CRLF (a CSV saved by a spreadsheet on Windows) reads as its LF twin.
+        let lines = InputFile.lines(try InputFile.text(url), omittingEmpty: true).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         guard let header = lines.first else { throw DataError.malformed(file: url.path, reason: "empty file, expected a header row") }
         return CSVTable(header: header, rows: Array(lines.dropFirst()), file: url.path)
     }

@@ -93,6 +93,7 @@ public enum HessianStudy {
         let selected = o.parameters.map { layout.slots(matching: $0) } ?? layout.slots
         guard !selected.isEmpty else { throw OptionValueError(option: .parameters, value: o.parameters, reason: "the pattern matches no parameter") }
         let op = SubspaceOperator(base: full, slots: selected)
+        try StudyMemory.checkHessian(o, target: target, dimension: op.dimension)
         var rng = SeededRandom(seed: o.seed).derived("hessian")
         let bar = ProgressReporter("hessian \(o.mode.rawValue)", total: o.topK * o.maxIterations + o.lanczosSteps + o.traceMaxProbes, events: events)
         var done = 0

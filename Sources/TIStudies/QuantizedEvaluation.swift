@@ -87,8 +87,8 @@ extension AnalysisTarget {
     /// activation-only quantization the scheme, under mode Q8BERT (whose frozen-range activation
     /// quantizers it carries). Hessians are then taken with respect to the deployed weights.
     public static func loadQuantized(_ url: URL, workspace: Workspace, task: TaskSource) throws -> AnalysisTarget {
+        let (model, θ, q) = try QuantizedEvaluation.load(url)  // before a teacher is trained on demand
         let t = try workspace.teacher(task)
-        let (model, θ, q) = try QuantizedEvaluation.load(url)
         guard model.config == t.model.config else {
             throw DataError.mismatch(file: url.path, reason: "config differs from the teacher's (\(t.dir.path))")
         }

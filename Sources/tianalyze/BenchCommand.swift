@@ -12,6 +12,8 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Timed repetitions per measurement (median reported).") var repeats: Int = 5
 
+    func validate() throws { try Domain.count(repeats, "--repeats", Domain.repeats, "repetitions") }
+
     func run() throws {
         common.apply()
         // The small model runs one BLAS thread per worker elsewhere; BERT-base shapes are big

@@ -10,10 +10,21 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Worker threads for independent batches and points (each runs single-threaded BLAS).") var threads: Int = 2
     @Option(help: "Runs directory where teachers and students are kept.") var runs: String = "runs"
     @Flag(help: "No progress lines on stderr.") var quiet = false
+    @Option(help: "Stop training (teachers and students, also on demand) when the loss stays above this many times its starting value for \(DivergenceGuard.defaultWindow) steps (0: never).")
+    var divergenceFactor = DivergenceGuard.defaultFactor
+
+    func validate() throws {
+        try Domain.count(threads, "--threads", Domain.threads)
+        try PathChecks.outputFolder(runs, "--runs")
+        guard divergenceFactor == 0 || (divergenceFactor.isFinite && divergenceFactor >= 2) else {
+            throw Domain.refusal("--divergence-factor", "\(divergenceFactor)", "0 (off) or a finite factor of at least 2")
+        }
+    }
 
     func apply() {
         BLAS.setThreads(1)
         Parallel.workers = max(1, threads)
+        DivergenceGuard.defaultFactor = divergenceFactor
     }
 
     /// Progress lines and notes on stderr, or nothing with --quiet.
@@ -31,7 +42,13 @@ extension Precision: ExpressibleByArgument {}
 struct HVPOptions: ParsableArguments {
     @Option(help: "forward (one gradient per H·v, the f64 default; 1e-7-level error, reported eigenvalues refined centrally) or central (two gradients, the f32 default; about 1e-9 in f64).")
     var hvpDifference: HVPDifference?
-    @Option(help: "Relative finite-difference step ε (default: the scheme's own for the precision).") var hvpStep: Double?
+    @Option(parsing: .unconditional, help: "Relative finite-difference step ε in (0, 0.1] (default: the scheme's own for the precision).") var hvpStep: Double?
+
+    func validate() throws {
+        if let hvpStep, !(hvpStep.isFinite && hvpStep > 0 && hvpStep <= 0.1) {
+            throw Domain.refusal("--hvp-step", "\(hvpStep)", "a finite relative step in (0, 0.1]")
+        }
+    }
 }
 
 /// Which task's data a command reads.
@@ -40,10 +57,15 @@ struct TaskOptions: ParsableArguments {
     var task: String = EmbeddedTask.default.rawValue
     @Option(help: "Folder with the task's GLUE TSV files (train.tsv, dev.tsv); with an embedded task name, its rendering as text.")
     var dataDir: String?
-    @Option(help: "Maximum sequence length for text tasks (see --truncation; default 128, or the recipe's).") var maxSeqLength: Int?
+    @Option(parsing: .unconditional, help: "Maximum sequence length for text tasks (see --truncation; default 128, or the recipe's).") var maxSeqLength: Int?
     @Flag(help: "Skip malformed TSV rows (reported with their count) instead of stopping.") var skipBadRows = false
     @Option(help: "How text pairs longer than --max-seq-length are cut: seeds (original BERT: pop from the longer segment, the second on a tie) or longest-first (the fast tokenizer: the first on a tie).")
     var truncation: PairTruncation = .seeds
+
+    func validate() throws {
+        if let maxSeqLength { try Domain.count(maxSeqLength, "--max-seq-length", Domain.sequence, "tokens") }
+        try PathChecks.inputFolder(dataDir, "--data-dir")
+    }
 
     /// The task; `defaultMaxSeqLength` applies where --max-seq-length is not given (a recipe's length).
     func source(defaultMaxSeqLength: Int = 128) throws -> TaskSource {

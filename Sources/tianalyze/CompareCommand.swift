@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIData
 import TIStudies
 
 struct CompareCommand: ParsableCommand {
@@ -13,16 +14,22 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated modes.") var modes: String = "KD,TI-G"
     @Option(help: "Comma-separated seeds.") var seeds: String = "1"
     @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig.defaults.epochs
-    @Option(help: "Peak learning rate for runs trained now (the same for every mode).") var lr: Double = QATConfig.defaults.learningRate
+    @Option(parsing: .unconditional, help: "Peak learning rate for runs trained now (the same for every mode), in (0, 1].")
+    var lr: Double = QATConfig.defaults.learningRate
     @Option(help: "Dev metric for Figure 1's iterations to target; default 0.99 × the FP teacher's.") var target: Double?
     @Option(help: "Run whose budget is Figure 1's x unit (needed for every seed).") var baseline: String = "KD"
+
+    func validate() throws {
+        try Domain.count(epochs, "--epochs", Domain.epochs)
+        try Domain.learningRate(lr)
+    }
 
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
         let ws = common.workspace
         let teacher = try ws.teacher(task)
-        let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
+        let info = try InputFile.decodeJSON(FineTuneResult.self, from: teacher.dir.appendingPathComponent("teacher.json"))
         var rows: [ConvergenceRow] = [], curves: [RelativeTimeRun] = []
         for seed in try parseList(seeds, UInt64.init) {
             for mode in try parseList(modes, QATMode.init(rawValue:)) {

@@ -1,5 +1,6 @@
 // The one place where library errors meet the CLI's vocabulary: library option names become flags,
 // and errors that advise a next step say it as a command line. Every message stays one line.
+import ArgumentParser
 import Foundation
 import TICore
 import TIData
@@ -13,6 +14,10 @@ extension OptionName {
         case .dataDir: return "--data-dir"
         case .pretrained, .tokenizerDir: return "--checkpoint"
         case .learningRate: return "--lr"
+        case .epochs: return "--epochs"
+        case .evalEvery: return "--eval-every"
+        case .patience: return "--patience"
+        case .stepOne: return "--step-one"
         case .pegSites: return "--peg-sites"
         case .peg: return "--peg"
         case .quantDict: return "--quant-dict"
@@ -52,9 +57,41 @@ enum ErrorMessages {
             return CommandLineError(description: "\(e.directory): no teacher: run tianalyze finetune \(arguments(e.task)) --checkpoint PRETRAINED first")
         case LandscapeError.configMismatch(let dir, let found, let expected):
             return CommandLineError(description: "\(dir) holds a landscape with configHash \(found), this run has \(expected); use another --out directory or delete it")
+        case let e as DivergenceError:
+            return CommandLineError(description: e.describe(learningRate: "--lr", factorName: "--divergence-factor"))
+        case let e as DecodingError:
+            return CommandLineError(description: "malformed record: \(FileErrors.describe(e))")
+        case let e as EncodingError:
+            if case .invalidValue(let value, let ctx) = e {
+                return CommandLineError(description: "cannot record \(value) at '\(ctx.codingPath.map(\.stringValue).joined(separator: "."))': not a finite number")
+            }
+            return CommandLineError(description: "cannot record a value: \(e)")
         default:
-            return error
+            return foundation(error) ?? error
         }
+    }
+
+    /// A Foundation file error as "path: reason" (not the bridged NSError's text).
+    static func foundation(_ error: Error) -> Error? {
+        let ns = error as NSError
+        guard [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(ns.domain) else { return nil }
+        return CommandLineError(description: "\(FileErrors.path(error) ?? "file"): \(FileErrors.reason(error))")
+    }
+
+    /// Prints `error` as one "Error: …" line on stderr and exits with ArgumentParser's code for it;
+    /// help and version requests print as ArgumentParser prints them (their exit code is 0).
+    static func exit(with error: Error) -> Never {
+        let (line, code) = errorLine(error)
+        guard code != .success else { Tianalyze.exit(withError: forCommandLine(error)) }
+        if let line { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+        Foundation.exit(code.rawValue)
+    }
+
+    /// The one stderr line ("Error: …", nil for a bare exit code) and the exit code of `error`.
+    static func errorLine(_ error: Error) -> (line: String?, code: ExitCode) {
+        let mapped = forCommandLine(error)
+        let message = Tianalyze.message(for: mapped).split(whereSeparator: \.isNewline).joined(separator: " ")
+        return (message.isEmpty ? nil : "Error: \(message)", Tianalyze.exitCode(for: mapped))
     }
 
     /// The task flags that select `task` again.

@@ -26,7 +26,8 @@ struct EvalCommand: ParsableCommand {
         guard (checkpoint == nil) != (loadQuantized == nil) else {
             throw ValidationError("give exactly one of --checkpoint and --load-quantized")
         }
-        if let samples, samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        try Domain.count(samples, "--samples", Domain.examples, "examples")
+        try PathChecks.inputFile(loadQuantized, "--load-quantized")
     }
 
     func run() throws {

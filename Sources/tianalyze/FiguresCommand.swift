@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIData
 import TIPlots
 import TIStudies
 
@@ -21,6 +22,11 @@ struct FiguresCommand: ParsableCommand {
     @Option(help: "Training-loss curve (Fig. 4a): ce = task loss of the student's logits (cross-entropy; MSE for regression), total = the objective.")
     var loss: ConvergenceFigureOptions.TrainingLoss = .crossEntropy
 
+    func validate() throws {
+        try PathChecks.inputFolder(dir, "--dir")
+        try PathChecks.outputFolder(out, "--out")
+    }
+
     func run() throws {
         let ws = common.workspace
         let task = try taskOptions.source()
@@ -30,7 +36,7 @@ struct FiguresCommand: ParsableCommand {
         } else {
             study = ws.root.appendingPathComponent("study-\(task.name)")
             let teacher = try ws.teacher(task)
-            let info = try JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: teacher.dir.appendingPathComponent("teacher.json")))
+            let info = try InputFile.decodeJSON(FineTuneResult.self, from: teacher.dir.appendingPathComponent("teacher.json"))
             let runs = try parseList(modes, QATMode.init(rawValue:))
                 .map { (mode: $0.rawValue, dir: ws.studentDir(task, $0, seed: common.seed)) }
                 .filter { FileManager.default.fileExists(atPath: $0.dir.appendingPathComponent("evals.csv").path) }

@@ -14,12 +14,20 @@ struct FineTuneCommand: ParsableCommand {
     @Option(help: "Training examples generated (embedded tasks).") var trainSize: Int = Workspace.defaultTrainSize
     @Option(help: "Start from this pretrained HF checkpoint (config.json, model.safetensors, tokenizer) instead of a random small model.") var checkpoint: String?
 
+    func validate() throws {
+        try Domain.count(trainSize, "--train-size", Domain.generated, "examples")
+        try PathChecks.inputFolder(checkpoint, "--checkpoint")
+        if let out { try PathChecks.outputFolder(out, "--out") }
+    }
+
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
         let cfg = training.config(seed: common.seed)
         let ws = common.workspace
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.teacherDir(task)
+        try PathChecks.notOverwriting(dir.path, out == nil ? "--out (default)" : "--out",
+                                      inputs: [("--checkpoint", checkpoint), ("--data-dir", taskOptions.dataDir)])
         let (_, _, result) = try ws.trainTeacher(task, config: cfg, trainSize: trainSize,
                                                  pretrained: checkpoint.map { URL(fileURLWithPath: $0) }, to: dir)
         print(String(format: "teacher %@: FP dev %@ %.4f | ternary W + 8-bit A, no QAT: %.4f | %d steps (best at %d), %.0f s → %@",
@@ -30,11 +38,19 @@ struct FineTuneCommand: ParsableCommand {
 
 /// The teacher's training schedule: the flags that become `FineTuneConfig`.
 struct FineTuneArguments: ParsableArguments {
-    @Option(help: "Peak learning rate.") var lr: Double = FineTuneConfig().learningRate
+    @Option(parsing: .unconditional, help: "Peak learning rate, in (0, 1].") var lr: Double = FineTuneConfig().learningRate
     @Option(help: "Epoch budget (early stopping on dev may end sooner).") var epochs: Int = FineTuneConfig().epochs
     @Option(help: "Batch size.") var batchSize: Int = FineTuneConfig().batchSize
     @Option(help: "Early stopping: evaluations without dev improvement before stopping.") var patience: Int = FineTuneConfig().patience
     @Option(help: "Evaluate on dev every this many steps.") var evalEvery: Int = FineTuneConfig().evalEvery
+
+    func validate() throws {
+        try Domain.learningRate(lr)
+        try Domain.count(epochs, "--epochs", Domain.epochs)
+        try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
+        try Domain.count(patience, "--patience", Domain.patience, "evaluations")
+        try Domain.count(evalEvery, "--eval-every", Domain.steps, "steps")
+    }
 
     func config(seed: UInt64) -> FineTuneConfig {
         var c = FineTuneConfig()

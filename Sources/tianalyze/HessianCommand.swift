@@ -24,6 +24,15 @@ struct HessianCommand: ParsableCommand {
     @OptionGroup var analysis: HessianArguments
     @Option(help: "Output directory (default <runs>/hessian-<task>-<mode>).") var out: String?
 
+    func validate() throws {
+        try PathChecks.inputFolder(checkpoint, "--checkpoint")
+        try PathChecks.inputFile(loadQuantized, "--load-quantized")
+        if let out {
+            try PathChecks.outputFolder(out, "--out")
+            try PathChecks.notOverwriting(out, "--out", inputs: [("--checkpoint", checkpoint), ("--load-quantized", loadQuantized)])
+        }
+    }
+
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
@@ -57,7 +66,7 @@ struct HessianArguments: ParsableArguments {
     @Option(help: "Batch size of the averaged HVP.") var batchSize = 32
     @Option(help: "Floating-point precision of the Hessian products.") var precision: Precision = .f64
     @Option(help: "Top eigenvalues by power iteration.") var topK = 3
-    @Option(help: "Relative tolerance (eigenvalue change and residual).") var tol = 1e-3
+    @Option(parsing: .unconditional, help: "Relative tolerance (eigenvalue change and residual), in (0, 1).") var tol = 1e-3
     @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
     @Option(help: "Lanczos steps for the extreme algebraic eigenvalues (0: skip).") var lanczosSteps = 40
     @Option(help: "Minimum Hutchinson probes (0: skip the trace).") var traceProbes = 30
@@ -65,8 +74,20 @@ struct HessianArguments: ParsableArguments {
     @Flag(help: "Top eigenvalue and trace per layer group.") var perLayer = false
     @Option(help: "Restrict to parameters matching this name pattern (* wildcards).") var params: String?
     @Option(help: "Per-example spectra (batch size 1) for the first N dev examples (Figure 5).") var perExample = 0
-    @Option(help: "λ of the paper's Figure 5 loss: task loss + λ·Σ‖θ‖₂.") var normPenalty = 0.0
+    @Option(parsing: .unconditional, help: "λ of the paper's Figure 5 loss: task loss + λ·Σ‖θ‖₂.") var normPenalty = 0.0
     @OptionGroup var hvpOptions: HVPOptions
+
+    func validate() throws {
+        try Domain.count(samples, "--samples", Domain.examples, "examples")
+        try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
+        try Domain.count(topK, "--top-k", Domain.eigenvalues, "eigenvalues")
+        try Domain.tolerance(tol)
+        try Domain.count(maxIter, "--max-iter", Domain.iterations, "iterations")
+        try Domain.count(lanczosSteps, "--lanczos-steps", Domain.lanczos, "steps (0: skip)")
+        try Domain.zeroOr(traceProbes, "--trace-probes", 3...Domain.probes.upperBound, "probes")
+        try Domain.count(perExample, "--per-example", 0...100_000, "examples (0: none)")
+        try Domain.real(normPenalty, "--norm-penalty", 0...1e6, "a finite λ")
+    }
 
     /// The study options, checked before anything is loaded or trained.
     func options(mode: QATMode, at: AnalysisPointChoice, seed: UInt64) throws -> HessianOptions {

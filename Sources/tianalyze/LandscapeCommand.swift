@@ -27,6 +27,16 @@ struct LandscapeCommand: ParsableCommand {
     @OptionGroup var surface: LandscapeArguments
     @Option(help: "Output directory.") var out: String?
 
+    func validate() throws {
+        try PathChecks.inputFolder(checkpoint, "--checkpoint")
+        try PathChecks.inputFile(loadQuantized, "--load-quantized")
+        if let out {
+            try PathChecks.outputFolder(out, "--out")
+            try PathChecks.notOverwriting(out, "--out", inputs: [("--checkpoint", checkpoint), ("--load-quantized", loadQuantized),
+                                                                ("--eigen-dirs", surface.eigenDirs)])
+        }
+    }
+
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
@@ -59,10 +69,10 @@ struct LandscapeCommand: ParsableCommand {
 
 /// Where the surface is evaluated (grid, directions, evaluation set, shard): the flags that become `LandscapeOptions`.
 struct LandscapeArguments: ParsableArguments {
-    @Option(help: "Points per axis over the range, or min:max:num (use x,y for two axes).") var grid: String = "41"
-    @Option(help: "x axis as min:max:num (overrides --grid).") var x: String?
-    @Option(help: "y axis as min:max:num.") var y: String?
-    @Option(help: "Range of both axes as min:max.") var range: String = "-1:1"
+    @Option(parsing: .unconditional, help: "Points per axis over the range, or min:max:num (use x,y for two axes).") var grid: String = "41"
+    @Option(parsing: .unconditional, help: "x axis as min:max:num (overrides --grid).") var x: String?
+    @Option(parsing: .unconditional, help: "y axis as min:max:num.") var y: String?
+    @Option(parsing: .unconditional, help: "Range of both axes as min:max (negative values need no '=': --range -0.5:0.5).") var range: String = "-1:1"
     @Flag(help: "One direction only.") var oneD = false
     @Flag(help: "Linear interpolation from the FP teacher (t=0) to the analysed point (t=1).") var interpolate = false
     @Option(help: "Evaluation-set size (seeded subset of dev).") var evalSize = 256
@@ -74,14 +84,40 @@ struct LandscapeArguments: ParsableArguments {
     @Option(help: "biasbn (zero 1-D tensors in the directions) or none.") var ignore: DirectionIgnore = .biasbn
     @Option(help: "Evaluate every n-th point: i/n.") var shard: String?
 
+    /// The grid as LandscapeOptions spells it: --x/--y override --grid.
+    var gridText: String { x.map { xs in y.map { "\(xs),\($0)" } ?? xs } ?? grid }
+
+    /// min:max of --range: finite, ordered, and wide enough that grid coordinates stay distinct.
+    func parsedRange() throws -> ClosedRange<Double> {
+        let r = range.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard r.count == 2, let lo = r[0], let hi = r[1], lo.isFinite, hi.isFinite, lo < hi, hi - lo >= 1e-9, abs(lo) <= 1e6, abs(hi) <= 1e6 else {
+            throw Domain.refusal("--range", range, "min:max with finite min < max, at least 1e-9 apart and within ±1e6")
+        }
+        return lo...hi
+    }
+
+    func validate() throws {
+        let r = try parsedRange()
+        do {
+            _ = try LandscapeGrid.parse(gridText, kind: interpolate ? .interpolation : .directions, oneDimensional: oneD,
+                                        range: interpolate ? 0...1 : r)
+        } catch let e as GridError {
+            throw ValidationError("\(x == nil && y == nil ? "--grid" : "--x/--y") '\(gridText)': \(e.reason)")
+        }
+        try Domain.count(evalSize, "--eval-size", Domain.examples, "examples")
+        try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
+        if let shard {
+            do { _ = try ShardSpec(parsing: shard) } catch { throw Domain.refusal("--shard", shard, "i/n with 0 ≤ i < n (\(error))") }
+        }
+        try PathChecks.inputFile(eigenDirs, "--eigen-dirs")
+        if let dirFile, FileManager.default.fileExists(atPath: dirFile) { try PathChecks.inputFile(dirFile, "--dir-file") }
+    }
+
     func options(modes: [LandscapeMode], objective: ObjectiveChoice, seed: UInt64) throws -> LandscapeOptions {
         var o = LandscapeOptions()
         o.modes = modes; o.objective = objective; o.seed = seed
-        o.grid = x.map { xs in y.map { "\(xs),\($0)" } ?? xs } ?? grid
-        let r = range.split(separator: ":").compactMap { Double($0) }
-        guard r.count == 2, r[0] < r[1] else { throw ValidationError("--range must be min:max with min < max, got '\(range)'") }
-        o.range = r[0]...r[1]
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        o.grid = gridText
+        o.range = try parsedRange()
         o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.batchSize = batchSize
         o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
         o.directionFile = dirFile
@@ -94,6 +130,7 @@ struct LandscapeArguments: ParsableArguments {
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join the shards of a landscape run (one config hash, all points).")
     @Argument(help: "The landscape output directory holding shard-i-of-n folders.") var dir: String
+    func validate() throws { try PathChecks.inputFolder(dir, "merge") }
     func run() throws {
         let meta = try LandscapeMerge.merge(shardsIn: URL(fileURLWithPath: dir))
         print("merged \(meta.pointsDone)/\(meta.pointsTotal) points, config \(meta.configHash) → \(dir)")

@@ -25,6 +25,12 @@ struct ProbeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With --bench: also measure the sgemm rate at the model's shapes.") var sgemm = true
     @Option(help: "Output directory.") var out: String = "runs/probe"
 
+    func validate() throws {
+        try PathChecks.inputFolder(checkpoint, "--checkpoint")
+        try PathChecks.outputFolder(out, "--out")
+        try PathChecks.notOverwriting(out, "--out", inputs: [("--checkpoint", checkpoint)])
+    }
+
     func run() throws {
         common.apply()
         if let bench {
@@ -56,12 +62,23 @@ struct ProbeArguments: ParsableArguments {
     @Option(help: "Floating-point precision of the probe.") var precision: Precision = .f64
     @Flag(inversion: .prefixedNo, help: "One HVP along a seeded normal vector.") var hvp = true
     @Option(help: "Top eigenvalues by power iteration (0: skip).") var topK = 0
-    @Option(help: "Power-iteration tolerance.") var tol = 1e-3
+    @Option(parsing: .unconditional, help: "Power-iteration tolerance, in (0, 1).") var tol = 1e-3
     @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
     @Option(help: "Hutchinson probes (0: skip).") var traceProbes = 0
     @Option(help: "Timed repetitions of a gradient and an HVP.") var repeats = 3
     @Option(help: "Also export the landscape evaluation set of this size (0: no).") var landscapeEvalSize = 0
     @OptionGroup var hvpOptions: HVPOptions
+
+    func validate() throws {
+        try Domain.count(samples, "--samples", Domain.examples, "examples")
+        try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
+        try Domain.count(topK, "--top-k", 0...Domain.eigenvalues.upperBound, "eigenvalues (0: skip)")
+        try Domain.tolerance(tol)
+        try Domain.count(maxIter, "--max-iter", Domain.iterations, "iterations")
+        try Domain.count(traceProbes, "--trace-probes", 0...Domain.probes.upperBound, "probes (0: skip)")
+        try Domain.count(repeats, "--repeats", Domain.repeats, "repetitions")
+        try Domain.count(landscapeEvalSize, "--landscape-eval-size", 0...Domain.examples.upperBound, "examples (0: none)")
+    }
 
     /// The probe options, checked before anything is loaded or trained.
     func options(mode: QATMode, seed: UInt64) throws -> PeerProbeOptions {

@@ -14,7 +14,7 @@ struct QATCommand: ParsableCommand {
     @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>[-step1|-step2]).") var out: String?
     @Option(help: "Hyper-parameter preset: embedded (tianalyze's defaults for the embedded tasks) or ti (the public TI scripts: lr 2e-5, s = 60 or 120, per-task length and batch). Flags override it.")
     var recipe: Recipe = .embedded
-    @Option(help: "Peak learning rate (the same for every mode; default from the recipe).") var lr: Double?
+    @Option(parsing: .unconditional, help: "Peak learning rate (the same for every mode; default from the recipe).") var lr: Double?
     @Option(help: "Budget N in epochs (default from the recipe).") var epochs: Int?
     @Option(help: "Batch size (default from the recipe).") var batchSize: Int?
     @Option(help: "Step-1 length s (default from the recipe; embedded: round(N·60/1600), at least 6).") var stepOne: Int?
@@ -39,6 +39,7 @@ struct QATCommand: ParsableCommand {
         cfg.stepOneSelection = step1Option == .last ? nil : step1Option
         try quant.apply(to: &cfg)
         try recipeOptions.apply(to: &cfg)
+        try cfg.validate()
         let suffix = phase == .all ? "" : "-\(phase.rawValue)"
         let dir = out.map { URL(fileURLWithPath: $0) }
             ?? ws.studentDir(task, mode, seed: common.seed).deletingLastPathComponent()

@@ -20,6 +20,13 @@ struct QuantReportCommand: ParsableCommand {
     @Option(help: "Examples per report batch.") var batchSize: Int = 32
     @Option(help: "Output directory (default <run dir>/quant-report).") var out: String?
 
+    func validate() throws {
+        try Domain.count(batches, "--batches", Domain.calibration, "batches")
+        try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
+        try PathChecks.inputFolder(runDir, "--run")
+        if let out { try PathChecks.outputFolder(out, "--out") }
+    }
+
     func run() throws {
         common.apply()
         let task = try taskOptions.source()
@@ -43,7 +50,7 @@ struct QuantReportCommand: ParsableCommand {
         var stream = BatchStream(examples: data.train, batchSize: batchSize, seqLen: data.seqLen, regression: data.isRegression,
                                  rng: SeededRandom(seed: common.seed).derived("quant-report"))
         let report = QuantReport.measure(model: model, parameters: θ, quantization: quantization,
-                                         batches: (0..<max(1, batches)).map { _ in stream.next() })
+                                         batches: (0..<batches).map { _ in stream.next() })
         let outDir = out.map { URL(fileURLWithPath: $0) } ?? dir.appendingPathComponent("quant-report")
         try QuantReport.write(sites: report.sites, dims: report.dims, to: outDir)
 

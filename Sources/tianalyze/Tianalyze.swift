@@ -15,7 +15,7 @@ struct Tianalyze: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(withError: ErrorMessages.forCommandLine(error))
+            ErrorMessages.exit(with: error)
         }
     }
 }

@@ -20,7 +20,7 @@ struct TokenizeCommand: ParsableCommand {
     var task: String?
     @Option(help: "Folder with the task's TSV files, or the glue_data root.") var dataDir: String?
     @Option(help: "TSV split: train, dev (MNLI also dev_matched, dev_mismatched).") var split = "dev"
-    @Option(help: "Sequence length every input is cut and padded to.") var maxSeqLength = 128
+    @Option(parsing: .unconditional, help: "Sequence length every input is cut and padded to.") var maxSeqLength = 128
     @Option(help: "Pair truncation: seeds (the seed code's _truncate_seq_pair, the default) or longest-first (the fast tokenizer's).")
     var truncation: PairTruncation = .seeds
     @Option(help: "table (real tokens, one per line) or jsonl (one JSON object per input, padding included).")
@@ -31,8 +31,11 @@ struct TokenizeCommand: ParsableCommand {
         if (text == nil) == (task == nil) { throw ValidationError("give either --text (and optionally --text-pair) or --task with --data-dir") }
         if textPair != nil && text == nil { throw ValidationError("--text-pair needs --text") }
         if task != nil && dataDir == nil { throw ValidationError("--task needs --data-dir (the folder with <split>.tsv)") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        if maxSeqLength < 2 { throw ValidationError("--max-seq-length must leave room for [CLS] and [SEP] (at least 2), got \(maxSeqLength)") }
+        try Domain.count(limit, "--limit", Domain.examples, "rows")
+        // At least room for [CLS] and [SEP]; every input is padded to this length, so it is bounded too.
+        try Domain.count(maxSeqLength, "--max-seq-length", Domain.sequence, "tokens")
+        try PathChecks.inputFolder(checkpoint, "--checkpoint")
+        try PathChecks.inputFolder(dataDir, "--data-dir")
     }
 
     func run() throws {

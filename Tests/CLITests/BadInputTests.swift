@@ -98,9 +98,9 @@ final class BadInputTests: XCTestCase {
             (["finetune", "--task", "nope"], "Error: --task 'nope': unknown task (expected one of "),
             (["finetune", "--task", "cola"], "Error: --data-dir: GLUE task 'cola' needs its data directory"),
             (["probe", "--bench", "xl"], "Error: --bench 'xl': expected default, minilm or base"),
-            (["hessian", "--top-k", "0"], "Error: --top-k '0': expected at least 1"),
-            (["hessian", "--trace-probes", "2"], "Error: --trace-probes '2': expected 0 (no trace) or at least 3"),
-            (["probe", "--top-k", "1", "--tol=-1"], "Error: --tol '-1.0': expected a positive tolerance"),
+            (["hessian", "--top-k", "0"], "Error: --top-k '0': expected 1...100 eigenvalues"),
+            (["hessian", "--trace-probes", "2"], "Error: --trace-probes '2': expected 0 (skip) or 3...1000000 probes"),
+            (["probe", "--top-k", "1", "--tol=-1"], "Error: --tol '-1.0': expected a finite tolerance in (0, 1)"),
         ]
         for (args, prefix) in cases {
             let r = try run(args + ["--runs", runs.path, "--quiet"])

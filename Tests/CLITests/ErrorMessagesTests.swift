@@ -36,6 +36,30 @@ final class ErrorMessagesTests: XCTestCase {
                        "/runs/l holds a landscape with configHash abc, this run has def; use another --out directory or delete it")
     }
 
+    func testFoundationAndEncodingErrorsBecomeOneLineNamingTheFile() throws {
+        XCTAssertThrowsError(try FileManager.default.contentsOfDirectory(atPath: "/nonexistent-tia")) { e in
+            XCTAssertEqual("\(ErrorMessages.forCommandLine(e))", "/nonexistent-tia: No such file or directory")
+        }
+        struct Config: Encodable { let learningRate: Double }
+        XCTAssertThrowsError(try JSONEncoder().encode(Config(learningRate: .infinity))) { e in
+            XCTAssertEqual("\(ErrorMessages.forCommandLine(e))", "cannot record inf at 'learningRate': not a finite number")
+        }
+    }
+
+    func testDivergenceNamesTheFlagsThatChangeIt() {
+        let e = DivergenceError(step: 30, phase: 1, loss: 912.5, start: 3.6, factor: 100, window: 20)
+        XCTAssertEqual("\(ErrorMessages.forCommandLine(e))", "training diverged: the loss stayed above 100 × its starting value 3.6 for 20 steps (912.5 at step 30, phase 1); lower --lr, or raise --divergence-factor (0 switches the check off)")
+    }
+
+    func testErrorsPrintAsOneLineWithArgumentParsersExitCode() {
+        let parse = ErrorMessages.errorLine(ValidationError("--grid '0': expected 1...100001 points per axis, got 0"))
+        XCTAssertEqual(parse.line, "Error: --grid '0': expected 1...100001 points per axis, got 0")
+        XCTAssertEqual(parse.code, .validationFailure)
+        let data = ErrorMessages.errorLine(DataError.malformed(file: "/x/config.json", reason: "not valid JSON"))
+        XCTAssertEqual(data.line, "Error: /x/config.json: malformed: not valid JSON")
+        XCTAssertEqual(data.code, .failure)
+    }
+
     func testOtherErrorsPassThrough() {
         let e = DataError.malformed(file: "/x/config.json", reason: "not JSON")
         XCTAssertEqual(ErrorMessages.forCommandLine(e) as? DataError, e)

@@ -89,6 +89,11 @@ final class TokenizeCommandTests: XCTestCase {
         XCTAssertEqual(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, r.stderr)
         let missing = try run(["--checkpoint", ckpt.appendingPathComponent("none").path, "--text", "x"])
         XCTAssertNotEqual(missing.status, 0)
-        XCTAssertTrue(missing.stderr.contains("no tokenizer.json or vocab.txt"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("--checkpoint") && missing.stderr.contains("none': not found"), missing.stderr)
+        let empty = ckpt.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let noTokenizer = try run(["--checkpoint", empty.path, "--text", "x"])
+        XCTAssertNotEqual(noTokenizer.status, 0)
+        XCTAssertTrue(noTokenizer.stderr.contains("no tokenizer.json or vocab.txt"), noTokenizer.stderr)
     }
 }

@@ -55,12 +55,21 @@ final class RunEventsTests: XCTestCase {
     }
 
     func testNonFiniteTrainingNamesTheLearningRate() throws {
-        XCTAssertThrowsError(try tinyFineTune({ $0.learningRate = .infinity }, events: .silent)) { e in
+        // Finite but absurd: the first steps throw the weights to ±1e30 and a later loss overflows.
+        XCTAssertThrowsError(try tinyFineTune({ $0.learningRate = 1e30 }, events: .silent)) { e in
             guard let o = e as? OptionValueError else { return XCTFail("expected OptionValueError, got \(e)") }
             XCTAssertEqual(o.option, .learningRate)
-            XCTAssertEqual(o.value, "inf")
-            XCTAssertTrue(o.reason.contains("not finite at step 1"), o.reason)
+            XCTAssertEqual(o.value, "1e+30")
+            XCTAssertTrue(o.reason.contains("is not finite at step "), o.reason)
         }
+    }
+
+    func testNonFiniteLearningRateIsRefusedBeforeTraining() throws {
+        let rec = EventRecorder()
+        XCTAssertThrowsError(try tinyFineTune({ $0.learningRate = .infinity }, events: rec.events)) { e in
+            XCTAssertEqual(e as? OptionValueError, OptionValueError(option: .learningRate, value: "inf", reason: "expected a finite positive learning rate"))
+        }
+        XCTAssertEqual(rec.updates, [], "no step was taken")
     }
 
     func testSkippedRowsAreANoteNamingTheFolder() throws {

@@ -122,4 +122,23 @@ final class GLUEReaderTests: XCTestCase {
         }
         assertDataError(["no split 'dev_matched'"]) { try GLUEReader.read(task: .rte, split: "dev_matched", dataDir: glueRoot) }
     }
+
+    /// A split with a header and no rows, or whose rows were all skipped, would train on nothing or
+    /// report a metric over nothing: refused naming the file. A CRLF file reads as its LF twin.
+    func testEmptySplitsAreRefusedAndCRLFIsRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-glue-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let header = "index\tsentence1\tsentence2\tlabel\n"
+        try Data(header.utf8).write(to: dir.appendingPathComponent("train.tsv"))
+        assertDataError(["train.tsv", "no examples (only a header)"]) { try GLUEReader.read(task: .rte, split: "train", dataDir: dir) }
+        try Data((header + "0\ta\tb\tmaybe\n1\tc\n").utf8).write(to: dir.appendingPathComponent("train.tsv"))
+        assertDataError(["train.tsv", "no examples (all 2 rows were malformed and skipped)"]) {
+            try GLUEReader.read(task: .rte, split: "train", dataDir: dir, skipBadRows: true)
+        }
+        let rows = "0\ta b\tc\tentailment\n1\td\te f\tnot_entailment\n"
+        try Data((header + rows).utf8).write(to: dir.appendingPathComponent("train.tsv"))
+        try Data((header + rows).replacingOccurrences(of: "\n", with: "\r\n").utf8).write(to: dir.appendingPathComponent("dev.tsv"))
+        XCTAssertEqual(try GLUEReader.read(task: .rte, split: "dev", dataDir: dir).examples, try GLUEReader.read(task: .rte, split: "train", dataDir: dir).examples)
+    }
 }

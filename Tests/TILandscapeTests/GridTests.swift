@@ -50,6 +50,23 @@ final class GridTests: XCTestCase {
         XCTAssertThrowsError(try LandscapeGrid.parse("5,5", kind: .interpolation))
     }
 
+    /// Sizes that would overflow or exhaust memory, and ranges too narrow for their points, are
+    /// refused with what was expected; a record on disk is decoded through the same checks.
+    func testHostileGridsAreRefusedWithTheLimit() throws {
+        let cases: [(String, ClosedRange<Double>, String)] = [
+            ("3037000500", -1...1, "expected 1...100001 points per axis, got 3037000500"),
+            ("100000", -1...1, "expected at most 1002001 points in all, got 100000 × 100000"),
+            ("41", -1e-300...1e-300, "expected distinct coordinates: 41 points over -1e-300:1e-300 collide (at 0.0)"),
+        ]
+        for (text, range, reason) in cases {
+            XCTAssertThrowsError(try LandscapeGrid.parse(text, range: range)) { XCTAssertTrue(($0 as? GridError)?.reason.hasPrefix(reason) ?? false, "\($0)") }
+        }
+        XCTAssertEqual(try LandscapeGrid.parse("1001").pointCount, 1_002_001)
+        XCTAssertEqual(try LandscapeGrid.parse("3", range: -1e-9...1e-9).x.coordinates, [-1e-9, 0, 1e-9])
+        let hostile = Data(#"{"kind": "directions", "x": {"min": -1, "max": 1, "num": 3037000500}}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(LandscapeGrid.self, from: hostile)) { XCTAssertTrue("\($0)".contains("points per axis"), "\($0)") }
+    }
+
     func testInterpolationEndpointsReproduceTheVectorsExactly() {
         let a: [Float] = [1, 2, 3.3], b: [Float] = [-1, 0.5, 7.1]
         let space = LandscapeSpace.between(a, b)

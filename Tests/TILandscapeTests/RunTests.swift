@@ -1,6 +1,7 @@
 import Foundation
 import TILandscape
 import TILandscapeToy
+import TILinalg
 import XCTest
 
 final class RunTests: XCTestCase {
@@ -107,12 +108,79 @@ final class RunTests: XCTestCase {
         text += lines[10].prefix(lines[10].count / 2)
         try FileManager.default.createDirectory(at: torn, withIntermediateDirectories: true)
         try text.write(to: torn.appendingPathComponent("landscape.csv"), atomically: false, encoding: .utf8)
-        try FileManager.default.copyItem(at: reference.appendingPathComponent("landscape.json"),
-                                         to: torn.appendingPathComponent("landscape.json"))
+        // The landscape.json a run killed before its first periodic progress write leaves: its claim, 0 points.
+        let claim = LandscapeMetadata(config: config, shard: .whole, pointsTotal: 15, pointsDone: 0, secondsPerPoint: nil,
+                                      complete: false, recordChecksum: StableHash().hex)
+        try JSONEncoder().encode(claim).write(to: torn.appendingPathComponent("landscape.json"))
         let ev = ToyEvaluator()
         _ = try run(config, space, torn, evaluator: ev)
         XCTAssertEqual(ev.calls, 15 - 4)
         XCTAssertEqual(try read(torn, "landscape.csv"), full)
+    }
+
+    /// `complete: true` is the last write: a run that fails writing its grid files leaves it false,
+    /// and the rerun (nothing left to evaluate) writes them and only then says complete.
+    func testCompleteIsWrittenAfterTheGridFiles() throws {
+        let (config, space) = try setup()
+        let out = tempDir("complete")
+        let blocker = out.appendingPathComponent(LandscapeGridFiles.fileName(mode: config.modes[0], quantity: config.quantities[0]))
+        try FileManager.default.createDirectory(at: blocker.appendingPathComponent("x"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try run(config, space, out))
+        func meta() throws -> LandscapeMetadata {
+            try JSONDecoder().decode(LandscapeMetadata.self, from: Data(contentsOf: out.appendingPathComponent("landscape.json")))
+        }
+        XCTAssertEqual(try meta().pointsDone, 15)
+        XCTAssertFalse(try meta().complete, "all points done, but not the grid files")
+        try FileManager.default.removeItem(at: blocker)
+        let ev = ToyEvaluator()
+        _ = try run(config, space, out, evaluator: ev)
+        XCTAssertEqual(ev.calls, 0)
+        XCTAssertTrue(try meta().complete)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: blocker.path))
+    }
+
+    /// A finished record changed afterwards (one number, or a NaN) is refused on resume; the same
+    /// record saved with CRLF line ends is the same record.
+    func testChangedRecordIsRefusedAndCRLFIsNot() throws {
+        let (config, space) = try setup()
+        let out = tempDir("tamper")
+        _ = try run(config, space, out)
+        let url = out.appendingPathComponent("landscape.csv")
+        let original = try read(out, "landscape.csv")
+        try original.replacingOccurrences(of: "\n", with: "\r\n").write(to: url, atomically: false, encoding: .utf8)
+        let ev = ToyEvaluator()
+        XCTAssertNoThrow(try run(config, space, out, evaluator: ev))
+        XCTAssertEqual(ev.calls, 0)
+        var lines = original.split(separator: "\n").map(String.init)
+        var fields = lines[5].split(separator: ",").map(String.init)
+        // A digit appended past Double's precision would read back as the same number: change the leading one.
+        for edit in ["nan", (fields[3].hasPrefix("1") ? "2" : "1") + fields[3].dropFirst()] {
+            fields[3] = edit
+            lines[5] = fields.joined(separator: ",")
+            try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: false, encoding: .utf8)
+            XCTAssertThrowsError(try run(config, space, out)) { XCTAssertTrue("\($0)".contains("checksum mismatch"), "\($0)") }
+        }
+    }
+
+    /// Temporaries a killed writer left (".<name>.tmp-<pid>") are removed when the run resumes.
+    func testStaleTemporariesAreRemovedOnResume() throws {
+        let (config, space) = try setup()
+        let out = tempDir("stale")
+        _ = try run(config, space, out)
+        let stale = out.appendingPathComponent(".landscape.json.tmp-31337")
+        try Data("{".utf8).write(to: stale)
+        _ = try run(config, space, out)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path))
+    }
+
+    /// Finished points lost below what landscape.json recorded are refused, not recomputed silently.
+    func testRecordShorterThanRecordedIsRefused() throws {
+        let (config, space) = try setup()
+        let out = tempDir("short")
+        _ = try run(config, space, out)
+        let lines = try csvLines(out)
+        try (lines.dropLast(2).joined(separator: "\n") + "\n").write(to: out.appendingPathComponent("landscape.csv"), atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try run(config, space, out)) { XCTAssertTrue("\($0)".contains("landscape.json recorded 15"), "\($0)") }
     }
 
     func testCorruptionInTheMiddleIsRefusedNotDropped() throws {

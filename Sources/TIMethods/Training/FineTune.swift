@@ -16,6 +16,18 @@ public struct FineTuneConfig: Codable, Equatable, Sendable {
     public var patience = 10
     public var adam = AdamWConfig()
     public init() {}
+
+    /// Refuses a schedule that trains nothing or cannot be recorded (a non-finite rate is not JSON).
+    public func validate() throws {
+        func require(_ ok: Bool, _ option: OptionName, _ value: CustomStringConvertible, _ expected: String) throws {
+            if !ok { throw OptionValueError(option: option, value: value.description, reason: "expected \(expected)") }
+        }
+        try require(learningRate.isFinite && learningRate > 0, .learningRate, learningRate, "a finite positive learning rate")
+        try require(epochs >= 1, .epochs, epochs, "at least 1 epoch")
+        try require(batchSize >= 1, .batchSize, batchSize, "at least 1")
+        try require(evalEvery >= 1, .evalEvery, evalEvery, "at least 1 step")
+        try require(patience >= 1, .patience, patience, "at least 1 evaluation")
+    }
 }
 
 public struct FineTuneResult: Codable, Sendable {
@@ -69,6 +81,10 @@ public enum FineTune {
     /// Fine-tunes from `initial` (a pretrained encoder) or from a seeded random initialization.
     public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, initial: [Float]? = nil,
                            events: RunEvents = .silent) throws -> ([Float], FineTuneResult) {
+        try config.validate()
+        try task.requireExamples()
+        try MemoryBudget.require(ModelSize(model.config).trainingBytes(batch: config.batchSize, seqLen: task.seqLen),
+                                 for: "fine-tuning at batch size \(config.batchSize)", file: task.name)
         let start = Date()
         var θ: [Float] = initial ?? model.initialParameters(seed: config.seed)
         var adam = AdamW<Float>(layout: model.layout, config: config.adam)
@@ -83,6 +99,7 @@ public enum FineTune {
         var history: [EvalPoint] = []
         var sinceBest = 0, step = 0, runningLoss = 0.0, runningCount = 0
         var stopped = false
+        var divergence = DivergenceGuard()
         training: for _ in 0..<config.epochs {
             var order = task.train
             rng.shuffle(&order)
@@ -92,6 +109,7 @@ public enum FineTune {
                     throw OptionValueError(option: .learningRate, value: "\(config.learningRate)",
                                            reason: "training loss or gradient is not finite at step \(step); lower it")
                 }
+                try divergence.observe(loss: loss, step: step, phase: 0)
                 adam.step(&θ, gradient: gradient, learningRate: schedule.rate(at: step))
                 runningLoss += loss; runningCount += 1
                 step += 1

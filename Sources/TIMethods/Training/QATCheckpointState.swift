@@ -19,33 +19,50 @@ public struct QATCheckpointState {
 
     static let file = "resume-state.safetensors"
 
+    static let tensorNames = ["theta", "adam_m", "adam_v"]
+
     func save(_ dir: URL, hash: String) throws {
         var meta = ["config_hash": hash, "step": String(step), "phase": String(phase), "elapsed": String(elapsed)]
         if let l = lastStepOneLoss { meta["last_step_one_loss"] = String(l) }
         if let j = stepOneJump { meta["step_one_jump"] = String(j) }
+        meta[StateChecksum.key] = StateChecksum.of(zip(Self.tensorNames, [parameters, m, v]).map { (name: $0, values: $1) })
         try SafeTensorsWriter.write(tensors: [("theta", [parameters.count], parameters), ("adam_m", [m.count], m), ("adam_v", [v.count], v)],
                                     metadata: meta, to: dir.appendingPathComponent(Self.file))
     }
 
-    /// The saved state if present. A state written for another configuration is refused.
+    /// Opens a run folder for (re)writing and returns its saved state if present. The run loop calls
+    /// this first, before it writes anything, so this is where the folder is claimed: the QAT run lock
+    /// is taken for the rest of the run (a second process on the folder is refused; `remove` releases
+    /// it), and the temporary files of a killed writer are deleted. A state written for another
+    /// configuration, changed after it was written (checksum), or holding non-finite values is refused.
     static func load(_ dir: URL, expectedHash: String) throws -> QATCheckpointState? {
+        try RunDirectoryLock.hold(dir, file: RunDirectoryLock.qatFile, what: "QAT run")
+        AtomicFile.removeStaleTemporaries(in: dir)
         let url = dir.appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let f = try SafeTensorsFile.read(url: url)
         guard f.metadata["config_hash"] == expectedHash else {
             throw DataError.mismatch(file: url.path, reason: "saved for configuration \(f.metadata["config_hash"] ?? "?"), this run is \(expectedHash); use another output directory or remove it")
         }
-        guard let step = f.metadata["step"].flatMap(Int.init), let phase = f.metadata["phase"].flatMap(Int.init) else {
+        guard let step = f.metadata["step"].flatMap(Int.init), let phase = f.metadata["phase"].flatMap(Int.init), step >= 0 else {
             throw DataError.malformed(file: url.path, reason: "metadata lacks step/phase")
         }
-        return QATCheckpointState(step: step, phase: phase, parameters: try f.values("theta", as: Float.self),
-                                  m: try f.values("adam_m", as: Float.self), v: try f.values("adam_v", as: Float.self),
+        try StateChecksum.verify(f, names: tensorNames, required: false)
+        let tensors = try tensorNames.map { try f.values($0, as: Float.self) }
+        if let bad = zip(tensorNames, tensors).first(where: { !Vec.isFinite($0.1) }) {
+            throw DataError.malformed(file: url.path, reason: "non-finite values in '\(bad.0)': resuming would train from a broken state; remove the file to restart the run")
+        }
+        return QATCheckpointState(step: step, phase: phase, parameters: tensors[0], m: tensors[1], v: tensors[2],
                                   elapsed: f.metadata["elapsed"].flatMap(Double.init) ?? 0,
                                   lastStepOneLoss: f.metadata["last_step_one_loss"].flatMap(Double.init),
                                   stepOneJump: f.metadata["step_one_jump"].flatMap(Double.init))
     }
 
-    static func remove(_ dir: URL) { try? FileManager.default.removeItem(at: dir.appendingPathComponent(file)) }
+    /// The run finished: its state is no longer needed, and the folder's lock is released.
+    static func remove(_ dir: URL) {
+        try? FileManager.default.removeItem(at: dir.appendingPathComponent(file))
+        RunDirectoryLock.release(dir)
+    }
 }
 
 extension QATRun {
@@ -62,8 +79,7 @@ extension QATRun {
     /// The evaluations already in evals.csv/layers.csv (for the summary of a resumed run).
     static func readEvals(_ dir: URL) throws -> [QATEval] {
         let url = dir.appendingPathComponent("evals.csv")
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return try text.split(separator: "\n").dropFirst().map { line in
+        return try InputFile.lines(try InputFile.text(url), omittingEmpty: true).dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
             // The first five columns are fixed; the GLUE scores after them are not read back.
             guard f.count >= 5, let step = Int(f[0]), let phase = Int(f[1]), let metric = Double(f[2]), let loss = Double(f[3]), let kd = Double(f[4]) else {

@@ -15,6 +15,8 @@ final class QATRecorder {
     private(set) var evals: [QATEval]
     /// step1-evals.csv of runs with a step 1.
     let stepOne: StepOneEvalLog?
+    /// Every logged step's loss passes the divergence check (a resumed run replays its logged losses).
+    private var divergence = DivergenceGuard()
 
     /// Opens the logs; a resumed run drops rows past its saved step and keeps the evaluations before it.
     init(dir: URL, resumedAt: Int?, model: BertModel, task: TaskData, teacher: [Float], probeSize: Int,
@@ -29,6 +31,17 @@ final class QATRecorder {
         probe = DistillationProbe(model: model, task: task, teacher: teacher, size: probeSize)
         evaluator = Evaluator<Float>(model: model, task: task)
         evals = resumedAt == nil ? [] : try QATRun.readEvals(dir)
+        if resumedAt != nil { try replayLosses(steps.url) }
+    }
+
+    /// Feeds the logged steps' losses (columns step, phase, …, loss) to the divergence check, so a
+    /// resumed run judges divergence as the uninterrupted run would.
+    private func replayLosses(_ url: URL) throws {
+        for line in InputFile.lines(try InputFile.text(url), omittingEmpty: true).dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count > 4, let step = Int(f[0]), let phase = Int(f[1]), let loss = Double(f[4]) else { continue }
+            try divergence.observe(loss: loss, step: step, phase: phase)
+        }
     }
 
     func logStep(_ step: Int, phase: Int, intervention: InterventionPoint?, lr: Double, terms st: StepTerms,
@@ -37,6 +50,7 @@ final class QATRecorder {
         try steps.append([String(step), String(phase), intervention?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
                           Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gradientNorm),
                           Fmt.g(elapsed), Fmt.g(st.trainCE)])
+        try divergence.observe(loss: t.total, step: step, phase: phase)
     }
 
     /// The best step-1 model, where the run hands the best one (not the last) to step 2.

@@ -15,9 +15,8 @@ public final class CSVLog {
         let fm = FileManager.default
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let step, fm.fileExists(atPath: url.path) {
-            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
             var kept = [header.joined(separator: ",")]
-            for line in text.split(separator: "\n", omittingEmptySubsequences: true).dropFirst() {
+            for line in InputFile.lines(try InputFile.text(url), omittingEmpty: true).dropFirst() {
                 guard let first = line.split(separator: ",").first, let s = Int(first), s <= step else { continue }
                 kept.append(String(line))
             }
