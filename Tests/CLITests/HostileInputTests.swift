@@ -21,6 +21,7 @@ final class HostileInputTests: XCTestCase {
         }
         let only = ProcessInfo.processInfo.environment["TIANALYZE_HOSTILE_ONLY"]
         let cases = Self.corpus.filter { c in only.map { c.name.contains($0) } ?? true }
+        defer { HostileTemplates.removeAll() }
         var verdicts = [[String]?](repeating: nil, count: cases.count)
         let lock = NSLock()
         // Two at a time: the cases are short processes, mostly waiting on startup and I/O.

@@ -124,6 +124,13 @@ enum HostileTemplates {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var made: [String: HostileSandbox] = [:]
 
+    /// Deletes every template (after the corpus).
+    static func removeAll() {
+        lock.lock(); defer { lock.unlock() }
+        for t in made.values { t.remove() }
+        made = [:]
+    }
+
     static func copy(_ key: String, into s: HostileSandbox, make: (HostileSandbox) throws -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
