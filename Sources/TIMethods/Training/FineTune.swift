@@ -19,14 +19,8 @@ public struct FineTuneConfig: Codable, Equatable, Sendable {
 
     /// Refuses a schedule that trains nothing or cannot be recorded (a non-finite rate is not JSON).
     public func validate() throws {
-        func require(_ ok: Bool, _ option: OptionName, _ value: CustomStringConvertible, _ expected: String) throws {
-            if !ok { throw OptionValueError(option: option, value: value.description, reason: "expected \(expected)") }
-        }
-        try require(learningRate.isFinite && learningRate > 0, .learningRate, learningRate, "a finite positive learning rate")
-        try require(epochs >= 1, .epochs, epochs, "at least 1 epoch")
-        try require(batchSize >= 1, .batchSize, batchSize, "at least 1")
-        try require(evalEvery >= 1, .evalEvery, evalEvery, "at least 1 step")
-        try require(patience >= 1, .patience, patience, "at least 1 evaluation")
+        try ScheduleChecks.schedule(learningRate: learningRate, epochs: epochs, batchSize: batchSize, evalEvery: evalEvery)
+        try ScheduleChecks.require(patience >= 1, .patience, patience, "at least 1 evaluation")
     }
 }
 
