@@ -4,33 +4,13 @@ import XCTest
 import Foundation
 import TICore
 import TIData
+import TITestSupport
 
 final class BadInputTests: XCTestCase {
-    var executable: URL {
-        var dir = URL(fileURLWithPath: #filePath)
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent(".build/debug/tianalyze")
-    }
-
+    /// The binary's exit status and stderr (stdout is not asserted on here).
     func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
-        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            XCTFail("build the executable first (swift build --build-tests): \(executable.path)")
-            return (0, "")
-        }
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["TIANALYZE_KEEP_BLAS_CORE"] = "1"
-        p.environment = env
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let r = try BuiltExecutable.run(args)
+        return (r.status, r.stderr)
     }
 
     func tempRuns() throws -> URL {
