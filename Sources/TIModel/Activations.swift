@@ -7,13 +7,18 @@ public enum GELU {
     /// backward pass need not evaluate erf again.
     public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, count: Int, y: UnsafeMutablePointer<T>,
                                               cdf: UnsafeMutablePointer<T>? = nil) {
-        T.gelu(x, count: count, y: y, cdf: cdf)
+        Parallel.rows(count, width: 1, minimumRows: 4096) { r in
+            T.gelu(x + r.lowerBound, count: r.count, y: y + r.lowerBound, cdf: cdf.map { $0 + r.lowerBound })
+        }
     }
 
     /// dx += dy·(Φ(x) + x·φ(x)); Φ(x) from the forward pass when given.
     public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, x: UnsafePointer<T>, count: Int, dx: UnsafeMutablePointer<T>,
                                                cdf: UnsafePointer<T>? = nil) {
-        T.geluBackward(dy: dy, x: x, cdf: cdf, count: count, dx: dx)
+        Parallel.rows(count, width: 1, minimumRows: 4096) { r in
+            T.geluBackward(dy: dy + r.lowerBound, x: x + r.lowerBound, cdf: cdf.map { $0 + r.lowerBound }, count: r.count,
+                           dx: dx + r.lowerBound)
+        }
     }
 }
 
@@ -30,6 +35,12 @@ public enum Tanh {
 public enum Softmax {
     /// Row-wise softmax of `rows` rows of width `width`, in place safe (x may equal y).
     public static func forward<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, y: UnsafeMutablePointer<T>) {
+        Parallel.rows(rows, width: width) { range in
+            forwardRows(x + range.lowerBound * width, rows: range.count, width: width, y: y + range.lowerBound * width)
+        }
+    }
+
+    private static func forwardRows<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, y: UnsafeMutablePointer<T>) {
         if T.self == Float.self, UnsafeRawPointer(x) != UnsafeRawPointer(y) {
             FloatKernels.softmaxRows(x, rows: rows, width: width, y: y)  // vectorized exp (5 % of a landscape point)
             return
@@ -47,11 +58,13 @@ public enum Softmax {
 
     /// dx += y ⊙ (dy − Σ dy⊙y) per row.
     public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, width: Int, dx: UnsafeMutablePointer<T>) {
-        for r in 0..<rows {
-            let dyr = dy + r * width, yr = y + r * width, dxr = dx + r * width
-            var dotp: T = 0
-            for j in 0..<width { dotp += dyr[j] * yr[j] }
-            for j in 0..<width { dxr[j] += yr[j] * (dyr[j] - dotp) }
+        Parallel.rows(rows, width: width) { range in
+            for r in range {
+                let dyr = dy + r * width, yr = y + r * width, dxr = dx + r * width
+                var dotp: T = 0
+                for j in 0..<width { dotp += dyr[j] * yr[j] }
+                for j in 0..<width { dxr[j] += yr[j] * (dyr[j] - dotp) }
+            }
         }
     }
 

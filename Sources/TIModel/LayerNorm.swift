@@ -14,13 +14,25 @@ public enum LayerNorm {
         eps: T, y: UnsafeMutablePointer<T>
     ) -> LayerNormCache<T> {
         let xhat = Buffer<T>(uninitialized: n * h), rstd = Buffer<T>(uninitialized: n)
+        Parallel.rows(n, width: h) { range in
+            let o = range.lowerBound * h
+            forwardRows(x + o, rows: range.count, width: h, gain: gain, bias: bias, eps: eps, y: y + o,
+                        normalized: xhat.p + o, rstd: rstd.p + range.lowerBound)
+        }
+        return LayerNormCache(normalized: xhat, rstd: rstd)
+    }
+
+    private static func forwardRows<T: BLASScalar>(
+        _ x: UnsafePointer<T>, rows n: Int, width h: Int, gain: UnsafePointer<T>, bias: UnsafePointer<T>, eps: T,
+        y: UnsafeMutablePointer<T>, normalized: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>
+    ) {
         if T.self == Float.self {  // the same formula in C, with vectorized row reductions
-            FloatKernels.layerNorm(x, rows: n, width: h, gain: gain, bias: bias, eps: eps, y: y, normalized: xhat.p, rstd: rstd.p)
-            return LayerNormCache(normalized: xhat, rstd: rstd)
+            FloatKernels.layerNorm(x, rows: n, width: h, gain: gain, bias: bias, eps: eps, y: y, normalized: normalized, rstd: rstd)
+            return
         }
         let invH = 1 / T(h)
         for r in 0..<n {
-            let xr = x + r * h, yr = y + r * h, xh = xhat.p + r * h
+            let xr = x + r * h, yr = y + r * h, xh = normalized + r * h
             var mean: T = 0
             for j in 0..<h { mean += xr[j] }
             mean *= invH
@@ -28,14 +40,13 @@ public enum LayerNorm {
             for j in 0..<h { let d = xr[j] - mean; variance += d * d }
             variance *= invH
             let rs = 1 / (variance + eps).squareRoot()
-            rstd.p[r] = rs
+            rstd[r] = rs
             for j in 0..<h {
                 let v = (xr[j] - mean) * rs
                 xh[j] = v
                 yr[j] = v * gain[j] + bias[j]
             }
         }
-        return LayerNormCache(normalized: xhat, rstd: rstd)
     }
 
     /// dx += rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·γ;  dγ += Σ dy·x̂;  dβ += Σ dy.
@@ -44,22 +55,27 @@ public enum LayerNorm {
         dx: UnsafeMutablePointer<T>, dGain: UnsafeMutablePointer<T>, dBias: UnsafeMutablePointer<T>
     ) {
         let invH = 1 / T(h)
-        for r in 0..<n {
-            let dyr = dy + r * h, xh = cache.normalized.p + r * h, dxr = dx + r * h
-            var meanD: T = 0, meanDX: T = 0
-            for j in 0..<h {
-                let d = dyr[j] * gain[j]
-                meanD += d
-                meanDX += d * xh[j]
-                dGain[j] += dyr[j] * xh[j]
-                dBias[j] += dyr[j]
-            }
-            meanD *= invH; meanDX *= invH
-            let rs = cache.rstd.p[r]
-            for j in 0..<h {
-                let d = dyr[j] * gain[j]
-                dxr[j] += rs * (d - meanD - xh[j] * meanDX)
+        Parallel.rows(n, width: h) { range in
+            for r in range {
+                let dyr = dy + r * h, xh = cache.normalized.p + r * h, dxr = dx + r * h
+                var meanD: T = 0, meanDX: T = 0
+                for j in 0..<h {
+                    let d = dyr[j] * gain[j]
+                    meanD += d
+                    meanDX += d * xh[j]
+                }
+                meanD *= invH; meanDX *= invH
+                let rs = cache.rstd.p[r]
+                for j in 0..<h {
+                    let d = dyr[j] * gain[j]
+                    dxr[j] += rs * (d - meanD - xh[j] * meanDX)
+                }
             }
         }
+        // dγ and dβ sum over rows: by column blocks, each column in row order (bits independent of threads).
+        let products = Buffer<T>(uninitialized: n * h)
+        for i in 0..<(n * h) { products.p[i] = dy[i] * cache.normalized.p[i] }
+        Linear.columnSums(products.p, rows: n, width: h, into: dGain)
+        Linear.columnSums(dy, rows: n, width: h, into: dBias)
     }
 }

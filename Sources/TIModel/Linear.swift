@@ -16,8 +16,8 @@ public enum Linear {
         if let b {
             for r in 0..<n { (y + r * m).update(from: b, count: m) }
         }
-        T.gemm(transA: false, transB: true, m: n, n: m, k: k, alpha: 1, a: x, lda: k, b: w, ldb: k,
-               beta: b == nil ? 0 : 1, c: y, ldc: m)
+        Parallel.gemm(transA: false, transB: true, m: n, n: m, k: k, alpha: 1, a: x, lda: k, b: w, ldb: k,
+                      beta: b == nil ? 0 : 1, c: y, ldc: m)
     }
 
     /// y = (step·α)·(codes·Tᵀ) + b when W = α·T is ternary; false (nothing written) otherwise. The
@@ -42,17 +42,25 @@ public enum Linear {
         dBias: UnsafeMutablePointer<T>?
     ) {
         if let dx {
-            T.gemm(transA: false, transB: false, m: n, n: k, k: m, alpha: 1, a: dy, lda: m, b: w, ldb: k,
-                   beta: 1, c: dx, ldc: k)
+            Parallel.gemm(transA: false, transB: false, m: n, n: k, k: m, alpha: 1, a: dy, lda: m, b: w, ldb: k,
+                          beta: 1, c: dx, ldc: k)
         }
         if let dWeight {
-            T.gemm(transA: true, transB: false, m: m, n: k, k: n, alpha: 1, a: dy, lda: m, b: x, ldb: k,
-                   beta: 1, c: dWeight, ldc: k)
+            Parallel.gemm(transA: true, transB: false, m: m, n: k, k: n, alpha: 1, a: dy, lda: m, b: x, ldb: k,
+                          beta: 1, c: dWeight, ldc: k)
         }
-        if let dBias {
+        if let dBias { columnSums(dy, rows: n, width: m, into: dBias) }
+    }
+
+    /// into[j] += Σ_r x[r, j], each column summed over the rows in order (so the same bits on any
+    /// number of threads); column blocks run in parallel.
+    public static func columnSums<T: BLASScalar>(_ x: UnsafePointer<T>, rows n: Int, width m: Int, into: UnsafeMutablePointer<T>) {
+        let block = 64, blocks = (m + block - 1) / block
+        Parallel.forEach(blocks, costPerItem: Double(n * block), minimumWork: Double(1 << 17)) { bi in
+            let lo = bi * block, hi = min(m, lo + block)
             for r in 0..<n {
-                let row = dy + r * m
-                for j in 0..<m { dBias[j] += row[j] }
+                let row = x + r * m
+                for j in lo..<hi { into[j] += row[j] }
             }
         }
     }

@@ -84,14 +84,13 @@ public enum SelfAttention {
         // scores[b, head] = Q_bh·K_bhᵀ/√d + mask; heads are strided views (lda = H), no reshapes.
         let scores = Buffer<T>(uninitialized: d.batch * nh * tt * tt)
         let scale = 1 / T(hd).squareRoot()
-        for b in 0..<d.batch {
-            for head in 0..<nh {
-                let src = b * tt * h + head * hd, dst = (b * nh + head) * tt * tt
-                T.gemm(transA: false, transB: true, m: tt, n: tt, k: hd, alpha: scale, a: qh.p + src, lda: h,
-                       b: kh.p + src, ldb: h, beta: 0, c: scores.p + dst, ldc: tt)
-                for j in 0..<tt where attentionMask[b * tt + j] == 0 {
-                    for i in 0..<tt { scores.p[dst + i * tt + j] += T(maskedScore) }
-                }
+        // One (sequence, head) pair per item: its GEMMs are too small to split, the pairs are many.
+        forEachHead(d) { b, head in
+            let src = b * tt * h + head * hd, dst = (b * nh + head) * tt * tt
+            T.gemm(transA: false, transB: true, m: tt, n: tt, k: hd, alpha: scale, a: qh.p + src, lda: h,
+                   b: kh.p + src, ldb: h, beta: 0, c: scores.p + dst, ldc: tt)
+            for j in 0..<tt where attentionMask[b * tt + j] == 0 {
+                for i in 0..<tt { scores.p[dst + i * tt + j] += T(maskedScore) }
             }
         }
         let probs = Buffer<T>(uninitialized: skipSoftmax ? 0 : scores.count)
@@ -105,8 +104,8 @@ public enum SelfAttention {
         let (vq, vMask) = skipValue ? (v, nil) : quant.apply(.value, v)
 
         let context = Buffer<T>(uninitialized: skipValue ? 0 : n * h)
-        for b in 0..<(skipValue ? 0 : d.batch) {
-            for head in 0..<nh {
+        if !skipValue {
+            forEachHead(d) { b, head in
                 let pOff = (b * nh + head) * tt * tt, vOff = b * tt * h + head * hd
                 T.gemm(transA: false, transB: false, m: tt, n: hd, k: tt, alpha: 1, a: pq.p + pOff, lda: tt,
                        b: vq.p + vOff, ldb: h, beta: 0, c: context.p + vOff, ldc: h)
@@ -169,14 +168,12 @@ public enum SelfAttention {
             if tr.intervention != .context {
                 tr.cMask?.backward(dcq, grads: g)
                 let dpq = Buffer<T>(count: tr.probs.count), dvq = Buffer<T>(count: n * h)
-                for b in 0..<d.batch {
-                    for head in 0..<nh {
-                        let pOff = (b * nh + head) * tt * tt, vOff = b * tt * h + head * hd
-                        T.gemm(transA: false, transB: true, m: tt, n: tt, k: hd, alpha: 1, a: dcq.p + vOff, lda: h,
-                               b: tr.vq.p + vOff, ldb: h, beta: 0, c: dpq.p + pOff, ldc: tt)
-                        T.gemm(transA: true, transB: false, m: tt, n: hd, k: tt, alpha: 1, a: tr.pq.p + pOff, lda: tt,
-                               b: dcq.p + vOff, ldb: h, beta: 0, c: dvq.p + vOff, ldc: h)
-                    }
+                forEachHead(d) { b, head in
+                    let pOff = (b * nh + head) * tt * tt, vOff = b * tt * h + head * hd
+                    T.gemm(transA: false, transB: true, m: tt, n: tt, k: hd, alpha: 1, a: dcq.p + vOff, lda: h,
+                           b: tr.vq.p + vOff, ldb: h, beta: 0, c: dpq.p + pOff, ldc: tt)
+                    T.gemm(transA: true, transB: false, m: tt, n: hd, k: tt, alpha: 1, a: tr.pq.p + pOff, lda: tt,
+                           b: dcq.p + vOff, ldb: h, beta: 0, c: dvq.p + vOff, ldc: h)
                 }
                 tr.vMask?.backward(dvq, grads: g)
                 dV = dvq
@@ -195,14 +192,12 @@ public enum SelfAttention {
         if let dScores {
             let dqh = Buffer<T>(count: n * h), dkh = Buffer<T>(count: n * h)
             let scale = 1 / T(hd).squareRoot()
-            for b in 0..<d.batch {
-                for head in 0..<nh {
-                    let sOff = (b * nh + head) * tt * tt, off = b * tt * h + head * hd
-                    T.gemm(transA: false, transB: false, m: tt, n: hd, k: tt, alpha: scale, a: dScores.p + sOff, lda: tt,
-                           b: tr.kh.p + off, ldb: h, beta: 0, c: dqh.p + off, ldc: h)
-                    T.gemm(transA: true, transB: false, m: tt, n: hd, k: tt, alpha: scale, a: dScores.p + sOff, lda: tt,
-                           b: tr.qh.p + off, ldb: h, beta: 0, c: dkh.p + off, ldc: h)
-                }
+            forEachHead(d) { b, head in
+                let sOff = (b * nh + head) * tt * tt, off = b * tt * h + head * hd
+                T.gemm(transA: false, transB: false, m: tt, n: hd, k: tt, alpha: scale, a: dScores.p + sOff, lda: tt,
+                       b: tr.kh.p + off, ldb: h, beta: 0, c: dqh.p + off, ldc: h)
+                T.gemm(transA: true, transB: false, m: tt, n: hd, k: tt, alpha: scale, a: dScores.p + sOff, lda: tt,
+                       b: tr.qh.p + off, ldb: h, beta: 0, c: dkh.p + off, ldc: h)
             }
             tr.qMask?.backward(dqh, grads: g)
             tr.kMask?.backward(dkh, grads: g)
@@ -220,5 +215,14 @@ public enum SelfAttention {
         if !(tr.intervention?.detachesValueInput ?? false) { dxq.add(dInputV) }
         tr.inputMask?.backward(dxq, grads: g)
         dInput.add(dxq)
+    }
+
+    /// body(b, head) for every sequence and head of the batch, across the thread budget; each pair
+    /// writes only its own slices. Serial below about 2^17 multiply-adds, where threads cost more.
+    static func forEachHead(_ d: Dims, _ body: (Int, Int) -> Void) {
+        let perHead = Double(d.seq * d.seq * d.headDim)
+        Parallel.forEach(d.batch * d.heads, costPerItem: perHead, minimumWork: Double(1 << 17)) { i in
+            body(i / d.heads, i % d.heads)
+        }
     }
 }

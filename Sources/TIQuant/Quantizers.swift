@@ -196,7 +196,10 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             for i in 0..<n { out[i] = 0; mask?[i] = 1 }
             return
         }
-        T.quantizeSymmetric(x, count: n, clip: g.clip, scale: g.scale, step: g.step, out: out, mask: mask)
+        Parallel.rows(n, width: 1, minimumRows: 16384) { r in  // elementwise, so any split gives the same bits
+            T.quantizeSymmetric(x + r.lowerBound, count: r.count, clip: g.clip, scale: g.scale, step: g.step,
+                                out: out + r.lowerBound, mask: mask.map { $0 + r.lowerBound })
+        }
     }
 
     /// `symmetricDynamic` in Float keeping the integers: out = codes·step as rounded there. Returns the

@@ -96,15 +96,11 @@ public enum PeerProbe {
     public static let gradientFile = "gradient.f64", vectorFile = "v.f64", hvpFile = "hv.f64"
     public static let landscapeBatchesFile = "landscape-batches.json"
 
-    /// BLAS threads and batch workers for `threads` cores: batches in parallel when there are
-    /// enough of them, otherwise one batch at a time on multithreaded BLAS (never both, which
-    /// would oversubscribe the cores).
+    /// `threads` cores: batches split across workers when there are enough of them, each step's
+    /// kernels split otherwise (Parallel shares the budget); BLAS itself stays single-threaded, so
+    /// the results are those of any other thread count.
     public static func configureThreads(_ threads: Int, batches: Int) {
-        if batches >= threads {
-            BLAS.setThreads(1); Parallel.workers = max(1, threads)
-        } else {
-            BLAS.setThreads(max(1, threads)); Parallel.workers = 1
-        }
+        BLAS.setThreads(1); Parallel.workers = max(1, threads)
     }
 
     public static func batches(target: AnalysisTarget, options o: PeerProbeOptions) -> [Batch] {
@@ -271,7 +267,7 @@ public enum PeerBench {
     /// the process (BLAS share) sees the train steps only.
     public static func trainStep(shape name: String, mode: QATMode, threads: Int, repeats: Int, measureSgemm: Bool = true) throws -> PeerBenchResult {
         let (c, b, t) = try shape(name)
-        BLAS.setThreads(max(1, threads)); Parallel.workers = 1
+        BLAS.setThreads(1); Parallel.workers = max(1, threads)
         let sgemm = measureSgemm ? ModelBenchmark.sgemmRate(c, rows: b * t) : 0
         let model = BertModel(config: c)
         let θ: [Float] = model.initialParameters(seed: 1)

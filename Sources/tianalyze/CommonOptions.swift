@@ -7,7 +7,7 @@ import TIData
 /// Options every subcommand shares.
 struct CommonOptions: ParsableArguments {
     @Option(help: "Seed of every random draw (written into the run metadata).") var seed: UInt64 = 1
-    @Option(help: "Worker threads for independent batches and points (each runs single-threaded BLAS).") var threads: Int = 2
+    @Option(help: "Cores to use: split across independent batches and points, and within each step (GEMM blocks, attention heads, row-wise kernels). Results do not depend on it.") var threads: Int = 2
     @Option(help: "Runs directory where teachers and students are kept.") var runs: String = "runs"
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Option(help: "Stop training (teachers and students, also on demand) when the loss stays above this many times its starting value for \(DivergenceGuard.defaultWindow) steps (0: never).")
@@ -22,7 +22,7 @@ struct CommonOptions: ParsableArguments {
     }
 
     func apply() {
-        BLAS.setThreads(1)
+        BLAS.setThreads(1)  // Parallel splits GEMMs itself, in blocks fixed by the shape (see ParallelGEMM)
         Parallel.workers = max(1, threads)
         DivergenceGuard.defaultFactor = divergenceFactor
     }

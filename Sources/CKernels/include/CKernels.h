@@ -7,6 +7,7 @@
 
 // The int8 AMX GEMM has its own header and comment.
 #include "Int8GEMM.h"
+#include "ThreadBudget.h"
 
 /// Φ(x), the standard normal CDF, in float (absolute error < 2e-7, relative tail accuracy).
 float tia_normal_cdf_f32(float x);

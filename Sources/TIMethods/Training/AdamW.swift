@@ -88,13 +88,27 @@ public struct AdamW<T: BLASScalar> {
         let norm = Double(BLAS.norm(g))
         let b1 = T(config.beta1), b2 = T(config.beta2), eps = T(config.epsilon)
         let wd = T(config.weightDecay), rate = T(lr)
-        for (range, clip) in config.clipping.factors(g, tensors: tensors, globalNorm: norm, maxNorm: config.maxGradNorm) {
-            for i in range {
-                let gi = g[i] * clip
-                m[i] = b1 * m[i] + (1 - b1) * gi
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                let update = m[i] / (v[i].squareRoot() + eps) + wd * decayMask[i] * θ[i]
-                θ[i] -= rate * update
+        let factors = config.clipping.factors(g, tensors: tensors, globalNorm: norm, maxNorm: config.maxGradNorm)
+        θ.withUnsafeMutableBufferPointer { θp in
+            m.withUnsafeMutableBufferPointer { mp in
+                v.withUnsafeMutableBufferPointer { vp in
+                    g.withUnsafeBufferPointer { gp in
+                        decayMask.withUnsafeBufferPointer { dp in
+                            // Elementwise: any split across threads gives the same bits.
+                            for (range, clip) in factors {
+                                Parallel.rows(range.count, width: 1, minimumRows: 1 << 16) { r in
+                                    for i in (range.lowerBound + r.lowerBound)..<(range.lowerBound + r.upperBound) {
+                                        let gi = gp[i] * clip
+                                        mp[i] = b1 * mp[i] + (1 - b1) * gi
+                                        vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+                                        let update = mp[i] / (vp[i].squareRoot() + eps) + wd * dp[i] * θp[i]
+                                        θp[i] -= rate * update
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         return norm

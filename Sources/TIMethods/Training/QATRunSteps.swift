@@ -75,7 +75,7 @@ extension QATRun {
 
     /// Forward and backward of one step. Without intervention the teacher's and the student's
     /// forwards are independent and run on two workers; the result does not depend on the worker count.
-    static func forwardBackward(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64) -> ObjectiveResult<Float> {
+    package static func forwardBackward(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64) -> ObjectiveResult<Float> {
         guard obj.spec.needsTeacher else {
             return obj.evaluate(θ, batch: batch, teacher: nil, gradient: true, dropoutSeed: dropoutSeed)
         }
