@@ -7,7 +7,14 @@
 // handed on is σ·S correctly rounded (the same whatever the BLAS, thread count or summation order),
 // and ContextQuantization.swift rounds O's input from S by the exact rule (LatticeRounding.swift).
 // Backward is untouched: the STE sees the same tensors it always saw (P̂, V̂, the mask).
+import Foundation
 import TILinalg
+
+public enum ExactLattice {
+    /// On unless TIANALYZE_EXACT_LATTICE is "0". Off restores the float GEMM route, whose last bit
+    /// decides exact ties: only for measuring what the exact rule changes (docs/exact-lattice-products.md).
+    nonisolated(unsafe) public static var enabled = ProcessInfo.processInfo.environment["TIANALYZE_EXACT_LATTICE"] != "0"
+}
 
 /// A quantized tensor as integer codes and a step: x̂ = code·step exactly (the float stored is that
 /// product rounded).
@@ -63,7 +70,7 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
     /// nil when either is not a lattice (see `LatticeOperand.recover`) or σ is outside T's normal range.
     public convenience init?(probs: (input: Buffer<T>, quantized: Buffer<T>), values: (input: Buffer<T>, quantized: Buffer<T>),
                              quant: ActivationQuantization<T>, batch: Int, heads: Int, seq: Int, hidden: Int) {
-        guard let p = LatticeOperand.recover(.probs, input: probs.input, quantized: probs.quantized, quant: quant),
+        guard ExactLattice.enabled, let p = LatticeOperand.recover(.probs, input: probs.input, quantized: probs.quantized, quant: quant),
               let v = LatticeOperand.recover(.value, input: values.input, quantized: values.quantized, quant: quant)
         else { return nil }
         self.init(probs: p, values: v, batch: batch, heads: heads, seq: seq, hidden: hidden)
