@@ -39,7 +39,7 @@ final class LatticeProductTests: XCTestCase {
     func testRandomLatticesMatchBruteForceRationalsInDouble() { randomLattices(Double.self, seed: 12) }
 
     /// Random codes and steps; a third of the cases scale V so that σ·M can pass the clip 2.5, and a
-    /// third plant an exact tie (S = M/2 in one entry: 127·S/M = 63.5).
+    /// third plant exact ties at 62.5 and 63.5 (which half-up rounding would get half right).
     func randomLattices<T: BLASScalar>(_: T.Type, seed: UInt64) {
         var rng = SeededRandom(seed: seed)
         let (b, nh, tt, h) = (2, 2, 5, 6), hd = h / nh
@@ -48,8 +48,12 @@ final class LatticeProductTests: XCTestCase {
             let planted = trial % 3 == 2
             var p = (0..<(b * nh * tt * tt)).map { _ in T(Int.random(in: 0...(planted ? 100 : 127), using: &rng)) }
             var v = (0..<(b * tt * h)).map { _ in T(Int.random(in: -127...127, using: &rng)) }
-            if planted {  // rows 0 and 1 of block (0, 0) are 126 and 63, V's column 0 is 127: M = S[0][0] = 2·S[1][0]
-                for l in 0..<tt { p[l] = 126; p[tt + l] = 63; v[l * h] = 127 }
+            if planted {
+                // Block (0, 0): P rows 0 and 1 all 126 and 63; V's columns sum to 508, 250 and 0, so
+                // M = S[0][0] = 126·508 (every other |S| ≤ 100·127·5), S[0][1]: 127·250/508 = 62.5 and
+                // S[1][0] = M/2: 63.5. One tie rounds down to even, one up.
+                let column0: [T] = [127, 127, 127, 127, 0], column1: [T] = [127, 123, 0, 0, 0]
+                for l in 0..<tt { p[l] = 126; p[tt + l] = 63; v[l * h] = column0[l]; v[l * h + 1] = column1[l]; v[l * h + 2] = 0 }
             }
             // Double: odd trials take steps with 53-bit mantissas, which only the sums and the rounded
             // context are checked on (the Int128 rationals of the tie rule need ≤ 24-bit mantissas).
