@@ -91,6 +91,13 @@ final class LatticeReferenceTests: XCTestCase {
               + "float route (exact rule off) vs peer exact: terms \(old.terms), gradient \(old.gradient)")
     }
 
+    func testLatticeFixtureStaysSmall() throws {
+        let dir = try ReferenceFixture.directory().appendingPathComponent("lattice")
+        let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: [.fileSizeKey])
+        let bytes = try files.reduce(0) { $0 + (try $1.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) }
+        XCTAssertLessThan(bytes, 150_000)
+    }
+
     func testTernaryTaskLossFollowsTheExactRule() throws {
         try assertExactRule("ternary", spec: QATMode.qat.method.objective(intervention: nil, quantization: QATMode.qat.method.defaultQuantization))
     }
