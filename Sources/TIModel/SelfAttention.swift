@@ -103,16 +103,21 @@ public enum SelfAttention {
         let (pq, pMask) = skipValue ? (Buffer<T>(count: 0), nil) : quant.apply(.probs, probsDropped)
         let (vq, vMask) = skipValue ? (v, nil) : quant.apply(.value, v)
 
-        let context = Buffer<T>(uninitialized: skipValue ? 0 : n * h)
+        // Both factors on 8-bit lattices: the product in integers (docs/exact-lattice-products.md).
+        let lattice = skipValue ? nil : LatticeProduct(probs: (probsDropped, pq), values: (v, vq), quant: quant,
+                                                       batch: d.batch, heads: nh, seq: tt, hidden: h)
+        let context = lattice?.context ?? Buffer<T>(uninitialized: skipValue ? 0 : n * h)
         if !skipValue {
             forEachHead(d) { b, head in
+                if let lattice { lattice.multiply(batch: b, head: head); return }
                 let pOff = (b * nh + head) * tt * tt, vOff = b * tt * h + head * hd
                 T.gemm(transA: false, transB: false, m: tt, n: hd, k: tt, alpha: 1, a: pq.p + pOff, lda: tt,
                        b: vq.p + vOff, ldb: h, beta: 0, c: context.p + vOff, ldc: h)
             }
         }
         let contextUsed = intervention == .context ? substitutes!.context : context
-        let (cq, cMask, cCodes) = skipOutput ? (contextUsed, nil, nil) : quant.applyToLinearInput(.contextInput, contextUsed)
+        let (cq, cMask, cCodes) = skipOutput ? (contextUsed, nil, nil)
+            : quant.applyToLinearInput(.contextInput, contextUsed, lattice: intervention == .context ? nil : lattice)
         let projected = Buffer<T>(uninitialized: skipOutput ? 0 : n * h)
         if !skipOutput {
             Linear.forward(x: cq.p, codes: cCodes, rows: n, inFeatures: h, outFeatures: h, weight: θ + o.attentionOutput.weight,

@@ -83,7 +83,7 @@ public struct ActivationQuantization<T: BLASScalar> {
     /// Analysis only (quant-report): sees every site's input and output, quantized or not.
     public let inspector: ActivationInspector?
     /// Keys each visit of a stored-range site ("site.occurrence"); one per forward pass.
-    private let counter = SiteCounter()
+    let counter = SiteCounter()
     /// False in loss-only passes: dynamic quantizers then skip writing the STE mask.
     public var keepsMasks = true
 

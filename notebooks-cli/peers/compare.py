@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lattice  # noqa: E402
 import tbert  # noqa: E402
 from tbert import PeerBert, Objective  # noqa: E402
 
@@ -321,6 +322,19 @@ def same_numbers(ti, args):
             row(label, "  loss, peer with x̂ = round(x·s)·max/127", p["loss"], la.item(), abs(p["loss"] - la.item()) / abs(la.item()),
                 "relative; the ulp at exact ties")
             row(label, "  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(ga)), rel(g_ours, ga), "")
+        # tianalyze computes P̂·V̂ exactly and rounds O's input by the exact rule (lattice.py): the same
+        # peer with that rule, and the exact ties its float GEMM resolves otherwise.
+        tbert.EXACT_LATTICE = True
+        lattice.STATS.clear()
+        ex = Objective(PeerBert(cfg, tensors, torch.float64), PeerBert(cfg, tensors, torch.float64), spec, batch)
+        le = ex.terms()["total"]
+        ge = flatten(dict(zip(ex.student.names, grads_of(le, list(ex.student.parameters())))), layout, n)
+        tbert.EXACT_LATTICE = False
+        ties, flips = sum(x["ties"] for x in lattice.STATS), sum(x["flips"] for x in lattice.STATS)
+        at_ties = sum(x["flipsAtTies"] for x in lattice.STATS)
+        row(label, "  loss, peer with the exact lattice rule", p["loss"], le.item(), abs(p["loss"] - le.item()) / abs(le.item()),
+            f"relative; {ties} exact ties, {flips} flipped by the float GEMM ({at_ties} at ties)")
+        row(label, "  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(ge)), rel(g_ours, ge), "")
         v = read_f64(os.path.join(d, "v.f64"))
         # Only the entries with a graph: under OI some gradients are constant zeros.
         live = [i for i, x in enumerate(g) if x.requires_grad]

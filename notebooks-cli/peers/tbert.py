@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import lattice
+
 CLIP = 2.5
 MASKED_SCORE = -10000.0  # tianalyze's (and original BERT's) additive key mask
 
@@ -59,6 +61,11 @@ def act8_ste(x):
             s = 127.0 / m
             q = torch.round(c * s) / s
     return c + (q - c).detach()
+
+
+# P̂·V̂ in exact integer arithmetic and O's input rounded by the exact rule (lattice.py), as
+# tianalyze defines it; off, the float GEMM's last bit decides exact ties.
+EXACT_LATTICE = False
 
 
 def identity(x):
@@ -124,9 +131,14 @@ class PeerBert(nn.Module):
             scores = qh @ kh.transpose(-1, -2) / math.sqrt(hd) + key_bias
             probs = torch.softmax(scores, dim=-1)
             used = tt["layers"][l]["probs"] if iv == "MI" else probs
-            ctx = (q(used) @ heads(q(v))).transpose(1, 2).reshape(B, T, H)
+            merge = lambda t: t.transpose(1, 2).reshape(B, T, H)
+            ctx = merge(q(used) @ heads(q(v)))
+            exact = lattice.context(used, heads(v), ctx, merge) if EXACT_LATTICE and self.quantized and iv != "CI" else None
+            ctx_q = None
+            if exact is not None:
+                ctx, ctx_q = exact
             ctx_used = tt["layers"][l]["context"] if iv == "CI" else ctx
-            proj = self.linear(q(ctx_used), pre + ".attention.output.dense")
+            proj = self.linear(q(ctx_used) if ctx_q is None else ctx_q, pre + ".attention.output.dense")
             proj_used = tt["layers"][l]["projected"] if iv == "OI" else proj
             block = self.layer_norm(proj_used + x, pre + ".attention.output.LayerNorm")
             hmid = F.gelu(self.linear(q(block), pre + ".intermediate.dense"))
