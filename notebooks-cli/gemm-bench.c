@@ -127,10 +127,12 @@ static const long chunk_rows[] = {64, 128, 256, 512};
 
 // Single-threaded: every Linear at the chunk sizes and the whole batch, and attention per head.
 // Multi-threaded: the whole-batch Linear shapes only (per-head attention is too small to split).
+static const char *only_model;  // --model: one of models[].name, or NULL for all
 static int all_shapes(Shape *s, int multi) {
     int n = 0;
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
         const Model *md = &models[i];
+        if (only_model && strcmp(only_model, md->name)) continue;
         long whole = md->batch * md->seq;
         long layers[3][2] = {{md->h, md->h}, {md->h, md->ffn}, {md->ffn, md->h}};
         const char *names[3] = {"H->H", "H->FFN", "FFN->H"};
@@ -242,20 +244,26 @@ static void header(void) {
 
 int main(int argc, char **argv) {
     Timing tm = {.reps = 7, .gap_us = 0, .block = 0.02};
-    int threads = 2, only_single = 0;
+    int threads = 2, only_single = 0, only_multi = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) tm.reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--block-ms") && i + 1 < argc) tm.block = atof(argv[++i]) * 1e-3;
         else if (!strcmp(argv[i], "--single-only")) only_single = 1;
-        else { fprintf(stderr, "usage: gemm-bench [--reps N (1..%d)] [--threads N] [--block-ms MS] [--single-only]\n", MAXREPS); return 2; }
+        else if (!strcmp(argv[i], "--multi-only")) only_multi = 1;
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc) only_model = argv[++i];
+        else {
+            fprintf(stderr, "usage: gemm-bench [--reps N (1..%d)] [--threads N] [--block-ms MS] [--single-only | --multi-only]"
+                            " [--model embedded|MiniLM-L6|BERT-base]\n", MAXREPS);
+            return 2;
+        }
     }
     if (tm.reps < 1 || tm.reps > MAXREPS || threads < 1) { fprintf(stderr, "gemm-bench: --reps must be 1..%d, --threads ≥ 1\n", MAXREPS); return 2; }
     load_all();
     static Shape shapes[512];
     header();
     set_threads(1);
-    int n = all_shapes(shapes, 0);
+    int n = only_multi ? 0 : all_shapes(shapes, 0);
     for (int i = 0; i < n; i++) bench(&shapes[i], 1, tm);
     if (only_single || threads == 1) return 0;
     set_threads(threads);
