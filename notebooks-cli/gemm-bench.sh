@@ -5,6 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${TMPDIR:-/tmp}/tianalyze-gemm-bench"
+bash "$here/install-deps.sh" --gemm-backends
 cc -O2 -std=c11 -Wall -Wextra -o "$out" "$here/gemm-bench.c" -ldl -lm
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(lscpu | sed -n 's/^Model name: *//p'); $(nproc) CPUs"
 echo "# load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"

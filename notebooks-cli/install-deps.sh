@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs the system libraries tianalyze links against (OpenBLAS, LAPACKE), gnuplot without X11, and the
-# optional GEMM back-ends BLIS and oneDNN (loaded at run time when present; see docs/gemm-backends.md).
+# Installs the system libraries tianalyze links against (OpenBLAS, LAPACKE) and gnuplot without X11.
+# With --gemm-backends also BLIS and oneDNN, which only notebooks-cli/gemm-bench.sh loads (docs/gemm-backends.md).
 # Idempotent: returns at once when everything is present.
 set -euo pipefail
 need=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
 dpkg -s liblapacke-dev  >/dev/null 2>&1 || need+=(liblapacke-dev)
 command -v gnuplot      >/dev/null 2>&1 || need+=(gnuplot-nox)
-dpkg -s libblis-dev     >/dev/null 2>&1 || need+=(libblis-dev)
-dpkg -s libdnnl-dev     >/dev/null 2>&1 || need+=(libdnnl-dev)
+if [ "${1:-}" = "--gemm-backends" ]; then
+  dpkg -s libblis-dev >/dev/null 2>&1 || need+=(libblis-dev)
+  dpkg -s libdnnl-dev >/dev/null 2>&1 || need+=(libdnnl-dev)
+fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "install-deps: installing ${need[*]}" >&2
 SUDO=""

@@ -60,25 +60,29 @@ struct BenchCommand: ParsableCommand {
     /// fraction it implies and Amdahl's prediction for 16, 32 and 64 cores.
     func scaling() throws {
         let counts = Array(Set([2, common.threads])).sorted()
-        var units: [(String, () -> Void)] = []
+        // Built one at a time when measured, so that only one model's buffers are held at once.
+        var units: [(String, () throws -> () -> Void)] = []
         for (label, cfg, b, t) in [("default (B=32, T=26)", Self.small, 32, 26), ("MiniLM-L6 (6 layers, B=8, T=128)", Self.miniLM, 8, 128),
                                    ("BERT-base (2 layers, B=8, T=128)", Self.base, 8, 128)] {
             for kind in ScalingWorkload.TrainKind.allCases {
-                units.append(("train step \(kind.rawValue), \(label)", ScalingWorkload.trainStep(kind, cfg, batch: b, seq: t)))
+                units.append(("train step \(kind.rawValue), \(label)", { ScalingWorkload.trainStep(kind, cfg, batch: b, seq: t) }))
             }
         }
-        units.append(("HVP f64 ternary KD, default (B=32, T=26)", ScalingWorkload.hvp(Self.small, batch: 32, seq: 26)))
-        units.append(("HVP f64 ternary KD, BERT-base (2 layers, B=8, T=128)", ScalingWorkload.hvp(Self.base, batch: 8, seq: 128)))
-        let target = ScalingWorkload.embeddedTarget()
-        units.append(("landscape point KD + TI-G, default (256 dev examples)",
-                      try ScalingWorkload.landscapePoint(target, examples: Array(target.task.dev.prefix(256)), batchSize: 32)))
+        units.append(("HVP f64 ternary KD, default (B=32, T=26)", { ScalingWorkload.hvp(Self.small, batch: 32, seq: 26) }))
+        units.append(("HVP f64 ternary KD, BERT-base (2 layers, B=8, T=128)", { ScalingWorkload.hvp(Self.base, batch: 8, seq: 128) }))
+        units.append(("landscape point KD + TI-G, default (64 dev examples)", {
+            let target = ScalingWorkload.embeddedTarget()
+            return try ScalingWorkload.landscapePoint(target, examples: Array(target.task.dev.prefix(64)), batchSize: 32)
+        }))
         print("Thread scaling (median of interleaved 1-thread/N-thread pairs, \(repeats) pairs); serial fraction f from Amdahl, predicted speedup on 16/32/64 cores")
-        for (name, body) in units {
+        for (name, make) in units {
+            let body = try make()
             for n in counts {
                 let r = ThreadScaling.measure(name, threads: n, repeats: repeats, body)
                 print(String(format: "  %@: %.1f → %.1f ms on %d threads = %.2f×, f = %.2f, predicted %.1f× / %.1f× / %.1f×",
                              name, r.serialSeconds * 1000, r.parallelSeconds * 1000, n, r.speedup, r.serialFraction,
                              r.predictedSpeedup(cores: 16), r.predictedSpeedup(cores: 32), r.predictedSpeedup(cores: 64)))
+                fflush(stdout)
             }
         }
     }

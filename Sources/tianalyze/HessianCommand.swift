@@ -55,6 +55,7 @@ struct HessianCommand: ParsableCommand {
         }
         print(String(format: "  %d HVPs, top-%d in %.1f s, %.1f s in all → %@", r.hvpCount, o.topK, r.topEigenvaluesSeconds, r.wallSeconds,
                      dir.appendingPathComponent("hessian.json").path))
+        print("  computed: " + analysis.computedSummary)
     }
 }
 
@@ -65,11 +66,32 @@ struct HessianArguments: ParsableArguments {
     @Option(help: "Dev examples averaged over (default: the whole dev set).") var samples: Int?
     @Option(help: "Batch size of the averaged HVP.") var batchSize = 32
     @Option(help: "Floating-point precision of the Hessian products.") var precision: Precision = .f64
-    @Option(help: "Top eigenvalues by power iteration.") var topK = 3
+    @Flag(help: "The full analysis: top-\(Self.full.topK) eigenvalues, Lanczos extremes (\(Self.full.lanczos) steps) and a trace of ≥ \(Self.full.probes) probes, instead of the quick look (top eigenvalue and a \(Self.quick.probes)-probe trace).")
+    var full = false
+    @Option(help: "Top eigenvalues by power iteration (default \(Self.quick.topK); \(Self.full.topK) with --full).") var topK: Int?
     @Option(parsing: .unconditional, help: "Relative tolerance (eigenvalue change and residual), in (0, 1).") var tol = 1e-3
     @Option(help: "Power-iteration limit per eigenvalue.") var maxIter = 100
-    @Option(help: "Lanczos steps for the extreme algebraic eigenvalues (0: skip).") var lanczosSteps = 40
-    @Option(help: "Minimum Hutchinson probes (0: skip the trace).") var traceProbes = 30
+    @Option(help: "Lanczos steps for the extreme algebraic eigenvalues (0: skip; default \(Self.quick.lanczos), \(Self.full.lanczos) with --full).") var lanczosSteps: Int?
+    @Option(help: "Minimum Hutchinson probes (0: skip the trace; default \(Self.quick.probes), \(Self.full.probes) with --full).") var traceProbes: Int?
+
+    /// The quick look answers the headline question (is one student's surface sharper than another's?)
+    /// with about 40 HVPs; --full is the complete spectrum summary (about 400).
+    static let quick = (topK: 1, lanczos: 0, probes: 10)
+    static let full = (topK: 3, lanczos: 40, probes: 30)
+    /// What this run computes, in words, and what --full would add.
+    var computedSummary: String {
+        let r = resolved
+        var parts = ["top-\(r.topK) eigenvalue\(r.topK > 1 ? "s" : "") by power iteration"]
+        parts.append(r.lanczos > 0 ? "Lanczos extremes (\(r.lanczos) steps)" : "no Lanczos extremes")
+        parts.append(r.probes > 0 ? "Hutchinson trace (≥ \(r.probes) probes)" : "no trace")
+        let more = full ? "" : " (--full: top-\(Self.full.topK), Lanczos \(Self.full.lanczos) steps, trace ≥ \(Self.full.probes) probes)"
+        return parts.joined(separator: ", ") + more
+    }
+
+    var resolved: (topK: Int, lanczos: Int, probes: Int) {
+        let d = full ? Self.full : Self.quick
+        return (topK ?? d.topK, lanczosSteps ?? d.lanczos, traceProbes ?? d.probes)
+    }
     @Flag(help: "Also estimate the spectral density (SLQ).") var density = false
     @Flag(help: "Top eigenvalue and trace per layer group.") var perLayer = false
     @Option(help: "Restrict to parameters matching this name pattern (* wildcards).") var params: String?
@@ -80,11 +102,12 @@ struct HessianArguments: ParsableArguments {
     func validate() throws {
         try Domain.count(samples, "--samples", Domain.examples, "examples")
         try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
-        try Domain.count(topK, "--top-k", Domain.eigenvalues, "eigenvalues")
+        let r = resolved
+        try Domain.count(r.topK, "--top-k", Domain.eigenvalues, "eigenvalues")
         try Domain.tolerance(tol)
         try Domain.count(maxIter, "--max-iter", Domain.iterations, "iterations")
-        try Domain.count(lanczosSteps, "--lanczos-steps", Domain.lanczos, "steps (0: skip)")
-        try Domain.zeroOr(traceProbes, "--trace-probes", 3...Domain.probes.upperBound, "probes")
+        try Domain.count(r.lanczos, "--lanczos-steps", Domain.lanczos, "steps (0: skip)")
+        try Domain.zeroOr(r.probes, "--trace-probes", 3...Domain.probes.upperBound, "probes")
         try Domain.count(perExample, "--per-example", 0...100_000, "examples (0: none)")
         try Domain.real(normPenalty, "--norm-penalty", 0...1e6, "a finite λ")
     }
@@ -94,8 +117,9 @@ struct HessianArguments: ParsableArguments {
         var o = HessianOptions()
         o.mode = mode; o.at = at; o.seed = seed
         o.objective = objective; o.phase = phase; o.samples = samples; o.batchSize = batchSize; o.precision = precision
-        o.topK = topK; o.tolerance = tol; o.maxIterations = maxIter
-        o.lanczosSteps = lanczosSteps; o.traceMinProbes = traceProbes; o.traceMaxProbes = max(traceProbes, 2 * traceProbes)
+        let r = resolved
+        o.topK = r.topK; o.tolerance = tol; o.maxIterations = maxIter
+        o.lanczosSteps = r.lanczos; o.traceMinProbes = r.probes; o.traceMaxProbes = 2 * r.probes
         o.density = density; o.perLayer = perLayer; o.parameters = params; o.perExample = perExample; o.normPenalty = normPenalty
         o.hvpDifference = hvpOptions.hvpDifference; o.hvpStep = hvpOptions.hvpStep
         try o.validate()

@@ -64,6 +64,8 @@ struct LandscapeCommand: ParsableCommand {
             ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
         let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, events: common.events)
         print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
+        print("  computed: \(o.evalSize) evaluation examples per point"
+              + (surface.full || surface.evalSize != nil ? "" : " (--full: \(LandscapeArguments.fullEvalSize))"))
     }
 }
 
@@ -75,7 +77,12 @@ struct LandscapeArguments: ParsableArguments {
     @Option(parsing: .unconditional, help: "Range of both axes as min:max (negative values need no '=': --range -0.5:0.5).") var range: String = "-1:1"
     @Flag(help: "One direction only.") var oneD = false
     @Flag(help: "Linear interpolation from the FP teacher (t=0) to the analysed point (t=1).") var interpolate = false
-    @Option(help: "Evaluation-set size (seeded subset of dev).") var evalSize = 256
+    @Option(help: "Evaluation-set size, a seeded subset of dev (default \(Self.quickEvalSize); \(Self.fullEvalSize) with --full).") var evalSize: Int?
+    @Flag(help: "The full surface: \(Self.fullEvalSize) evaluation examples per point instead of the quick look's \(Self.quickEvalSize).") var full = false
+    /// A 41×41 grid of the four default surfaces on 64 examples takes minutes on 2 cores; the
+    /// shapes (and which surface is flatter) are those of 256 examples, with more noise.
+    static let quickEvalSize = 64, fullEvalSize = 256
+    var resolvedEvalSize: Int { evalSize ?? (full ? Self.fullEvalSize : Self.quickEvalSize) }
     @Option(help: "Evaluation batch size. Part of the configuration: dynamic activation ranges are per batch, as in training.")
     var batchSize = LandscapeOptions().batchSize
     @Option(help: "Save/reuse the directions in this file.") var dirFile: String?
@@ -104,7 +111,7 @@ struct LandscapeArguments: ParsableArguments {
         } catch let e as GridError {
             throw ValidationError("\(x == nil && y == nil ? "--grid" : "--x/--y") '\(gridText)': \(e.reason)")
         }
-        try Domain.count(evalSize, "--eval-size", Domain.examples, "examples")
+        try Domain.count(resolvedEvalSize, "--eval-size", Domain.examples, "examples")
         try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
         if let shard {
             do { _ = try ShardSpec(parsing: shard) } catch { throw Domain.refusal("--shard", shard, "i/n with 0 ≤ i < n (\(error))") }
@@ -118,7 +125,7 @@ struct LandscapeArguments: ParsableArguments {
         o.modes = modes; o.objective = objective; o.seed = seed
         o.grid = gridText
         o.range = try parsedRange()
-        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = evalSize; o.batchSize = batchSize
+        o.oneDimensional = oneD; o.interpolate = interpolate; o.evalSize = resolvedEvalSize; o.batchSize = batchSize
         o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
         o.directionFile = dirFile
         o.eigenDirections = eigenDirs

@@ -52,14 +52,21 @@ final class ThreadIndependenceTests: XCTestCase {
     }
 
     func testLandscapePointIsBitwiseIndependentOfThreads() throws {
-        let target = ScalingWorkload.embeddedTarget()
-        let examples = Array(target.task.dev.prefix(48))
+        var data = SyntheticTaskGenerator(task: .count).make(train: 8, dev: 32)
+        data.seqLen = 26
+        let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 128, numLayers: 1, numHeads: 4,
+                                                 intermediateSize: 512, maxPositions: 32, numLabels: data.numLabels))
+        let teacher: [Float] = model.initialParameters(seed: 2)
+        var rng = SeededRandom(seed: 3)
+        let student = teacher.map { $0 + Float(0.02 * rng.normal()) }
+        let target = AnalysisTarget(model: model, task: data, taskName: .embedded(.count), teacher: teacher, parameters: student,
+                                    checkpointPath: "memory", checkpointHash: Checkpoint.hash(student))
         let modes = try ["KD", "TI-G"].map { try LandscapeMode(parsing: $0) }
-        // Three batches (split across items) and one batch (split within the step).
-        for batchSize in [16, 48] {
-            let evaluator = ModelLandscapeEvaluator(target: target, modes: modes, objective: .train, examples: examples,
+        // Two batches (split across items) and one batch (split within the step).
+        for batchSize in [16, 32] {
+            let evaluator = ModelLandscapeEvaluator(target: target, modes: modes, objective: .train, examples: data.dev,
                                                     batchSize: batchSize)
-            onThreads { (try? evaluator.evaluate(parameters: target.parameters)) ?? [] }
+            onThreads { (try? evaluator.evaluate(parameters: student)) ?? [] }
         }
     }
 }
