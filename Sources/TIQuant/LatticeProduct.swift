@@ -38,13 +38,26 @@ public struct LatticeOperand<T: BLASScalar> {
         else { return nil }
         let qmax = IntegerGrid.symmetric(bits: bits).qmax, top = T(qmax)
         let codes = Buffer<T>(uninitialized: input.count)
-        for i in 0..<input.count {
-            let c = (quantized.p[i] / grid.step).rounded(.toNearestOrEven)
-            guard abs(c) <= top, c * grid.step == quantized.p[i] else { return nil }
-            codes.p[i] = c
+        // Elementwise, so split across the thread budget; any entry off the lattice voids the whole.
+        let offLattice = Flag()
+        Parallel.rows(input.count, width: 1, minimumRows: 1 << 15) { r in
+            for i in r {
+                let c = (quantized.p[i] / grid.step).rounded(.toNearestOrEven)
+                guard abs(c) <= top, c * grid.step == quantized.p[i] else { offLattice.set(); return }
+                codes.p[i] = c
+            }
         }
+        if offLattice.isSet { return nil }
         return LatticeOperand(codes: codes, step: grid.step, qmax: qmax)
     }
+}
+
+/// A flag any worker may raise (set once, read after the workers are done).
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    func set() { lock.lock(); raised = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return raised }
 }
 
 /// The exact context of one attention layer: S per entry and σ·S correctly rounded, [B·T, H] with
