@@ -14,7 +14,9 @@ public final class Buffer<T: BLASScalar> {
     public init(count: Int) {
         self.count = count
         (p, arena) = Self.storage(count)
-        p.initialize(repeating: 0, count: max(count, 1))
+        let p = self.p
+        if count < 1 << 16 { p.initialize(repeating: 0, count: max(count, 1)); return }
+        Parallel.rows(count, width: 1, minimumRows: 1 << 16) { r in (p + r.lowerBound).initialize(repeating: 0, count: r.count) }
     }
 
     /// Storage the caller overwrites completely before reading (forward outputs): skipping the
@@ -61,12 +63,16 @@ public final class Buffer<T: BLASScalar> {
     /// self += other
     public func add(_ other: Buffer<T>) {
         precondition(other.count == count, "Buffer.add: \(other.count) vs \(count)")
-        T.axpy(count, 1, other.p, p)
+        Parallel.rows(count, width: 1, minimumRows: 1 << 15) { r in  // elementwise: any split, same bits
+            T.axpy(r.count, 1, other.p + r.lowerBound, p + r.lowerBound)
+        }
     }
 
     /// self *= mask (elementwise)
     public func multiply(by mask: Buffer<T>) {
         precondition(mask.count == count)
-        T.multiply(p, by: mask.p, count: count)
+        Parallel.rows(count, width: 1, minimumRows: 1 << 15) { r in
+            T.multiply(p + r.lowerBound, by: mask.p + r.lowerBound, count: r.count)
+        }
     }
 }

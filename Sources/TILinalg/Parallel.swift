@@ -25,17 +25,20 @@ public enum Parallel {
     public static func map<R>(_ count: Int, _ body: (Int) -> R) -> [R] {
         let total = budget
         let threads = min(total, count)
-        if threads <= 1 { return (0..<count).map(body) }
-        let slots = UnsafeMutablePointer<R?>.allocate(capacity: count)
-        slots.initialize(repeating: nil, count: count)
-        defer { slots.deinitialize(count: count); slots.deallocate() }
-        let share = Int32(max(1, total / threads))
-        run(items: count, threads: threads) { i in
-            let previous = tia_set_thread_budget(share)
-            slots[i] = body(i)
-            tia_set_thread_budget(previous)
+        if count <= 1 { return (0..<count).map(body) }
+        return region {
+            if threads <= 1 { return (0..<count).map(body) }
+            let slots = UnsafeMutablePointer<R?>.allocate(capacity: count)
+            slots.initialize(repeating: nil, count: count)
+            defer { slots.deinitialize(count: count); slots.deallocate() }
+            let share = Int32(max(1, total / threads))
+            run(items: count, threads: threads) { i in
+                let previous = tia_set_thread_budget(share)
+                slots[i] = body(i)
+                tia_set_thread_budget(previous)
+            }
+            return (0..<count).map { slots[$0]! }
         }
-        return (0..<count).map { slots[$0]! }
     }
 
     /// `body(i)` for i in 0..<count on up to `budget` threads, for items that write disjoint
@@ -43,16 +46,34 @@ public enum Parallel {
     /// `minimumWork` (in the caller's unit, e.g. multiply-adds), where waking threads costs more.
     public static func forEach(_ count: Int, costPerItem: Double = .infinity, minimumWork: Double = 0,
                                _ body: (Int) -> Void) {
-        let threads = min(budget, count)
-        if threads <= 1 || Double(count) * costPerItem < minimumWork {
+        if count <= 1 || Double(count) * costPerItem < minimumWork {
             for i in 0..<count { body(i) }
             return
         }
-        run(items: count, threads: threads) { i in
-            let previous = tia_set_thread_budget(1)
-            body(i)
-            tia_set_thread_budget(previous)
+        region {
+            let threads = min(budget, count)
+            if threads <= 1 { for i in 0..<count { body(i) }; return }
+            run(items: count, threads: threads) { i in
+                let previous = tia_set_thread_budget(1)
+                body(i)
+                tia_set_thread_budget(previous)
+            }
         }
+    }
+
+    /// Wall nanoseconds spent in splittable work (map and forEach calls that split, whether or not
+    /// the budget let them run in parallel), outermost calls only. On one thread, its share of a
+    /// unit's time is the parallel fraction 1 − f of Amdahl's law, measured rather than inferred.
+    public static var splittableNanoseconds: Int { tia_parallel_profile_total() }
+    public static func resetSplittableTime() { tia_parallel_profile_reset() }
+
+    private static func region<R>(_ work: () -> R) -> R {
+        let outermost = tia_enter_parallel_region() == 0
+        defer { tia_leave_parallel_region() }
+        guard outermost else { return work() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { tia_parallel_profile_add(Int(DispatchTime.now().uptimeNanoseconds - start)) }
+        return work()
     }
 
     /// Row ranges of one row-wise kernel (softmax, LayerNorm, a quantizer): `body(range)` over
@@ -61,7 +82,7 @@ public enum Parallel {
     public static func rows(_ count: Int, width: Int, minimumRows: Int = 8, _ body: (Range<Int>) -> Void) {
         let perBlock = max(minimumRows, 16384 / max(1, width))
         let blocks = (count + perBlock - 1) / perBlock
-        if blocks <= 1 || budget <= 1 { body(0..<count); return }
+        if blocks <= 1 { body(0..<count); return }
         forEach(blocks) { b in body((b * perBlock)..<min(count, (b + 1) * perBlock)) }
     }
 
@@ -70,6 +91,9 @@ public enum Parallel {
     private static func run(items count: Int, threads: Int, _ item: (Int) -> Void) {
         let next = ItemCounter()
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            // Workers count as inside the caller's region, so their own regions are not timed twice.
+            tia_enter_parallel_region()
+            defer { tia_leave_parallel_region() }
             while let i = next.take(below: count) { item(i) }
         }
     }

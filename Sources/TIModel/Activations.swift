@@ -82,16 +82,31 @@ public enum Softmax {
 /// Inverted dropout: kept units are scaled by 1/(1−p) so evaluation needs no rescaling.
 public enum Dropout {
     /// Returns the scaled keep-mask, or nil when dropout is inactive (p = 0 or not training).
+    /// One draw of the pass's stream keys the mask; entry i is then a function of (key, i) alone
+    /// (SplitMix64 at counter i), so the mask is filled across threads with the same bits on any count.
     public static func mask<T: BLASScalar>(count: Int, p: Double, rng: inout SeededRandom?) -> Buffer<T>? {
         guard p > 0, rng != nil else { return nil }
-        let m = Buffer<T>(count: count)
-        let keep = T(1 / (1 - p))
-        for i in 0..<count { m.p[i] = rng!.uniform() < p ? 0 : keep }
+        let m = Buffer<T>(uninitialized: count)
+        let keep = T(1 / (1 - p)), key = rng!.next()
+        Parallel.rows(count, width: 1, minimumRows: 1 << 14) { r in
+            for i in r { m.p[i] = uniform(key: key, counter: i) < p ? 0 : keep }
+        }
         return m
+    }
+
+    /// Uniform in [0, 1) with 53 bits: the SplitMix64 output for state key + (i + 1)·γ.
+    @inline(__always) static func uniform(key: UInt64, counter i: Int) -> Double {
+        var z = key &+ (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) * 0x1.0p-53
     }
 
     /// y = x ⊙ mask (copy when mask is nil).
     public static func apply<T: BLASScalar>(_ x: UnsafePointer<T>, mask: Buffer<T>?, count: Int, y: UnsafeMutablePointer<T>) {
-        if let mask { for i in 0..<count { y[i] = x[i] * mask.p[i] } } else { y.update(from: x, count: count) }
+        guard let mask else { y.update(from: x, count: count); return }
+        Parallel.rows(count, width: 1, minimumRows: 1 << 15) { r in
+            for i in r { y[i] = x[i] * mask.p[i] }
+        }
     }
 }

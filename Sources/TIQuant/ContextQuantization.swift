@@ -22,12 +22,17 @@ extension ActivationQuantization {
         let mask = keepsMasks || frozen != nil ? Buffer<T>(uninitialized: n) : nil
         let int8 = Int8Path.enabled && T.self == Float.self && frozen == nil && inspector == nil && bits <= 8
         var codes = [Int8](repeating: 0, count: int8 ? n : 0)
-        for i in 0..<n {
-            let s = lattice.sums[i], k = rule.code(s)
-            out.p[i] = T(k) * step
-            if int8 { codes[i] = Int8(k) }
+        codes.withUnsafeMutableBufferPointer { cp in
+            // Elementwise over the exact sums: any split across threads gives the same bits.
+            Parallel.rows(n, width: 1, minimumRows: 1 << 14) { r in
+                for i in r {
+                    let s = lattice.sums[i], k = rule.code(s)
+                    out.p[i] = T(k) * step
+                    if int8 { cp[i] = Int8(k) }
+                    if let mask { mask.p[i] = rule.mask(s) ? 1 : 0 }
+                }
+            }
         }
-        if let mask { for i in 0..<n { mask.p[i] = rule.mask(lattice.sums[i]) ? 1 : 0 } }
         if let f = frozen, let mask {
             let offset = Buffer<T>(uninitialized: n)
             for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }

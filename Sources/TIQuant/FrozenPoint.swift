@@ -116,7 +116,10 @@ public struct ActivationQuantization<T: BLASScalar> {
         defer { if let key { inspector?.record(key, site: site, quantizer: q, x: x, quantized: out, width: hiddenWidth) } }
         if let f = frozen, f.phase == .replaying {
             let e = f.nextActivation(count: n)
-            T.maskedAffine(mask: e.mask.p, x: x.p, offset: e.offset.p, count: n, out: out.p)
+            Parallel.rows(n, width: 1, minimumRows: 1 << 15) { r in  // elementwise: any split, same bits
+                T.maskedAffine(mask: e.mask.p + r.lowerBound, x: x.p + r.lowerBound, offset: e.offset.p + r.lowerBound,
+                               count: r.count, out: out.p + r.lowerBound)
+            }
             // LSQ: x̂ = mask·x + offset + d·s with s the step of the θ being replayed, so that finite
             // differences (and Hessian-vector products) see the steps like any other parameter.
             if let t = e.step, let key, let s = steps?[key] {

@@ -128,6 +128,7 @@ public struct QuantizedParameters<T: BLASScalar> {
             θ.withUnsafeBufferPointer { src in
                 eff.withUnsafeMutableBufferPointer { dst in
                     m.withUnsafeMutableBufferPointer { mp in
+                        var perTensor: [(ParameterSlot, WeightQuantizer)] = []
                         for slot in layout.slots {
                             guard let site = slot.weightSite, let q = config.weights[site] else { continue }
                             if case .lsq(let bits) = q, let step = layout.scale(of: .slot(slot.name)) {
@@ -139,6 +140,12 @@ public struct QuantizedParameters<T: BLASScalar> {
                                 terms.append(LSQScaleTerm(scaleIndex: step.offset, range: slot.range, d: d))
                                 continue
                             }
+                            perTensor.append((slot, q))
+                        }
+                        // Each tensor is quantized on its own (its scale from its own values): across threads, same bits.
+                        Parallel.forEach(perTensor.count, costPerItem: Double(θ.count / max(1, perTensor.count)),
+                                         minimumWork: Double(1 << 18)) { i in
+                            let (slot, q) = perTensor[i]
                             q.quantize(src.baseAddress! + slot.offset, rows: slot.rows, cols: slot.rowLength,
                                        out: dst.baseAddress! + slot.offset, mask: mp.baseAddress! + slot.offset)
                         }

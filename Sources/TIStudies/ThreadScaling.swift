@@ -14,6 +14,12 @@ public struct ScalingRow: Sendable {
     public var parallelSeconds: Double
     /// Median of the per-repetition ratios t(1)/t(N).
     public var speedup: Double
+    /// Share of the one-thread time spent in work that splits across threads (Parallel's meter):
+    /// 1 − f measured directly, unaffected by other jobs on the machine.
+    public var splittableShare: Double
+
+    /// Amdahl's serial fraction from the meter rather than from the speedup.
+    public var meteredSerialFraction: Double { 1 - splittableShare }
 
     /// f in Amdahl's law S(N) = 1/(f + (1 − f)/N), solved from the measured S(N); 0 when the
     /// measurement shows perfect (or better) scaling, 1 when none.
@@ -37,13 +43,18 @@ public enum ThreadScaling {
     public static func measure(_ name: String, threads: Int, repeats: Int, _ body: () -> Void) -> ScalingRow {
         let saved = Parallel.workers
         defer { Parallel.workers = saved }
+        var shares: [Double] = []
         func timed(_ n: Int) -> Double {
             Parallel.workers = n
+            Parallel.resetSplittableTime()
             let start = DispatchTime.now().uptimeNanoseconds
             body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start)
+            if n == 1 { shares.append(Double(Parallel.splittableNanoseconds) / wall) }
+            return wall / 1e9
         }
         _ = timed(1); _ = timed(threads)
+        shares = []
         var one: [Double] = [], many: [Double] = [], ratios: [Double] = []
         for rep in 0..<max(1, repeats) {
             // Which count goes first alternates too: the second of a pair runs on warmer caches.
@@ -51,7 +62,7 @@ public enum ThreadScaling {
             one.append(a); many.append(b); ratios.append(a / b)
         }
         return ScalingRow(name: name, threads: threads, serialSeconds: median(one), parallelSeconds: median(many),
-                          speedup: median(ratios))
+                          speedup: median(ratios), splittableShare: median(shares))
     }
 
     static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

@@ -14,6 +14,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Timed repetitions per measurement (median reported).") var repeats: Int = 5
     @Option(help: "What to measure: all, throughput (one thread count) or scaling (1 → 2 → --threads).") var part: Part = .all
+    @Option(help: "Scaling: only the units whose name contains this text (e.g. \"TI-G\", \"BERT-base\", \"HVP\").") var only: String?
 
     func validate() throws { try Domain.count(repeats, "--repeats", Domain.repeats, "repetitions") }
 
@@ -74,14 +75,18 @@ struct BenchCommand: ParsableCommand {
             let target = ScalingWorkload.embeddedTarget()
             return try ScalingWorkload.landscapePoint(target, examples: Array(target.task.dev.prefix(64)), batchSize: 32)
         }))
-        print("Thread scaling (median of interleaved 1-thread/N-thread pairs, \(repeats) pairs); serial fraction f from Amdahl, predicted speedup on 16/32/64 cores")
-        for (name, make) in units {
+        print("Thread scaling: median of \(repeats) interleaved 1-thread/N-thread pairs. f: Amdahl's serial fraction, from the speedup and"
+              + " as metered at 1 thread (time outside splittable work; unaffected by other jobs); predicted speedups on 16/32/64 cores from the metered f")
+        for (name, make) in units where only.map({ name.contains($0) }) ?? true {
             let body = try make()
             for n in counts {
                 let r = ThreadScaling.measure(name, threads: n, repeats: repeats, body)
-                print(String(format: "  %@: %.1f → %.1f ms on %d threads = %.2f×, f = %.2f, predicted %.1f× / %.1f× / %.1f×",
-                             name, r.serialSeconds * 1000, r.parallelSeconds * 1000, n, r.speedup, r.serialFraction,
-                             r.predictedSpeedup(cores: 16), r.predictedSpeedup(cores: 32), r.predictedSpeedup(cores: 64)))
+                let f = r.meteredSerialFraction
+                print(String(format: "  %@: %.1f → %.1f ms on %d threads = %.2f× (f = %.2f); metered f = %.3f → %.2f× on %d, %.1f× / %.1f× / %.1f×",
+                             name, r.serialSeconds * 1000, r.parallelSeconds * 1000, n, r.speedup, r.serialFraction, f,
+                             ThreadScaling.amdahl(serialFraction: f, cores: n), n,
+                             ThreadScaling.amdahl(serialFraction: f, cores: 16), ThreadScaling.amdahl(serialFraction: f, cores: 32),
+                             ThreadScaling.amdahl(serialFraction: f, cores: 64)))
                 fflush(stdout)
             }
         }

@@ -63,7 +63,7 @@ struct HessianCommand: ParsableCommand {
 struct HessianArguments: ParsableArguments {
     @Option(help: "task (task loss, no intervention) or train (the method's loss with its intervention).") var objective: ObjectiveChoice = .task
     @Option(help: "Intervention for --objective train of a schedule: OI, CI or MI.") var phase: InterventionPoint?
-    @Option(help: "Dev examples averaged over (default: the whole dev set).") var samples: Int?
+    @Option(help: "Dev examples averaged over (default: the first \(Self.quick.samples); the whole dev set with --full).") var samples: Int?
     @Option(help: "Batch size of the averaged HVP.") var batchSize = 32
     @Option(help: "Floating-point precision of the Hessian products.") var precision: Precision = .f64
     @Flag(help: "The full analysis: top-\(Self.full.topK) eigenvalues, Lanczos extremes (\(Self.full.lanczos) steps) and a trace of ≥ \(Self.full.probes) probes, instead of the quick look (top eigenvalue and a \(Self.quick.probes)-probe trace).")
@@ -76,15 +76,15 @@ struct HessianArguments: ParsableArguments {
 
     /// The quick look answers the headline question (is one student's surface sharper than another's?)
     /// with about 40 HVPs; --full is the complete spectrum summary (about 400).
-    static let quick = (topK: 1, lanczos: 0, probes: 10)
-    static let full = (topK: 3, lanczos: 40, probes: 30)
+    static let quick = (topK: 1, lanczos: 0, probes: 10, samples: 256)
+    static let full = (topK: 3, lanczos: 40, probes: 30, samples: Int.max)
     /// What this run computes, in words, and what --full would add.
     var computedSummary: String {
         let r = resolved
         var parts = ["top-\(r.topK) eigenvalue\(r.topK > 1 ? "s" : "") by power iteration"]
         parts.append(r.lanczos > 0 ? "Lanczos extremes (\(r.lanczos) steps)" : "no Lanczos extremes")
         parts.append(r.probes > 0 ? "Hutchinson trace (≥ \(r.probes) probes)" : "no trace")
-        let more = full ? "" : " (--full: top-\(Self.full.topK), Lanczos \(Self.full.lanczos) steps, trace ≥ \(Self.full.probes) probes)"
+        let more = full ? "" : " (--full: top-\(Self.full.topK), Lanczos \(Self.full.lanczos) steps, trace ≥ \(Self.full.probes) probes, whole dev set)"
         return parts.joined(separator: ", ") + more
     }
 
@@ -116,7 +116,7 @@ struct HessianArguments: ParsableArguments {
     func options(mode: QATMode, at: AnalysisPointChoice, seed: UInt64) throws -> HessianOptions {
         var o = HessianOptions()
         o.mode = mode; o.at = at; o.seed = seed
-        o.objective = objective; o.phase = phase; o.samples = samples; o.batchSize = batchSize; o.precision = precision
+        o.objective = objective; o.phase = phase; o.samples = samples ?? (full ? nil : Self.quick.samples); o.batchSize = batchSize; o.precision = precision
         let r = resolved
         o.topK = r.topK; o.tolerance = tol; o.maxIterations = maxIter
         o.lanczosSteps = r.lanczos; o.traceMinProbes = r.probes; o.traceMaxProbes = 2 * r.probes

@@ -78,7 +78,16 @@ public struct BertObjective<T: BLASScalar> {
         if let f = frozen, f.phase == .replaying, let w = f.weights {
             var q = QuantizedParameters<T>(latent: θ, layout: model.layout, config: .fullPrecision)
             q.effective.withUnsafeMutableBufferPointer { e in
-                T.maskedAffine(mask: w.mask, x: θ, offset: w.offset, count: θ.count, out: e.baseAddress!)
+                w.mask.withUnsafeBufferPointer { mp in
+                    θ.withUnsafeBufferPointer { xp in
+                        w.offset.withUnsafeBufferPointer { op in
+                            Parallel.rows(θ.count, width: 1, minimumRows: 1 << 16) { r in  // elementwise: same bits on any split
+                                T.maskedAffine(mask: mp.baseAddress! + r.lowerBound, x: xp.baseAddress! + r.lowerBound,
+                                               offset: op.baseAddress! + r.lowerBound, count: r.count, out: e.baseAddress! + r.lowerBound)
+                            }
+                        }
+                    }
+                }
             }
             for t in f.weightScaleTerms { for (i, d) in zip(t.range, t.d) { q.effective[i] += d * θ[t.scaleIndex] } }
             q.mask = w.mask
