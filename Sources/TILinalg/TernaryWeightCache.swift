@@ -37,8 +37,11 @@ public final class TernaryWeightCache: @unchecked Sendable {  // mutable state b
     private var entries: [Key: Entry] = [:]
     private var clock: UInt64 = 0
     private var heldBytes = 0
-    /// Calls answered from the cache, and calls that detected and packed (ternary or not).
-    public private(set) var hits = 0, packs = 0
+    private var hitCount = 0, packCount = 0
+    /// Calls answered from the cache.
+    public var hits: Int { lock.withLock { hitCount } }
+    /// Calls that ran the ternary detection (and packed when it was ternary).
+    public var packs: Int { lock.withLock { packCount } }
 
     public init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
@@ -47,18 +50,18 @@ public final class TernaryWeightCache: @unchecked Sendable {  // mutable state b
         let key = Key(address: Int(bitPattern: w), n: n, k: k)
         if let e = candidate(key),
            e.codes.withUnsafeBufferPointer({ tia_ternary_codes_match_f32(w, n * k, $0.baseAddress!, e.alpha) }) == 1 {
-            lock.withLock { hits += 1 }
+            lock.withLock { hitCount += 1 }
             return (e.packed, e.alpha)
         }
         var codes = [Int8](repeating: 0, count: n * k)
         let alpha = codes.withUnsafeMutableBufferPointer { FloatKernels.ternaryCodes(w, count: n * k, codes: $0.baseAddress!) }
         guard let alpha else {
-            lock.withLock { packs += 1; remove(key) }
+            lock.withLock { packCount += 1; remove(key) }
             return nil
         }
         let entry = Entry(codes: codes, alpha: alpha, packed: Int8GEMM.PackedWeight(codes, n: n, k: k))
         lock.withLock {
-            packs += 1
+            packCount += 1
             insert(entry, for: key)
         }
         return (entry.packed, alpha)
