@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(TIA_I8_X86) && defined(__linux__)
+#define TIA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TIA_CLONES
+#endif
+
 long tia_i8_packed_weight_size(long n, long k) {
     long n32 = (n + 31) / 32 * 32;
     return n32 * ((k + 63) / 64 * 64) + 4 * n32 + 64;
@@ -140,12 +146,6 @@ void tia_i8_gemm_f32(int kernel, long m, long n, long k, const int8_t *a, long l
     tia_i8_gemm_scalar(m, a, lda, w, scale, bias, c, ldc);
 }
 
-#if defined(TIA_I8_X86) && defined(__linux__)
-#define TIA_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TIA_CLONES
-#endif
-
 // Chunks of 4096, so that a changed matrix (the usual reason to call this) is found out early.
 TIA_CLONES
 int tia_ternary_codes_match_f32(const float *restrict w, long n, const int8_t *restrict codes, float alpha) {
@@ -158,14 +158,20 @@ int tia_ternary_codes_match_f32(const float *restrict w, long n, const int8_t *r
     return 1;
 }
 
-void tia_i8_store_block(const int32_t *acc, long rows, long cols, long j0, tia_i8_weight w, float scale,
-                        const float *bias, float *c, long ldc) {
+// Built per instruction set like the pointwise kernels: at the default model's k = 128 this
+// epilogue took a fifth as long as the integer products themselves in its baseline (SSE2) form.
+TIA_CLONES
+void tia_i8_store_block(const int32_t *restrict acc, long rows, long cols, long j0, tia_i8_weight w, float scale,
+                        const float *restrict bias, float *restrict c, long ldc) {
     long width = w.n - j0 < cols ? w.n - j0 : cols;
-    for (long r = 0; r < rows; r++)
-        for (long j = 0; j < width; j++) {
-            // Unsigned, so that the wrap-around of a huge biased sum is defined; the difference is exact.
-            int32_t exact = (int32_t)((uint32_t)acc[r * cols + j] - 128u * (uint32_t)w.colsum[j0 + j]);
-            float v = (float)exact * scale;
-            c[r * ldc + j] = bias ? v + bias[j0 + j] : v;
-        }
+    uint32_t offset[32];  // 128·Σw per column; unsigned, so that the wrap-around of a huge biased sum is defined
+    for (long j = 0; j < width; j++) offset[j] = 128u * (uint32_t)w.colsum[j0 + j];
+    for (long r = 0; r < rows; r++) {
+        const int32_t *row = acc + r * cols;
+        float *out = c + r * ldc;
+        if (bias)
+            for (long j = 0; j < width; j++) out[j] = (float)(int32_t)((uint32_t)row[j] - offset[j]) * scale + bias[j0 + j];
+        else
+            for (long j = 0; j < width; j++) out[j] = (float)(int32_t)((uint32_t)row[j] - offset[j]) * scale;
+    }
 }

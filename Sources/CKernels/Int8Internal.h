@@ -45,7 +45,7 @@ tia_i8_biased tia_i8_bias_activations(long m, long k, const int8_t *a, long lda,
 long tia_i8_panel_blocks(long kb);
 
 /// The epilogue of the u8 × s8 kernels: c[r][j0 + j] = (float)(acc[r·cols + j] − 128·colsum[j0 + j])·scale
-/// (+ bias) for r < rows and j < cols with j0 + j < n; c points at row r = 0, column j0.
+/// (+ bias) for r < rows and j < cols ≤ 32 with j0 + j < n; c points at row r = 0, column j0.
 void tia_i8_store_block(const int32_t *acc, long rows, long cols, long j0, tia_i8_weight w, float scale,
                         const float *bias, float *c, long ldc);
 
