@@ -1,10 +1,27 @@
-// Swift face of the AMX int8 GEMM in CKernels (Int8GEMM.h holds the contract and the rounding).
+// Swift face of the int8 GEMM in CKernels (Int8GEMM.h holds the contract and the rounding).
 import CKernels
 import Foundation
 
 public enum Int8GEMM {
-    /// Whether `gemm` may run here: AMX-INT8 and AVX-512F present and tile state granted by the OS.
-    public static let isAvailable: Bool = tia_i8_amx_available() != 0
+    /// The kernel every `gemm` call uses unless told otherwise: TIANALYZE_INT8_KERNEL when set (the
+    /// process stops with one line on stderr when this host cannot run it), else the fastest here.
+    public static let kernel: Kernel = {
+        switch Kernel.choose(override: ProcessInfo.processInfo.environment[Kernel.environmentKey]) {
+        case .success(let k): return k
+        case .failure(let refusal):
+            FileHandle.standardError.write(Data((refusal.message + "\n").utf8))
+            exit(2)
+        }
+    }()
+
+    /// The picked kernel's name: "scalar", "avx2", "avxvnni", "avx512vnni" or "amx".
+    public static var kernelName: String { kernel.name }
+
+    /// Whether the int8 route pays off here, i.e. the Linear layers should use it by default: a
+    /// vector kernel (AVX2 or better) is picked, or a kernel was asked for by name. The scalar kernel
+    /// alone is several times slower than the float GEMM, so without AVX2 the route stays off.
+    public static let isAvailable: Bool = kernel != .scalar
+        || ProcessInfo.processInfo.environment[Kernel.environmentKey] != nil
 
     /// An n × k weight matrix (row-major, out × in) packed for `gemm`. Immutable, so a value:
     /// copies share one 64-byte aligned buffer (misaligned tile rows straddle cache lines: tile
@@ -30,7 +47,8 @@ public enum Int8GEMM {
             self = w.withUnsafeBufferPointer { PackedWeight($0.baseAddress!, n: n, k: k, ldw: ldw) }
         }
 
-        /// Size of the packed form: n rounded up to 32 times k rounded up to 64.
+        /// Size of the packed form: n rounded up to 32 times k rounded up to 64, and the trailer
+        /// (column sums and max |w|, 4 bytes per rounded-up column + 64).
         public static func byteCount(n: Int, k: Int) -> Int { tia_i8_packed_weight_size(n, k) }
 
         /// The packed bytes (layout in Int8GEMM.h), e.g. to check or store them.
@@ -50,12 +68,14 @@ public enum Int8GEMM {
     }
 
     /// c[i·ldc + j] = Float(acc)·scale (+ bias[j]), acc = Σ_p a[i·lda + p]·w[j][p] exactly in Int32,
-    /// for i < m, j < weight.n. Requires `isAvailable`. Safe to call from several threads at once.
+    /// for i < m, j < weight.n, by `kernel` (which must be available here). The same bits whichever
+    /// kernel runs. Safe to call from several threads at once.
     public static func gemm(m: Int, a: UnsafePointer<Int8>, lda: Int, weight: PackedWeight, scale: Float,
-                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        precondition(isAvailable, "Int8GEMM.gemm: AMX-INT8 is not available on this machine")
+                            bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int,
+                            kernel: Kernel = Int8GEMM.kernel) {
+        precondition(kernel.isAvailable, "Int8GEMM.gemm: this CPU cannot run the \(kernel.name) kernel")
         precondition(m >= 0 && lda >= weight.k && ldc >= weight.n, "Int8GEMM.gemm: bad m, lda or ldc")
-        tia_i8_gemm_f32(m, weight.n, weight.k, a, lda, weight.storage.pointer, scale, bias, c, ldc)
+        tia_i8_gemm_f32(kernel.rawValue, m, weight.n, weight.k, a, lda, weight.storage.pointer, scale, bias, c, ldc)
         withExtendedLifetime(weight) {}
     }
 

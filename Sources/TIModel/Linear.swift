@@ -21,14 +21,11 @@ public enum Linear {
     }
 
     /// y = (step·α)·(codes·Tᵀ) + b when W = α·T is ternary; false (nothing written) otherwise. The
-    /// weight codes are packed per call: n·k bytes against the n·k·rows multiply-adds of the product.
+    /// packed codes of W come from TernaryWeightCache, which re-packs whenever W has changed.
     static func forwardInt8(_ x: Int8Lattice, rows n: Int, inFeatures k: Int, outFeatures m: Int,
                             weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
         precondition(x.codes.count == n * k, "Linear: \(x.codes.count) input codes for \(n) × \(k)")
-        var wCodes = [Int8](repeating: 0, count: m * k)
-        guard let alpha = wCodes.withUnsafeMutableBufferPointer({ FloatKernels.ternaryCodes(w, count: m * k, codes: $0.baseAddress!) })
-        else { return false }
-        let packed = Int8GEMM.PackedWeight(wCodes, n: m, k: k)
+        guard let (packed, alpha) = TernaryWeightCache.shared.packed(w, n: m, k: k) else { return false }
         x.codes.withUnsafeBufferPointer { a in
             Int8GEMM.gemm(m: n, a: a.baseAddress!, lda: k, weight: packed, scale: x.step * alpha, bias: b, c: y, ldc: m)
         }

@@ -1,8 +1,9 @@
 // The integer form of an 8-bit quantized Linear input, for the int8 GEMM.
 //
 // A symmetric 8-bit quantizer puts x̂ on the lattice codes·step, and a TWN-ternary weight matrix is
-// α·{−1, 0, 1}. Their product is then an exact integer sum times step·α, which AMX tiles compute in
-// int32 far faster than a float GEMM multiplies the rounded floats. The result differs from the
+// α·{−1, 0, 1}. Their product is then an exact integer sum times step·α, which the int8 kernels
+// (AMX tiles, VNNI or AVX2 byte products; Int8GEMM.kernelName says which) compute in int32 faster
+// than a float GEMM multiplies the rounded floats. The result differs from the
 // float GEMM only by float rounding (it is the closer of the two to the exact product), so the
 // path is a speed choice, not a semantic one: `Int8Path.enabled` switches it off for comparisons.
 import Foundation
@@ -15,7 +16,8 @@ public struct Int8Lattice {
 }
 
 public enum Int8Path {
-    /// On when the CPU and OS allow AMX int8 tiles and TIANALYZE_INT8 is not "0".
+    /// On when an int8 kernel faster than the float GEMM runs here (AVX2 or better, or one named by
+    /// TIANALYZE_INT8_KERNEL; see Int8GEMM.isAvailable) and TIANALYZE_INT8 is not "0".
     nonisolated(unsafe) public static var enabled: Bool = Int8GEMM.isAvailable
         && ProcessInfo.processInfo.environment["TIANALYZE_INT8"] != "0"
 }

@@ -6,11 +6,9 @@ import TICore
 import TILinalg
 import TITestSupport
 
+// They run on every host: the picked kernel (Int8GEMM.kernelName) is whichever this one has, the
+// scalar kernel at worst, and the route is switched on for them explicitly.
 final class Int8PathTests: XCTestCase {
-    override func setUpWithError() throws {
-        try XCTSkipUnless(Int8GEMM.isAvailable, "no AMX int8 tiles on this machine: the float route is the only one")
-    }
-
     func withInt8Path<R>(_ on: Bool, _ body: () throws -> R) rethrows -> R {
         let saved = Int8Path.enabled
         Int8Path.enabled = on
@@ -77,6 +75,30 @@ final class Int8PathTests: XCTestCase {
             Linear.forward(x: xq.p, codes: codes, rows: n, inFeatures: k, outFeatures: m, weight: latent, bias: b, y: &yLatentCodes)
             Linear.forward(x: xq.p, rows: n, inFeatures: k, outFeatures: m, weight: latent, bias: b, y: &yLatentFloat)
             XCTAssertEqual(yLatentCodes, yLatentFloat, "\(n)×\(k)×\(m): a non-ternary matrix keeps the float GEMM")
+        }
+    }
+
+    /// The packed weight codes are cached per matrix: a weight changed in place (an optimizer step,
+    /// a landscape point) must give the product of the new weights, not of the cached codes.
+    func testWeightChangedInPlaceIsRepacked() {
+        let quant = ActivationQuantization<Float>(config: .ternaryW8A8)
+        let n = 9, k = 70, m = 33
+        let x = randomBuffer(n * k, seed: 4)
+        let (xq, _, codes) = withInt8Path(true) { quant.applyToLinearInput(.attentionInput, x) }
+        var rng = SeededRandom(seed: 8)
+        var w = (0..<(m * k)).map { _ in Float(rng.below(3) - 1) * 0.02 }
+        w.withUnsafeMutableBufferPointer { wp in
+            for change in 0..<3 {
+                var yInt = [Float](repeating: .nan, count: n * m), yFloat = yInt
+                Linear.forward(x: xq.p, codes: codes, rows: n, inFeatures: k, outFeatures: m, weight: wp.baseAddress!,
+                               bias: nil, y: &yInt)
+                Linear.forward(x: xq.p, rows: n, inFeatures: k, outFeatures: m, weight: wp.baseAddress!, bias: nil, y: &yFloat)
+                let worst = zip(yInt, yFloat).map { abs($0 - $1) }.max()!
+                XCTAssertLessThan(worst, 2e-6 * yFloat.map { abs($0) }.max()!, "after change \(change)")
+                // In place, same pointer: flip the signs of one output row, then scale everything.
+                if change == 0 { for j in 0..<k { wp[5 * k + j] = -wp[5 * k + j] } }
+                if change == 1 { for i in 0..<(m * k) { wp[i] *= 3 } }
+            }
         }
     }
 

@@ -5,7 +5,7 @@
 #ifndef TIANALYZE_CKERNELS_H
 #define TIANALYZE_CKERNELS_H
 
-// The int8 AMX GEMM has its own header and comment.
+// The int8 GEMM (AMX, VNNI, AVX2 and scalar kernels) has its own header and comment.
 #include "Int8GEMM.h"
 #include "ThreadBudget.h"
 
