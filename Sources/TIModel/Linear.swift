@@ -26,8 +26,15 @@ public enum Linear {
                             weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) -> Bool {
         precondition(x.codes.count == n * k, "Linear: \(x.codes.count) input codes for \(n) × \(k)")
         guard let (packed, alpha) = TernaryWeightCache.shared.packed(w, n: m, k: k) else { return false }
+        // Row blocks across the thread budget (whole 32-row tiles): every entry is an exact integer sum
+        // with the same epilogue, so any split gives the same bits.
+        let size = (GEMMBlocks.blockSize(extent: n, work: n * m * k) + 31) / 32 * 32
         x.codes.withUnsafeBufferPointer { a in
-            Int8GEMM.gemm(m: n, a: a.baseAddress!, lda: k, weight: packed, scale: x.step * alpha, bias: b, c: y, ldc: m)
+            Parallel.forEach((n + size - 1) / size) { i in
+                let start = i * size, rows = min(size, n - start)
+                Int8GEMM.gemm(m: rows, a: a.baseAddress! + start * k, lda: k, weight: packed, scale: x.step * alpha, bias: b,
+                              c: y + start * m, ldc: m)
+            }
         }
         return true
     }

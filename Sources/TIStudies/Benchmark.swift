@@ -49,7 +49,7 @@ public enum ModelBenchmark {
 
     /// sgemm time ÷ int8 GEMM time on a model's Linear shapes ([N, in]·[out, in]ᵀ, ternary weights,
     /// 8-bit codes), interleaved pairs, median of the per-pair ratios; the int8 side includes packing
-    /// the weights, as `Linear.forward` does on every call. nil without AMX.
+    /// the weights, as `Linear.forward` does when its cache misses. nil where the int8 route is off.
     public static func int8Speedup(_ c: BertConfig, rows n: Int, repeats: Int = 11) -> [(shape: String, ratio: Double)]? {
         guard Int8GEMM.isAvailable else { return nil }
         var rng = SeededRandom(seed: 77)

@@ -44,7 +44,7 @@ struct BenchCommand: ParsableCommand {
             guard let r = ModelBenchmark.int8Speedup(cfg, rows: n, repeats: max(5, 2 * repeats + 1)) else {
                 print("int8 GEMM: not available here, ternary layers use sgemm"); break
             }
-            print("int8 GEMM (AMX, packing included) vs sgemm at \(label) Linear shapes (rows×out×in): "
+            print("int8 GEMM (\(Int8GEMM.kernelName), packing included) vs sgemm at \(label) Linear shapes (rows×out×in): "
                   + r.map { String(format: "%@ %.1f×", $0.shape, $0.ratio) }.joined(separator: ", "))
         }
         for (label, cfg, b, t) in [("default model, B=32 T=26", small, 32, 26), ("BERT-base layers, B=8 T=128", base, 8, 128)] {

@@ -36,7 +36,7 @@ extension QATRun {
         var meta = QATRunMetadata(config: config, task: task.name, dataHash: task.hash, teacherPath: teacherPath,
                                   teacherHash: Checkpoint.hash(teacher), teacherDevMetric: teacherDevMetric,
                                   quantization: quantization.summary, gitRevision: Provenance.gitRevision(),
-                                  arithmetic: Int8Path.enabled ? "ternary × 8-bit forward products as int8 GEMMs (AMX)" : "float GEMMs",
+                                  arithmetic: Int8Path.enabled ? "ternary × 8-bit forward products as int8 GEMMs (\(Int8GEMM.kernelName))" : "float GEMMs",
                                   started: Provenance.timestamp(), configHash: hash)
         meta.settings = settings
         try AtomicFile.writeJSON(meta, to: url)
