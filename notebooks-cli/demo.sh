@@ -37,7 +37,7 @@ for m in KD TI-G; do
 done
 
 # 4. Loss landscape at the freshly quantized teacher: KD (no intervention) against MI, CI and OI.
-$T landscape --runs "$RUNS" --grid 11 --eval-size 96 --quiet
+$T landscape --runs "$RUNS" --compare KD,MI,CI,OI --grid 11 --eval-size 96 --quiet
 
 # 5. Figures (PNG + SVG).
 $T plot --runs "$RUNS" --modes KD,TI-G --out "$FIGURES"

@@ -5,6 +5,6 @@
 source "$(dirname "$0")/common.sh"
 for m in KD TI-G; do
   $T hessian --runs "$RUNS" --task "$TASK" --mode "$m" --seed "$SEED" --norm-penalty 0.01 \
-    --samples 512 --top-k 3 --density --per-layer --per-example 200
+    --full --samples 512 --density --per-layer --per-example 200
 done
 $T plot --runs "$RUNS" --task "$TASK" --modes KD,TI-G --out figures/fig5

@@ -75,7 +75,7 @@ done
 
 # 6. Landscape at the freshly quantized teacher, KD against MI, CI, OI (resumable; add
 #    --shard i/n on several machines and merge).
-$T landscape --runs "$RUNS" "${GLUE[@]}" --at init --grid 15 --eval-size 128 \
+$T landscape --runs "$RUNS" "${GLUE[@]}" --at init --compare KD,MI,CI,OI --grid 15 --eval-size 128 \
   --threads "$THREADS" --quiet
 
 # 7. Figures.

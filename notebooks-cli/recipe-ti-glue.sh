@@ -56,12 +56,12 @@ done
 
 # 3. Hessian, Figure 5's method, at each trained student.
 for m in KD TI-G; do
-  stage "hessian-$m" "$T" hessian "${COMMON[@]}" "${DATA[@]}" --mode "$m" --objective task --top-k 3 --max-iter 100 \
+  stage "hessian-$m" "$T" hessian "${COMMON[@]}" "${DATA[@]}" --mode "$m" --objective task --full --max-iter 100 \
     --tol 1e-3 --norm-penalty 0.01 --per-example "$PER_EXAMPLE" --precision f32
 done
 
 # 4. Figure 2a: the landscape on [−0.5, 0.5]² at the freshly quantized teacher (TernaryBERT vs TI).
-stage landscape "$T" landscape "${COMMON[@]}" "${DATA[@]}" --at init --grid "$GRID" --range=-0.5:0.5 --eval-size "$EVAL_SIZE"
+stage landscape "$T" landscape "${COMMON[@]}" "${DATA[@]}" --at init --compare KD,MI,CI,OI --grid "$GRID" --range=-0.5:0.5 --eval-size "$EVAL_SIZE"
 
 # 5. Every figure whose data exists.
 stage figures "$T" plot --runs "$RUNS" "${DATA[@]}" --modes "$(echo $MODES | tr ' ' ',')" --out "$FIGURES"
