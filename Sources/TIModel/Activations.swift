@@ -40,6 +40,8 @@ public enum Softmax {
         }
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func forwardRows<T: BLASScalar>(_ x: UnsafePointer<T>, rows: Int, width: Int, y: UnsafeMutablePointer<T>) {
         if T.self == Float.self, UnsafeRawPointer(x) != UnsafeRawPointer(y) {
             FloatKernels.softmaxRows(x, rows: rows, width: width, y: y)  // vectorized exp (5 % of a landscape point)
@@ -57,6 +59,8 @@ public enum Softmax {
     }
 
     /// dx += y ⊙ (dy − Σ dy⊙y) per row.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func backward<T: BLASScalar>(dy: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, width: Int, dx: UnsafeMutablePointer<T>) {
         Parallel.rows(rows, width: width) { range in
             for r in range {
@@ -103,6 +107,8 @@ public enum Dropout {
     }
 
     /// y = x ⊙ mask (copy when mask is nil).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func apply<T: BLASScalar>(_ x: UnsafePointer<T>, mask: Buffer<T>?, count: Int, y: UnsafeMutablePointer<T>) {
         guard let mask else { y.update(from: x, count: count); return }
         Parallel.rows(count, width: 1, minimumRows: 1 << 15) { r in

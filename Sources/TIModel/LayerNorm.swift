@@ -22,6 +22,8 @@ public enum LayerNorm {
         return LayerNormCache(normalized: xhat, rstd: rstd)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     private static func forwardRows<T: BLASScalar>(
         _ x: UnsafePointer<T>, rows n: Int, width h: Int, gain: UnsafePointer<T>, bias: UnsafePointer<T>, eps: T,
         y: UnsafeMutablePointer<T>, normalized: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>
@@ -50,6 +52,8 @@ public enum LayerNorm {
     }
 
     /// dx += rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·γ;  dγ += Σ dy·x̂;  dβ += Σ dy.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func backward<T: BLASScalar>(
         dy: UnsafePointer<T>, cache: LayerNormCache<T>, rows n: Int, width h: Int, gain: UnsafePointer<T>,
         dx: UnsafeMutablePointer<T>, dGain: UnsafeMutablePointer<T>, dBias: UnsafeMutablePointer<T>

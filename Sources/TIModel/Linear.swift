@@ -58,6 +58,8 @@ public enum Linear {
 
     /// into[j] += Σ_r x[r, j], each column summed over the rows in order (so the same bits on any
     /// number of threads); column blocks run in parallel.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public static func columnSums<T: BLASScalar>(_ x: UnsafePointer<T>, rows n: Int, width m: Int, into: UnsafeMutablePointer<T>) {
         let block = 64, blocks = (m + block - 1) / block
         Parallel.forEach(blocks, costPerItem: Double(n * block), minimumWork: Double(1 << 17)) { bi in
