@@ -75,7 +75,12 @@ public struct HessianRunResult: Codable, Sendable {
 public enum HessianStudy {
     public static func run(target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents = .silent) throws -> HessianRunResult {
         try o.validate()
-        return try run(o.precision.scalarType, target: target, options: o, outDir: outDir, events: events)
+        // Concrete types, not `o.precision.scalarType`: an opened existential runs the generic code
+        // unspecialized (value-witness calls per element), several times slower.
+        switch o.precision {
+        case .f32: return try run(Float.self, target: target, options: o, outDir: outDir, events: events)
+        case .f64: return try run(Double.self, target: target, options: o, outDir: outDir, events: events)
+        }
     }
 
     static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents) throws -> HessianRunResult {

@@ -110,7 +110,12 @@ public enum PeerProbe {
 
     public static func run(target: AnalysisTarget, options o: PeerProbeOptions, outDir: URL, threads: Int = 1) throws -> PeerProbeResult {
         try o.validate()
-        return try run(o.precision.scalarType, target: target, options: o, outDir: outDir, threads: threads)
+        // Concrete types, not `o.precision.scalarType`: an opened existential runs the generic code
+        // unspecialized (value-witness calls per element), several times slower.
+        switch o.precision {
+        case .f32: return try run(Float.self, target: target, options: o, outDir: outDir, threads: threads)
+        case .f64: return try run(Double.self, target: target, options: o, outDir: outDir, threads: threads)
+        }
     }
 
     static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: PeerProbeOptions, outDir: URL, threads: Int) throws -> PeerProbeResult {
