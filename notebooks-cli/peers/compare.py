@@ -8,6 +8,7 @@ round with the same thread count, so load changes on the shared machine hit both
 """
 import argparse
 import csv
+import glob
 import json
 import math
 import os
@@ -358,6 +359,47 @@ def same_numbers(ti, args):
     return cfg, tensors
 
 
+def trained_students(ti, args):
+    """The exact-lattice claim on trained students (where ties are common): for the KD and TI-G
+    students of the workspace, the loss and gradient against the peer with torch's float GEMM
+    deciding the ties and against the peer with the exact rule, with the ties counted."""
+    print("\n== trained students (float64): differences with the peer are the ties its float GEMM resolves otherwise ==", flush=True)
+    torch.set_default_dtype(torch.float64)
+    teacher_dir = os.path.join(args.runs, f"teacher-{args.task}")
+    teacher_tensors = load_tensors(teacher_dir)
+    cfg = hf_model(teacher_dir, torch.float64).config.to_dict()
+    cases = [("KD", "task", None), ("KD", "train", None), ("TI-G", "task", None), ("TI-G", "train", "MI")]
+    for mode, objective, phase in cases:
+        label = f"{mode} student, {objective}" + (f" {phase}" if phase else "")
+        d = os.path.join(args.out, "probe-trained-" + label.replace(" ", "-").replace(",", ""))
+        extra = {"phase": phase} if phase else {}
+        # No --checkpoint: the probe resolves (or trains) the workspace's student of this mode.
+        p = ti.probe(d, mode=mode, objective=objective, at="trained", task=args.task, samples=args.samples,
+                     batch_size=args.samples, precision="f64", seed=1, repeats=1, **extra)
+        layout, n = p["layout"], p["parameterCount"]
+        batch = one_batch(load_batches(os.path.join(d, "batches.json")))
+        student_dir = glob.glob(os.path.join(args.runs, f"qat-{args.task}-{mode}-seed1"))[0]
+        student_tensors = load_tensors(os.path.join(student_dir, "student"))
+        spec = {"quantized": True, "distillation": objective == "train", "intervention": phase}
+        g_ours = read_f64(os.path.join(d, "gradient.f64"))
+        for exact in (False, True):
+            tbert.EXACT_LATTICE = exact
+            lattice.STATS.clear()
+            obj = Objective(PeerBert(cfg, student_tensors, torch.float64), PeerBert(cfg, teacher_tensors, torch.float64), spec, batch)
+            loss = obj.terms()["total"]
+            g = flatten(dict(zip(obj.student.names, grads_of(loss, list(obj.student.parameters())))), layout, n)
+            tbert.EXACT_LATTICE = False
+            rule = "exact lattice rule" if exact else "torch's float GEMM"
+            note = "relative"
+            if exact:
+                ties, flips = sum(x["ties"] for x in lattice.STATS), sum(x["flips"] for x in lattice.STATS)
+                at_ties = sum(x["flipsAtTies"] for x in lattice.STATS)
+                note = f"relative; {ties} exact ties, {flips} codes flipped by the float GEMM ({at_ties} at ties)"
+            row(label, f"loss, peer with {rule}", p["loss"], loss.item(), abs(p["loss"] - loss.item()) / abs(loss.item()), note)
+            row(label, f"  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(g)), rel(g_ours, g), "")
+    torch.set_default_dtype(torch.float32)
+
+
 def landscape(ti, args, cfg, tensors):
     """The KD training loss surface around the freshly quantized teacher: tianalyze's grid against
     a PyTorch loop over the same saved directions and evaluation set, at a handful of points."""
@@ -649,7 +691,7 @@ def main():
     ap.add_argument("--trace-probes", type=int, default=30)
     ap.add_argument("--eig-tol", type=float, default=1e-6)
     ap.add_argument("--eig-max-iter", type=int, default=300)
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: numbers, landscape, speed")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: numbers, trained, landscape, speed")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -662,6 +704,8 @@ def main():
     cfg = tensors = None
     if "numbers" not in skip:
         cfg, tensors = same_numbers(ti, args)
+    if "trained" not in skip:
+        trained_students(ti, args)
     if cfg is None:
         # The batches and layout the later sections read, without the spectra of the numbers section.
         if not os.path.exists(os.path.join(args.out, "probe-FP", "landscape-batches.json")):
