@@ -22,14 +22,14 @@ extension ActivationQuantization {
         let mask = keepsMasks || frozen != nil ? Buffer<T>(uninitialized: n) : nil
         let int8 = Int8Path.enabled && T.self == Float.self && frozen == nil && inspector == nil && bits <= 8
         var codes = [Int8](repeating: 0, count: int8 ? n : 0)
+        // code·step for every code, once (a generic Int → T conversion per entry is slow).
+        let values = (-rule.q...rule.q).map { T($0) * step }
         codes.withUnsafeMutableBufferPointer { cp in
-            // Elementwise over the exact sums: any split across threads gives the same bits.
-            Parallel.rows(n, width: 1, minimumRows: 1 << 14) { r in
-                for i in r {
-                    let s = lattice.sums[i], k = rule.code(s)
-                    out.p[i] = T(k) * step
-                    if int8 { cp[i] = Int8(k) }
-                    if let mask { mask.p[i] = rule.mask(s) ? 1 : 0 }
+            values.withUnsafeBufferPointer { vp in
+                let codesOut = int8 ? cp.baseAddress : nil
+                // Elementwise over the exact sums: any split across threads gives the same bits.
+                Parallel.rows(n, width: 1, minimumRows: 1 << 14) { r in
+                    rule.apply(sums: lattice.sums, range: r, values: vp.baseAddress!, out: out.p, mask: mask?.p, codes: codesOut)
                 }
             }
         }

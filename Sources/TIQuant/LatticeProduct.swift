@@ -38,11 +38,14 @@ public struct LatticeOperand<T: BLASScalar> {
         else { return nil }
         let qmax = IntegerGrid.symmetric(bits: bits).qmax, top = T(qmax)
         let codes = Buffer<T>(uninitialized: input.count)
+        // x̂/step is within a few ulps of an integer ≤ qmax, so multiplying by the rounded reciprocal
+        // finds the same integer as dividing; the check below still rejects anything off the lattice.
+        let reciprocal = 1 / grid.step
         // Elementwise, so split across the thread budget; any entry off the lattice voids the whole.
         let offLattice = Flag()
         Parallel.rows(input.count, width: 1, minimumRows: 1 << 15) { r in
             for i in r {
-                let c = (quantized.p[i] / grid.step).rounded(.toNearestOrEven)
+                let c = (quantized.p[i] * reciprocal).rounded(.toNearestOrEven)
                 guard abs(c) <= top, c * grid.step == quantized.p[i] else { offLattice.set(); return }
                 codes.p[i] = c
             }
@@ -75,6 +78,8 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
     let gemmIsExact: Bool
     /// σ = mantissa·2^exponent, the mantissa as a 128-bit (hi, lo) pair.
     let sigmaHi: UInt64, sigmaLo: UInt64, sigmaExponent: Int
+    /// σ in Double: exact for Float steps (two 24-bit mantissas); nil for Double.
+    let sigmaInDouble: Double?
 
     public var headDim: Int { hidden / heads }
     public var count: Int { batch * seq * hidden }
@@ -105,6 +110,7 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
         let (mp, ep) = Self.integerForm(probs.step), (mv, ev) = Self.integerForm(values.step)
         (sigmaHi, sigmaLo) = mp.multipliedFullWidth(by: mv)
         sigmaExponent = ep + ev
+        sigmaInDouble = T.self == Float.self ? Double(probs.step) * Double(values.step) : nil
     }
 
     deinit { sums.deallocate() }
@@ -123,7 +129,7 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
             for j in 0..<hd {
                 let s: Int64
                 if gemmIsExact {
-                    s = Int64(block.p[i * hd + j])
+                    s = Self.integral(block.p[i * hd + j])
                 } else {  // codes wider than the float mantissa can sum: plain integer loop
                     var acc: Int64 = 0
                     for l in 0..<tt { acc += Int64(probs.codes.p[pOff + i * tt + l]) * Int64(values.codes.p[vOff + l * h + j]) }
@@ -131,7 +137,7 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
                 }
                 let idx = vOff + i * h + j
                 sums[idx] = s
-                context.p[idx] = rounded(s)
+                context.p[idx] = roundedQuickly(s)
             }
         }
     }
@@ -141,6 +147,16 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
         var m: Int64 = 0
         for i in 0..<count { m = max(m, abs(sums[i])) }
         return m
+    }
+
+    /// `rounded(s)`, for Float by way of Double: σ·s rounded to Double and then to Float is the
+    /// correctly rounded Float unless the Double lands exactly halfway between two Floats (29 low
+    /// bits 1000…0), where the first rounding may have made the tie; those take the exact route.
+    @inline(__always) public func roundedQuickly(_ s: Int64) -> T {
+        guard let sigma = sigmaInDouble, s.magnitude < 1 << 53 else { return rounded(s) }
+        let d = sigma * Double(s)
+        if d.bitPattern & ((1 << 29) - 1) == 1 << 28 { return rounded(s) }
+        return unsafeBitCast(Float(d), to: T.self)
     }
 
     /// σ·s correctly rounded to T (half to even). The 192-bit product σ_mantissa·|s| is cut to its top
@@ -165,8 +181,32 @@ public final class LatticeProduct<T: BLASScalar>: @unchecked Sendable {
         } else {
             top = w0; shift = 0
         }
-        let r = T(sign: .plus, exponent: T.Exponent(sigmaExponent + shift), significand: T(top))
+        let r = Self.scaled(top, byPowerOfTwo: sigmaExponent + shift)
         return s < 0 ? -r : r
+    }
+
+    // Concrete conversions: the generic initializers, even specialized, go through the standard
+    // library's slow generic paths (they were a sixth of a landscape point's time).
+
+    /// An integer-valued float (a sum of the code GEMM) as Int64.
+    @inline(__always) static func integral(_ x: T) -> Int64 {
+        if T.self == Float.self { return Int64(unsafeBitCast(x, to: Float.self)) }
+        if T.self == Double.self { return Int64(unsafeBitCast(x, to: Double.self)) }
+        return Int64(x)
+    }
+
+    /// top·2^e with top converted once, correctly rounded; the caller guarantees a normal result
+    /// (σ·S is normal), so the scaling is an exact exponent shift of the bit pattern.
+    @inline(__always) static func scaled(_ top: UInt64, byPowerOfTwo e: Int) -> T {
+        if T.self == Float.self {
+            let v = Float(top)
+            return unsafeBitCast(Float(bitPattern: v.bitPattern &+ UInt32(truncatingIfNeeded: e << 23)), to: T.self)
+        }
+        if T.self == Double.self {
+            let v = Double(top)
+            return unsafeBitCast(Double(bitPattern: v.bitPattern &+ UInt64(truncatingIfNeeded: e << 52)), to: T.self)
+        }
+        return T(sign: .plus, exponent: T.Exponent(e), significand: T(top))
     }
 
     /// A positive normal float as mantissa·2^exponent with an integer mantissa.

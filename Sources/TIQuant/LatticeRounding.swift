@@ -20,6 +20,12 @@ public struct LatticeRounding: Equatable, Sendable {
     public let ties: [Bool]
     /// Largest |S| whose STE mask is 1.
     public let maskBound: Int64
+    /// Boundaries per unit of |S|, for the first guess in `apply` (any value gives the same codes).
+    let slope: Double
+    /// M of the unclipped dynamic range, where the code is round_half_even(Q·|S|/M) of two integers.
+    let dynamicMax: Int64?
+
+    static func slope(q: Int, bounds: [Int64]) -> Double { Double(q) / Double(max(1, bounds[q - 1] + 1)) }
 
     /// The unclipped dynamic range: y = Q·|S|/M, all in integers.
     public init(q: Int, maxAbs m: Int64, maskBound: Int64) {
@@ -28,6 +34,8 @@ public struct LatticeRounding: Equatable, Sendable {
         self.maskBound = maskBound
         bounds = (0..<q).map { k in Int64(2 * k + 1) * m / Int64(2 * q) }
         ties = (0..<q).map { k in (Int64(2 * k + 1) * m) % Int64(2 * q) == 0 }
+        slope = Self.slope(q: q, bounds: bounds)
+        dynamicMax = m
     }
 
     /// A float range r (a clip, a stored range): y = σ·|S|·Q/r with σ = step₁·step₂, decided exactly.
@@ -40,6 +48,8 @@ public struct LatticeRounding: Equatable, Sendable {
             b.append(t); tie.append(eq)
         }
         bounds = b; ties = tie
+        slope = Self.slope(q: q, bounds: b)
+        dynamicMax = nil
         maskBound = Self.maskBound(steps: steps, range: r, maxAbs: m, inclusive: inclusiveMask)
     }
 
@@ -67,19 +77,45 @@ public struct LatticeRounding: Equatable, Sendable {
         return (t, sign(t) == 0)
     }
 
-    /// round_half_even(y(|S|)) with the sign of S; at most Q in magnitude (the clamp).
-    @inline(__always) public func code(_ s: Int64) -> Int {
-        let a = s.magnitude
-        // Number of boundaries strictly below |S| (bounds are non-decreasing): binary search.
-        var lo = 0, hi = q
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if UInt64(bounds[mid]) < a { lo = mid + 1 } else { hi = mid }
+    /// The rule over `range` of `sums`: code = round_half_even(y(|S|)) with the sign of S (at most Q
+    /// in magnitude: the clamp), out = values[code + Q], mask 1[|S| ≤ maskBound], and the codes when
+    /// given. The tables are read through pointers: this loop runs once per context entry of every
+    /// attention layer.
+    public func apply<T: BLASScalar>(sums: UnsafePointer<Int64>, range: Range<Int>, values: UnsafePointer<T>,
+                                     out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?, codes: UnsafeMutablePointer<Int8>?) {
+        if let m = dynamicMax, m < 1 << 45, Int64(q) < 1 << 8 {
+            // Q·|S| ≤ Q·M < 2^53 is exact in Double and the quotient y < 2^8 is correctly rounded, so
+            // it is off by at most half an ulp, 2^-46. A y that is not a tie lies at least 1/(2M) >
+            // 2^-46 from every k + ½, so its rounding stays on the same side; a tie k + ½ is computed
+            // exactly. Rounding the Double half to even therefore gives the exact code, branch-free.
+            let qd = Double(q), md = Double(m), maskBound = maskBound
+            for i in range {
+                let s = sums[i], a = abs(s)
+                let k = Int((qd * Double(a) / md).rounded(.toNearestOrEven))
+                let c = s < 0 ? -k : k
+                out[i] = values[c + q]
+                mask?[i] = a <= maskBound ? 1 : 0
+                codes?[i] = Int8(truncatingIfNeeded: c)
+            }
+            return
         }
-        var k = lo
-        if k < q, ties[k], UInt64(bounds[k]) == a, k % 2 == 1 { k += 1 }  // y = k + ½: to the even neighbour
-        return s < 0 ? -k : k
+        bounds.withUnsafeBufferPointer { bp in
+            ties.withUnsafeBufferPointer { tp in
+                let b = bp.baseAddress!, t = tp.baseAddress!, slope = slope, q = q, maskBound = maskBound
+                for i in range {
+                    let s = sums[i], a = abs(s)
+                    // k = number of boundaries strictly below |S| (non-decreasing, about evenly spaced):
+                    // a guess from the spacing, then a step or two to the exact count.
+                    var k = min(q, Int(Double(a) * slope))
+                    while k > 0 && b[k - 1] >= a { k -= 1 }
+                    while k < q && b[k] < a { k += 1 }
+                    if k < q, t[k], b[k] == a, k & 1 == 1 { k += 1 }  // y = k + ½: to the even neighbour
+                    let c = s < 0 ? -k : k
+                    out[i] = values[c + q]
+                    mask?[i] = a <= maskBound ? 1 : 0
+                    codes?[i] = Int8(truncatingIfNeeded: c)
+                }
+            }
+        }
     }
-
-    @inline(__always) public func mask(_ s: Int64) -> Bool { s.magnitude <= UInt64(maskBound) }
 }

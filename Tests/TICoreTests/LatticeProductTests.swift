@@ -83,6 +83,41 @@ final class LatticeProductTests: XCTestCase {
         XCTAssertGreaterThan(ties, 5, "exact ties should be exercised")
     }
 
+    /// The Float context by way of Double (`roundedQuickly`) against the exact 192-bit route, on
+    /// random steps and sums: wide sums, sums of a few bits (whose products are exact, so Float
+    /// midpoints are real ties there) and sums right at σ-multiples of Float midpoints.
+    func testFloatContextByWayOfDoubleEqualsTheExactRounding() {
+        var rng = SeededRandom(seed: 21)
+        var checked = 0, midpoints = 0
+        for round in 0..<400 {
+            // Every other round, steps of 8 significant bits: their products with s of 23 bits have
+            // at most 31, and often are exactly a Float midpoint (a true tie).
+            let short = { (r: inout SeededRandom) in Float(Int(r.uniform() * 128) + 128) / 32768 }
+            let stepP = round % 2 == 0 ? Float(rng.uniform() + 0.5) / 127 : short(&rng)
+            let stepV = round % 2 == 0 ? Float(rng.uniform() + 0.5) / 127 : short(&rng)
+            let op = { (step: Float) in LatticeOperand(codes: Buffer<Float>([1]), step: step, qmax: 127) }
+            let lattice = LatticeProduct(probs: op(stepP), values: op(stepV), batch: 1, heads: 1, seq: 1, hidden: 1)!
+            let sigma = Double(stepP) * Double(stepV)
+            for k in 0..<200 {
+                let s: Int64
+                switch k % 3 {
+                case 0: s = Int64(rng.uniform() * Double(1 << 40)) - (1 << 39)
+                case 1: s = round % 2 == 0 ? Int64(rng.uniform() * 64) - 32 : Int64(rng.uniform() * Double(1 << 22)) + (1 << 22)
+                default:
+                    // σ·s near a Float midpoint m = (f + ½ ulp): s = round(m/σ).
+                    let f = Float(rng.uniform() * 1e3 + 1)
+                    let m = Double(f) + Double(f.ulp) / 2
+                    s = Int64((m / sigma).rounded())
+                    if (sigma * Double(s)).bitPattern & ((1 << 29) - 1) == 1 << 28 { midpoints += 1 }
+                }
+                XCTAssertEqual(lattice.roundedQuickly(s), lattice.rounded(s), "σ = \(sigma), s = \(s)")
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 80_000)
+        XCTAssertGreaterThan(midpoints, 0, "some products should land on a Float midpoint and take the exact route")
+    }
+
     func testExactDyadicComparesProductsExactly() {
         // 0.1f·3 is not 0.3f exactly, and 0.5·6 is 3.
         XCTAssertNotEqual(ExactDyadic.compare(ExactDyadic.product([Float(0.1)], [3]), ExactDyadic(Float(0.3))), 0)
