@@ -11,7 +11,7 @@ Per objective it stores loss, terms and gradient of both, and per quantizer call
 exact ties, of codes the float route gives otherwise ("flips") and how many of those are ties.
 The seed is the first (in a search from 400) where every objective has a flipped tie.
 
-    /work/venv-fixture/bin/python notebooks-cli/peers/make-lattice-fixture.py [out-dir]
+    "$(bash notebooks-cli/setup-peers.sh)" notebooks-cli/peers/make-lattice-fixture.py [out-dir]
 """
 import importlib.util
 import json
