@@ -14,7 +14,8 @@
 # per-tensor clipping) for KD, TI-G and the single-point modes; Hessian by the paper's Figure 5
 # method (task loss + 0.01·Σ‖θ‖₂, power iteration top 3, 100 iterations, tol 1e-3, one spectrum per
 # dev example); the Figure 2a landscape on [−0.5, 0.5]²; every figure.
-# Knobs: EPOCHS (QAT budget override), MODES, SEED, THREADS, PER_EXAMPLE, GRID, EVAL_SIZE, RUNS, FIGURES.
+# Knobs: EPOCHS (QAT budget override), MODES, SEED, THREADS, PER_EXAMPLE, GRID, EVAL_SIZE, RUNS, FIGURES,
+# HESSIAN_ARGS (extra hessian flags, e.g. "--samples 64 --max-iter 20" for a first look).
 set -euo pipefail
 [ $# -eq 3 ] || { sed -n 2,12p "$0" >&2; exit 2; }
 MODEL=$(cd "$1" && pwd); GLUE_DIR=$(cd "$2" && pwd); TASK=$3
@@ -31,6 +32,7 @@ case "$TASK" in cola|sst2) MAXLEN=${MAXLEN:-64} ;; *) MAXLEN=${MAXLEN:-128} ;; e
 DATA=(--task "$TASK" --data-dir "$GLUE_DIR" --max-seq-length "$MAXLEN")
 COMMON=(--runs "$RUNS" --seed "$SEED" --threads "$THREADS" --quiet)
 QAT_EXTRA=(); [ -n "${EPOCHS:-}" ] && QAT_EXTRA=(--epochs "$EPOCHS")
+read -r -a HESSIAN_EXTRA <<< "${HESSIAN_ARGS:-}"
 mkdir -p "$RUNS"
 TIMES="$RUNS/recipe-times.csv"
 [ -f "$TIMES" ] || echo "stage,seconds" > "$TIMES"
@@ -57,7 +59,7 @@ done
 # 3. Hessian, Figure 5's method, at each trained student.
 for m in KD TI-G; do
   stage "hessian-$m" "$T" hessian "${COMMON[@]}" "${DATA[@]}" --mode "$m" --objective task --full --max-iter 100 \
-    --tol 1e-3 --norm-penalty 0.01 --per-example "$PER_EXAMPLE" --precision f32
+    --tol 1e-3 --norm-penalty 0.01 --per-example "$PER_EXAMPLE" --precision f32 ${HESSIAN_EXTRA[@]+"${HESSIAN_EXTRA[@]}"}
 done
 
 # 4. Figure 2a: the landscape on [−0.5, 0.5]² at the freshly quantized teacher (TernaryBERT vs TI).

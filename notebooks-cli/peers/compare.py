@@ -242,6 +242,22 @@ def pyhessian_trace(h, probes, seed):
     return float(np.mean(s)), float(np.std(s, ddof=1) / math.sqrt(len(s))), len(s)
 
 
+def peer_with_rule(make_objective, exact, layout, n):
+    """The peer's loss and flat gradient with torch's float GEMM (exact=False) or the exact lattice
+    rule deciding O's input, and a note counting the exact ties and the codes the float route flips."""
+    tbert.EXACT_LATTICE = exact
+    lattice.STATS.clear()
+    try:
+        obj = make_objective()
+        loss = obj.terms()["total"]
+        g = flatten(dict(zip(obj.student.names, grads_of(loss, list(obj.student.parameters())))), layout, n)
+    finally:
+        tbert.EXACT_LATTICE = False
+    ties, flips = sum(x["ties"] for x in lattice.STATS), sum(x["flips"] for x in lattice.STATS)
+    at_ties = sum(x["flipsAtTies"] for x in lattice.STATS)
+    return loss.item(), g, f"{ties} exact ties, {flips} codes flipped by the float GEMM ({at_ties} at ties)"
+
+
 # ---------------------------------------------------------------- sections
 
 def same_numbers(ti, args):
@@ -325,16 +341,9 @@ def same_numbers(ti, args):
             row(label, "  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(ga)), rel(g_ours, ga), "")
         # tianalyze computes P̂·V̂ exactly and rounds O's input by the exact rule (lattice.py): the same
         # peer with that rule, and the exact ties its float GEMM resolves otherwise.
-        tbert.EXACT_LATTICE = True
-        lattice.STATS.clear()
-        ex = Objective(PeerBert(cfg, tensors, torch.float64), PeerBert(cfg, tensors, torch.float64), spec, batch)
-        le = ex.terms()["total"]
-        ge = flatten(dict(zip(ex.student.names, grads_of(le, list(ex.student.parameters())))), layout, n)
-        tbert.EXACT_LATTICE = False
-        ties, flips = sum(x["ties"] for x in lattice.STATS), sum(x["flips"] for x in lattice.STATS)
-        at_ties = sum(x["flipsAtTies"] for x in lattice.STATS)
-        row(label, "  loss, peer with the exact lattice rule", p["loss"], le.item(), abs(p["loss"] - le.item()) / abs(le.item()),
-            f"relative; {ties} exact ties, {flips} flipped by the float GEMM ({at_ties} at ties)")
+        le, ge, counts = peer_with_rule(lambda: Objective(PeerBert(cfg, tensors, torch.float64), PeerBert(cfg, tensors, torch.float64),
+                                                          spec, batch), True, layout, n)
+        row(label, "  loss, peer with the exact lattice rule", p["loss"], le, abs(p["loss"] - le) / abs(le), "relative; " + counts)
         row(label, "  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(ge)), rel(g_ours, ge), "")
         v = read_f64(os.path.join(d, "v.f64"))
         # Only the entries with a graph: under OI some gradients are constant zeros.
@@ -383,20 +392,12 @@ def trained_students(ti, args):
         spec = {"quantized": True, "distillation": objective == "train", "intervention": phase}
         g_ours = read_f64(os.path.join(d, "gradient.f64"))
         for exact in (False, True):
-            tbert.EXACT_LATTICE = exact
-            lattice.STATS.clear()
-            obj = Objective(PeerBert(cfg, student_tensors, torch.float64), PeerBert(cfg, teacher_tensors, torch.float64), spec, batch)
-            loss = obj.terms()["total"]
-            g = flatten(dict(zip(obj.student.names, grads_of(loss, list(obj.student.parameters())))), layout, n)
-            tbert.EXACT_LATTICE = False
+            loss, g, counts = peer_with_rule(lambda: Objective(PeerBert(cfg, student_tensors, torch.float64),
+                                                               PeerBert(cfg, teacher_tensors, torch.float64), spec, batch), exact, layout, n)
             rule = "exact lattice rule" if exact else "torch's float GEMM"
-            note = "relative"
-            if exact:
-                ties, flips = sum(x["ties"] for x in lattice.STATS), sum(x["flips"] for x in lattice.STATS)
-                at_ties = sum(x["flipsAtTies"] for x in lattice.STATS)
-                note = f"relative; {ties} exact ties, {flips} codes flipped by the float GEMM ({at_ties} at ties)"
-            row(label, f"loss, peer with {rule}", p["loss"], loss.item(), abs(p["loss"] - loss.item()) / abs(loss.item()), note)
-            row(label, f"  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(g)), rel(g_ours, g), "")
+            row(label, f"loss, peer with {rule}", p["loss"], loss, abs(p["loss"] - loss) / abs(loss),
+                "relative; " + counts if exact else "relative")
+            row(label, "  gradient ‖Δ‖/‖g‖, same", float(np.linalg.norm(g_ours)), float(np.linalg.norm(g)), rel(g_ours, g), "")
     torch.set_default_dtype(torch.float32)
 
 
