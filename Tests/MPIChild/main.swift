@@ -3,6 +3,7 @@
 //   tianalyze-mpi-child launch           prints "single" or "rank r of R"
 //   tianalyze-mpi-child collectives N    prints each rank's results as one line of bit patterns
 //   tianalyze-mpi-child fail-on-rank K   rank K aborts; the others wait in a barrier
+//   tianalyze-mpi-child time-sum N REPS  rank 0 prints the mean seconds of a sum and a broadcast of N doubles
 import Foundation
 import TILinalg
 import TIMPI
@@ -47,6 +48,18 @@ case "fail-on-rank":
     if comm.rank == k { comm.abort("Error: rank \(k) failed on purpose") }
     comm.barrier()  // without the abort reaching every rank, this would wait forever
     print("rank \(comm.rank) passed the barrier")
+case "time-sum":
+    let n = Int(args.dropFirst().first ?? "1000") ?? 1000, reps = Int(args.dropFirst(2).first ?? "10") ?? 10
+    var x = input(rank: comm.rank, count: n)
+    comm.barrier()
+    var start = Date()
+    for _ in 0..<reps { comm.sumInRankOrder(&x) }
+    let sum = Date().timeIntervalSince(start) / Double(reps)
+    comm.barrier()
+    start = Date()
+    for _ in 0..<reps { comm.broadcast(&x, from: 0) }
+    let bcast = Date().timeIntervalSince(start) / Double(reps)
+    if comm.isRoot { print(String(format: "%d doubles over %d ranks: sum %.4f s, broadcast %.4f s", n, comm.size, sum, bcast)) }
 default:
     FileHandle.standardError.write(Data("usage: tianalyze-mpi-child launch | collectives N | fail-on-rank K\n".utf8))
     exit(2)
