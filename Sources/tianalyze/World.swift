@@ -14,9 +14,16 @@ enum World {
         lock.lock(); defer { lock.unlock() }
         if let started { return started }
         let env = ProcessInfo.processInfo.environment
-        let comm: Communicator
-        if case .ranks = MPILaunch.kind(environment: env) { comm = MPICommunicator.initializeWorld() } else { comm = SingleProcess.shared }
+        guard case .ranks(let expected) = MPILaunch.kind(environment: env) else {
+            started = SingleProcess.shared
+            return SingleProcess.shared
+        }
+        let comm = MPICommunicator.initializeWorld()
         started = comm
+        // srun without an MPI plugin starts N singletons of one rank each, which would all do the whole job.
+        if let expected, expected != comm.size {
+            comm.abort("Error: the launcher started \(expected) ranks but MPI sees \(comm.size); under srun pass --mpi=pmix (or the plugin the site's OpenMPI uses)")
+        }
         return comm
     }
 

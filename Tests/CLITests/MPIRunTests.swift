@@ -86,6 +86,20 @@ final class MPIRunTests: XCTestCase {
         XCTAssertEqual(ours, ["Error: this command runs as one process; start it without mpirun/srun (hessian and landscape split their work across ranks)"], r.stderr)
     }
 
+    /// srun without an MPI plugin: each task initializes MPI as a world of one; rather than R copies
+    /// of the whole job, the mismatch stops the run with one line.
+    func testATaskThatMPISeesAloneWhileTheLauncherSaysTwoStops() throws {
+        let runs = try tempRuns()
+        let env = MPIRunner.environment.merging(["SLURM_STEP_ID": "0", "SLURM_NTASKS": "2", "SLURM_PROCID": "0"]) { $1 }
+        let r = try LaunchedProcess.run(BuiltExecutable.url, ["hessian", "--runs", runs.path, "--at", "init", "--quiet",
+                                                              "--out", runs.appendingPathComponent("out").path], environment: env, timeout: 60)
+        XCTAssertFalse(r.timedOut)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error: ") },
+                       ["Error: the launcher started 2 ranks but MPI sees 1; under srun pass --mpi=pmix (or the plugin the site's OpenMPI uses)"], r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runs.appendingPathComponent("out").path), "nothing computed or written")
+    }
+
     /// The parts of hessian.json compared above.
     struct Summary: Decodable {
         struct Eigen: Decodable { var values: [Double] }
