@@ -77,35 +77,44 @@ final class DistributedHessianTests: XCTestCase {
         }
     }
 
-    /// Over three ranks (5+5+2 examples) the objective is the example-weighted mean of the batches'
-    /// losses and gradients, each batch evaluated alone as the reference; the same bits on every rank.
+    /// Over 2, 3 and 4 ranks (batches of 5+5+2 examples; with 4 ranks one rank has none) the objective
+    /// is the example-weighted mean of the batches' losses and gradients, each batch evaluated alone
+    /// as the reference, in Double and in Float; the same bits on every rank.
     func testObjectiveOverRanksIsTheSampleWeightedMean() throws {
+        try checkWeightedMean(Double.self, tolerance: 1e-14)
+        try checkWeightedMean(Float.self, tolerance: 1e-6)
+    }
+
+    func checkWeightedMean<T: BLASScalar>(_: T.Type, tolerance: Double) throws {
         let target = TinyAnalysisTarget.make(train: 32, studentNoise: 0.05)
         let spec = target.spec(mode: .kd, objective: .train, phase: nil)
         let batches = Batching.batches(Array(target.task.dev), batchSize: 5, seqLen: target.task.seqLen, regression: false)
-        let θ = target.parameters.map(Double.init)
-        let teacher = target.teacher.map(Double.init)
+        let θ = target.parameters.map { T($0) }
+        let teacher = target.teacher.map { T($0) }
         // Independent reference: each batch's loss and gradient alone, weighted by its examples.
         var loss = 0.0
         var grad = [Double](repeating: 0, count: θ.count)
         for b in batches {
-            let one = DatasetObjective<Double>(objective: BertObjective(model: target.model, spec: spec), batches: [b], teacher: teacher)
+            let one = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: [b], teacher: teacher)
             let r = one.evaluate(θ, gradient: true)
             loss += Double(b.size) / 12 * r.loss
-            for i in grad.indices { grad[i] += Double(b.size) / 12 * r.gradient![i] }
+            for i in grad.indices { grad[i] += Double(b.size) / 12 * Double(r.gradient![i]) }
         }
-        let results = try ThreadGroup.run(ranks: 3) { comm -> (Double, [Double]) in
-            let obj = DatasetObjective<Double>(objective: BertObjective(model: target.model, spec: spec), batches: batches,
-                                               teacher: teacher, communicator: comm)
-            XCTAssertEqual(obj.ownBatches, comm.share(of: batches.count))
-            let r = obj.evaluate(θ, gradient: true)
-            return (r.loss, r.gradient!)
-        }
-        for (l, g) in results {
-            XCTAssertEqual(l, loss, accuracy: 1e-14 * abs(loss))
-            let err = zip(g, grad).map { abs($0 - $1) }.max()!
-            XCTAssertLessThanOrEqual(err, 1e-14 * grad.map(abs).max()!)
-            XCTAssertEqual(g, results[0].1, "same bits on every rank")
+        let scale = grad.map(abs).max()!
+        for ranks in [2, 3, 4] {
+            let results = try ThreadGroup.run(ranks: ranks) { comm -> (Double, [T]) in
+                let obj = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: batches,
+                                              teacher: teacher, communicator: comm)
+                XCTAssertEqual(obj.ownBatches, comm.share(of: batches.count))
+                let r = obj.evaluate(θ, gradient: true)
+                return (r.loss, r.gradient!)
+            }
+            for (l, g) in results {
+                XCTAssertEqual(l, loss, accuracy: tolerance * abs(loss), "\(T.self), \(ranks) ranks")
+                let err = zip(g, grad).map { abs(Double($0) - $1) }.max()!
+                XCTAssertLessThanOrEqual(err, tolerance * scale, "\(T.self), \(ranks) ranks")
+                XCTAssertEqual(g, results[0].1, "same bits on every rank")
+            }
         }
     }
 }
