@@ -23,6 +23,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE"),
+        // OpenMPI (Debian: libopenmpi-dev); only TIMPI and the CLI see it (docs/distributed.md).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c"),
         // No fp contraction: the AVX-512/AVX2/baseline builds of each kernel must round alike.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-ffp-contract=off", "-O3"])]),
         .target(name: "TILinalg", dependencies: ["CBLAS", "CLAPACKE", "CKernels"], swiftSettings: numericSettings),
@@ -37,12 +39,13 @@ let package = Package(
         .target(name: "TIAnalysis", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TILandscape", dependencies: ["TILinalg", "TIData"], swiftSettings: numericSettings),
         .target(name: "TIPlots", dependencies: ["TIData"]),
+        .target(name: "TIMPI", dependencies: ["CMPI", "TILinalg"]),
         .target(name: "TIStudies", dependencies: ["TICore", "TIAnalysis", "TILandscape", "TIPlots", "TIData", "TILinalg"],
                 swiftSettings: numericSettings),
         .executableTarget(
             name: "tianalyze",
             dependencies: [
-                "TICore", "TIAnalysis", "TIData", "TILandscape", "TIPlots", "TIStudies",
+                "TICore", "TIAnalysis", "TIData", "TILandscape", "TIPlots", "TIStudies", "TIMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -57,6 +60,9 @@ let package = Package(
         .testTarget(name: "TILandscapeTests", dependencies: ["TILandscape", "TIPlots", "TITestSupport", "TILandscapeToy", "tianalyze-test-child", "TILinalg"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TIStudies", "TICore", "TIAnalysis", "TILandscape", "TIData", "TILinalg", "TITestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["tianalyze", "TICore", "TIData", "TILandscape", "TITestSupport"]),
+        // Collectives and faults of MPICommunicator, run by MPITests under mpirun.
+        .executableTarget(name: "tianalyze-mpi-child", dependencies: ["TIMPI", "TILinalg"], path: "Tests/MPIChild"),
+        .testTarget(name: "MPITests", dependencies: ["TIMPI", "TILinalg", "TITestSupport", "tianalyze-mpi-child"]),
         .testTarget(name: "ReferenceTests", dependencies: ["TICore", "TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -59,6 +59,14 @@ public enum LandscapeMerge {
         return try merge(dirs: dirs, into: outDir)
     }
 
+    /// Merges the R shards of a run over R MPI ranks (shard-r-of-R, r < R) into `outDir`; shard
+    /// folders of other counts (an earlier array job) are left alone.
+    @discardableResult
+    public static func merge(rankShardsOf count: Int, in outDir: URL) throws -> LandscapeMetadata {
+        let dirs = try (0..<count).map { outDir.appendingPathComponent(try ShardSpec(index: $0, count: count).directoryName) }
+        return try merge(dirs: dirs, into: outDir)
+    }
+
     /// Joins complete shards sharing one configHash into `into` (landscape.json, landscape.csv in
     /// point order, grid files). Refuses mixed configs, missing or duplicate shards, and incomplete shards.
     @discardableResult

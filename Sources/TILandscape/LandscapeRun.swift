@@ -16,6 +16,10 @@ public struct LandscapeProgress: Sendable, Equatable {
     /// Mean seconds per point evaluated in this session (nil before the first).
     public let secondsPerPoint: Double?
     public var remaining: Int { total - done }
+
+    public init(done: Int, total: Int, resumed: Int, secondsPerPoint: Double?) {
+        self.done = done; self.total = total; self.resumed = resumed; self.secondsPerPoint = secondsPerPoint
+    }
     public var etaSeconds: Double? { secondsPerPoint.map { $0 * Double(remaining) } }
 
     /// e.g. "412/1681 points, 3.20 s/point, ETA 1h07m40s"

@@ -73,17 +73,22 @@ public struct HessianRunResult: Codable, Sendable {
 }
 
 public enum HessianStudy {
-    public static func run(target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents = .silent) throws -> HessianRunResult {
+    /// Over several ranks (`communicator`) every rank evaluates its share of the batches and of the
+    /// per-example spectra and gets the whole result; rank 0 alone reports progress and writes files.
+    public static func run(target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents = .silent,
+                           communicator comm: Communicator = SingleProcess.shared) throws -> HessianRunResult {
         try o.validate()
+        let events = comm.isRoot ? events : .silent
         // Concrete types, not `o.precision.scalarType`: an opened existential runs the generic code
         // unspecialized (value-witness calls per element), several times slower.
         switch o.precision {
-        case .f32: return try run(Float.self, target: target, options: o, outDir: outDir, events: events)
-        case .f64: return try run(Double.self, target: target, options: o, outDir: outDir, events: events)
+        case .f32: return try run(Float.self, target: target, options: o, outDir: outDir, events: events, comm: comm)
+        case .f64: return try run(Double.self, target: target, options: o, outDir: outDir, events: events, comm: comm)
         }
     }
 
-    static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents) throws -> HessianRunResult {
+    static func run<T: BLASScalar>(_: T.Type, target: AnalysisTarget, options o: HessianOptions, outDir: URL, events: RunEvents,
+                                   comm: Communicator) throws -> HessianRunResult {
         let start = Date()
         let spec = target.spec(mode: o.mode, objective: o.objective, phase: o.phase)
         let examples = Array(target.task.dev.prefix(o.samples ?? target.task.dev.count))
@@ -91,7 +96,7 @@ public enum HessianStudy {
         let θ = target.parameters.map { T($0) }
         let teacher: [T]? = spec.needsTeacher ? target.teacher.map { T($0) } : nil
         let objective = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: batches,
-                                            teacher: teacher, normPenalty: o.normPenalty)
+                                            teacher: teacher, normPenalty: o.normPenalty, communicator: comm)
         objective.useHVP(difference: o.hvpDifference, relativeStep: o.hvpStep)
         let layout = target.model.layout
         let full = objective.hessianOperator(at: θ)
@@ -108,8 +113,10 @@ public enum HessianStudy {
             .topEigenpairs(of: op, rng: &rng, progress: tick)
         // The top two eigenvectors, as landscape directions (`tianalyze landscape --eigen-dirs`).
         let vectors = top.vectors.prefix(2).map { op.expand($0) }
-        try DirectionFile.write(LandscapeDirections.fromVectors(vectors, weights: target.parameters, layout: layout),
-                                to: outDir.appendingPathComponent("eigenvectors-\(o.mode.rawValue).dir"))
+        if comm.isRoot {
+            try DirectionFile.write(LandscapeDirections.fromVectors(vectors, weights: target.parameters, layout: layout),
+                                    to: outDir.appendingPathComponent("eigenvectors-\(o.mode.rawValue).dir"))
+        }
         let topSeconds = Date().timeIntervalSince(start)
         // Zero Lanczos steps or trace probes skip those estimates.
         let ext = o.lanczosSteps > 0
@@ -121,8 +128,10 @@ public enum HessianStudy {
         if o.density {
             let d = try SpectralDensityEstimator(runs: o.densityRuns, steps: min(o.densitySteps, op.dimension)).estimate(op, rng: &rng, progress: tick)
             report.density = d
-            try d.writeDensityCSV(to: outDir.appendingPathComponent("density-\(o.mode.rawValue).csv"))
-            try d.writeQuadratureCSV(to: outDir.appendingPathComponent("quadrature-\(o.mode.rawValue).csv"))
+            if comm.isRoot {
+                try d.writeDensityCSV(to: outDir.appendingPathComponent("density-\(o.mode.rawValue).csv"))
+                try d.writeQuadratureCSV(to: outDir.appendingPathComponent("quadrature-\(o.mode.rawValue).csv"))
+            }
         }
         var perLayer: [PerLayerRow] = []
         if o.perLayer {
@@ -138,7 +147,7 @@ public enum HessianStudy {
             }
         }
         if o.perExample > 0 {
-            try perExampleSpectra(T.self, target: target, spec: spec, options: o, outDir: outDir, events: events)
+            try perExampleSpectra(T.self, target: target, spec: spec, options: o, outDir: outDir, events: events, comm: comm)
         }
         let result = HessianRunResult(
             options: o, task: target.task.name, checkpoint: target.checkpointPath, checkpointHash: target.checkpointHash,
@@ -147,7 +156,7 @@ public enum HessianStudy {
             converged: top.result.converged, report: report, perLayer: perLayer, hvpCount: objective.hvpCount,
             topEigenvaluesSeconds: topSeconds,
             wallSeconds: Date().timeIntervalSince(start), gitRevision: Provenance.gitRevision())
-        try AtomicFile.writeJSON(result, to: outDir.appendingPathComponent("hessian.json"))
+        if comm.isRoot { try AtomicFile.writeJSON(result, to: outDir.appendingPathComponent("hessian.json")) }
         return result
     }
 
@@ -160,18 +169,22 @@ public enum HessianStudy {
         return groups
     }
 
-    /// Figure 5: per dev example (batch size 1), the largest and the most negative eigenvalue.
+    /// Figure 5: per dev example (batch size 1), the largest and the most negative eigenvalue. Each
+    /// rank takes its share of the examples whole (its own seed per example), so a row does not
+    /// depend on the number of ranks; rank 0 gathers the rows and writes them.
     static func perExampleSpectra<T: BLASScalar>(_: T.Type, target: AnalysisTarget, spec: ObjectiveSpec, options o: HessianOptions,
-                                                 outDir: URL, events: RunEvents) throws {
+                                                 outDir: URL, events: RunEvents, comm: Communicator) throws {
         let examples = Array(target.task.dev.prefix(o.perExample))
+        let own = comm.share(of: examples.count)
         let θ = target.parameters.map { T($0) }
         let teacher: [T]? = spec.needsTeacher ? target.teacher.map { T($0) } : nil
-        let bar = ProgressReporter("per-example spectra", total: examples.count, events: events)
+        let bar = ProgressReporter("per-example spectra", total: own.count, events: events)
         var completed = 0
         let lock = NSLock()
         // Examples run in parallel; each one's single batch evaluates sequentially inside.
-        let rows: [Result<PerExampleSpectrumRow, Error>] = Parallel.map(examples.count) { i in
-            Result {
+        let rows: [Result<PerExampleSpectrumRow, Error>] = Parallel.map(own.count) { k in
+            let i = own.lowerBound + k
+            return Result {
                 let batch = Batching.batch(examples[i...i], seqLen: target.task.seqLen, regression: target.task.isRegression)
                 let obj = DatasetObjective<T>(objective: BertObjective(model: target.model, spec: spec), batches: [batch],
                                               teacher: teacher, normPenalty: o.normPenalty)
@@ -184,7 +197,8 @@ public enum HessianStudy {
                 return row
             }
         }
-        let spectra = try rows.map { try $0.get() }
+        let spectra = try RankGather.concatenate(try rows.map { try $0.get() }, over: comm)
+        guard comm.isRoot else { return }
         try PerExampleSpectrumRow.writeCSV(spectra, to: outDir.appendingPathComponent("per-example-\(o.mode.rawValue).csv"))
         let histogram = "mode,example,lambda_pos,lambda_neg\n" + spectra.map {
             "\(o.mode.rawValue),\($0.exampleIndex),\(Fmt.g($0.largestEigenvalue)),\(Fmt.g($0.smallestEigenvalue))"

@@ -148,8 +148,20 @@ public enum LandscapeStudy {
         return order.prefix(min(size, order.count)).sorted().map { task.dev[$0] }
     }
 
-    public static func run(target: AnalysisTarget, options o: LandscapeOptions, outDir: URL,
-                           events: RunEvents = .silent) throws -> (LandscapeProgress, LandscapeConfig) {
+    /// Over several ranks (`communicator`) rank r evaluates shard r of R (every R-th point, in its
+    /// own resumable shard folder); once every rank is done, rank 0 merges the shards into `outDir`
+    /// and writes the grid files, as `tianalyze merge` does for array jobs, and returns the whole grid.
+    public static func run(target: AnalysisTarget, options: LandscapeOptions, outDir: URL,
+                           events: RunEvents = .silent, communicator comm: Communicator = SingleProcess.shared) throws -> (LandscapeProgress, LandscapeConfig) {
+        var o = options
+        if comm.isDistributed {
+            let mine = try ShardSpec(index: comm.rank, count: comm.size)
+            guard o.shard.isWhole || o.shard == mine else {
+                throw LandscapeError.invalidConfig("shard \(o.shard) given while \(comm.size) ranks split the grid; give one or the other")
+            }
+            o.shard = mine
+        }
+        let events = comm.isRoot ? events : .silent
         let examples = evaluationExamples(task: target.task, size: o.evalSize, seed: o.seed)
         let layout = target.model.layout
         let space: LandscapeSpace
@@ -169,8 +181,11 @@ public enum LandscapeStudy {
                 directions = LandscapeDirections.fromVectors(Array(raw.vectors.prefix(wanted)), weights: target.parameters, layout: layout,
                                                              normalization: o.directionOptions.normalization == .none ? nil : o.directionOptions)
             } else if let file = o.directionFile {
+                // Rank 0 creates a missing file before the others read it.
+                if comm.isDistributed && !comm.isRoot { comm.barrier() }
                 directions = try LandscapeDirections.loadOrCreate(at: URL(fileURLWithPath: file), weights: target.parameters, layout: layout,
                                                                    seed: o.seed, count: o.oneDimensional ? 1 : 2, options: o.directionOptions)
+                if comm.isDistributed && comm.isRoot { comm.barrier() }
                 seed = directions.seed ?? o.seed
             } else {
                 directions = LandscapeDirections.random(weights: target.parameters, layout: layout, seed: o.seed,
@@ -194,6 +209,10 @@ public enum LandscapeStudy {
         let result = try run.run(evaluator) { p in
             events.progress(ProgressUpdate(label: "landscape", done: p.done, total: p.total, started: started, summary: { p.summary }))
         }
-        return (result, config)
+        guard comm.isDistributed else { return (result, config) }
+        comm.barrier()  // every shard complete
+        guard comm.isRoot else { return (result, config) }
+        let merged = try LandscapeMerge.merge(rankShardsOf: comm.size, in: outDir)
+        return (LandscapeProgress(done: merged.pointsDone, total: merged.pointsTotal, resumed: 0, secondsPerPoint: result.secondsPerPoint), config)
     }
 }

@@ -21,14 +21,30 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
+    /// Settings for a command that runs as one process: under mpirun/srun with several ranks it stops
+    /// with one line instead of running the same work R times.
     func apply() {
+        configure()
+        if World.communicator.isDistributed {
+            World.communicator.abort("Error: this command runs as one process; start it without mpirun/srun (hessian and landscape split their work across ranks)")
+        }
+    }
+
+    /// Settings for a command that splits its work across ranks; the ranks (one process without a launcher).
+    /// --threads is per rank.
+    func applyAcrossRanks() -> Communicator {
+        configure()
+        return World.communicator
+    }
+
+    private func configure() {
         BLAS.setThreads(1)  // Parallel splits GEMMs itself, in blocks fixed by the shape (see ParallelGEMM)
         Parallel.workers = max(1, threads)
         DivergenceGuard.defaultFactor = divergenceFactor
     }
 
-    /// Progress lines and notes on stderr, or nothing with --quiet.
-    var events: RunEvents { quiet ? .silent : ProgressLines.standardError.events }
+    /// Progress lines and notes on stderr (rank 0's only), or nothing with --quiet.
+    var events: RunEvents { quiet || World.rank != 0 ? .silent : ProgressLines.standardError.events }
 
     var workspace: Workspace { Workspace(root: URL(fileURLWithPath: runs), events: events) }
 }

@@ -83,7 +83,10 @@ enum ErrorMessages {
     static func exit(with error: Error) -> Never {
         let (line, code) = errorLine(error)
         guard code != .success else { Tianalyze.exit(withError: forCommandLine(error)) }
-        if let line { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+        // Over MPI ranks the failing rank's line, then every rank ends (MPI_Abort), never a hang.
+        if let comm = World.current, comm.isDistributed { comm.abort(line ?? "Error: exit code \(code.rawValue)") }
+        // Usage errors come before the ranks are set up and every rank meets them alike: rank 0 says it.
+        if let line, World.rank == 0 { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
         Foundation.exit(code.rawValue)
     }
 

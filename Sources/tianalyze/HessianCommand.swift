@@ -34,16 +34,21 @@ struct HessianCommand: ParsableCommand {
     }
 
     func run() throws {
-        common.apply()
+        let comm = common.applyAcrossRanks()
         let task = try taskOptions.source()
         if loadQuantized != nil && checkpoint != nil { throw ValidationError("--load-quantized and --checkpoint name two different points; give one") }
         let mode = loadQuantized == nil ? mode : MethodRegistry.int8Exporter
         let o = try analysis.options(mode: mode, at: at, seed: common.seed)
         let ws = common.workspace
-        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
-            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
+        // Rank 0 first: it trains what is missing; the others then load it.
+        let target = try World.rootFirst(comm) {
+            try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
+                ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
+        }
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.name)-\(mode.rawValue)")
-        let r = try HessianStudy.run(target: target, options: o, outDir: dir, events: common.events)
+        let r = try HessianStudy.run(target: target, options: o, outDir: dir, events: common.events, communicator: comm)
+        guard comm.isRoot else { return }
+        if comm.isDistributed { print("hessian over \(comm.size) ranks × \(common.threads) threads") }
         let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")
         print("hessian \(mode.rawValue) [\(o.objective.rawValue)] on \(r.samples) examples: top eigenvalues \(eig)")
         if let s = r.report.smallestEigenvalues, let l = r.report.largestEigenvalues {

@@ -11,8 +11,8 @@ struct LandscapeCommand: ParsableCommand {
         discussion: """
         With no options: the embedded default's freshly quantized teacher (--at init), training objectives of
         KD (no intervention) and MI, CI, OI (intervention), on one 41×41 grid over [-1, 1]².
-        Sharding: --shard i/n, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, OMPI_COMM_WORLD_RANK/SIZE, PMI_RANK/SIZE;
-        then `tianalyze merge <dir>`.
+        Sharding: --shard i/n, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT; then `tianalyze merge <dir>`.
+        Under mpirun/srun the ranks split the points and rank 0 merges when all are done (no `merge`).
         """)
 
     @OptionGroup var common: CommonOptions
@@ -38,7 +38,10 @@ struct LandscapeCommand: ParsableCommand {
     }
 
     func run() throws {
-        common.apply()
+        let comm = common.applyAcrossRanks()
+        if comm.isDistributed && surface.shard != nil {
+            throw ValidationError("--shard and the \(comm.size) MPI ranks would both split the grid; drop --shard under mpirun/srun")
+        }
         let task = try taskOptions.source()
         let names: [String]
         if loadQuantized != nil {
@@ -56,13 +59,18 @@ struct LandscapeCommand: ParsableCommand {
         let modes = try names.map { try LandscapeMode(parsing: $0.trimmingCharacters(in: .whitespaces)) }
         let point: AnalysisPointChoice = at ?? (mode == nil && checkpoint == nil && loadQuantized == nil ? .initial : .trained)
         // Q8BERT trains on the task loss: its train objective is the same.
-        let o = try surface.options(modes: modes, objective: loadQuantized == nil ? objective : .task, seed: common.seed)
+        let o = try surface.options(modes: modes, objective: loadQuantized == nil ? objective : .task, seed: common.seed,
+                                    shardFromEnvironment: !comm.isDistributed)
         let ws = common.workspace
-        let target = try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
-            ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
+        // Rank 0 first: it trains what is missing; the others then load it.
+        let target = try World.rootFirst(comm) {
+            try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
+                ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
+        }
         let dir = out.map { URL(fileURLWithPath: $0) }
             ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
-        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, events: common.events)
+        let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, events: common.events, communicator: comm)
+        guard comm.isRoot else { return }
         print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")
         print("  computed: \(config.modes.joined(separator: ", ")) on \(o.evalSize) evaluation examples per point"
               + (surface.full ? "" : " (--full: \(LandscapeArguments.fullModes.joined(separator: ", ")) with no --mode, \(LandscapeArguments.fullEvalSize) examples)"))
@@ -123,7 +131,8 @@ struct LandscapeArguments: ParsableArguments {
         if let dirFile, FileManager.default.fileExists(atPath: dirFile) { try PathChecks.inputFile(dirFile, "--dir-file") }
     }
 
-    func options(modes: [LandscapeMode], objective: ObjectiveChoice, seed: UInt64) throws -> LandscapeOptions {
+    /// `shardFromEnvironment`: read a Slurm array's shard (off under MPI ranks, which shard by rank).
+    func options(modes: [LandscapeMode], objective: ObjectiveChoice, seed: UInt64, shardFromEnvironment: Bool = true) throws -> LandscapeOptions {
         var o = LandscapeOptions()
         o.modes = modes; o.objective = objective; o.seed = seed
         o.grid = gridText
@@ -132,7 +141,11 @@ struct LandscapeArguments: ParsableArguments {
         o.directionOptions = DirectionOptions(normalization: normalization, ignore: ignore)
         o.directionFile = dirFile
         o.eigenDirections = eigenDirs
-        if let shard { o.shard = try ShardSpec(parsing: shard) } else if let s = try ShardSpec.fromEnvironment(ProcessInfo.processInfo.environment) { o.shard = s }
+        if let shard {
+            o.shard = try ShardSpec(parsing: shard)
+        } else if shardFromEnvironment, let s = try ShardSpec.fromEnvironment(ProcessInfo.processInfo.environment) {
+            o.shard = s
+        }
         return o
     }
 }

@@ -16,6 +16,12 @@
 // test model of HessianTests and the default model, FP and ternary KD), central about 1e-9. In
 // Float central is about 1e-4 and forward worse, so Float defaults to central (use Double for
 // analysis).
+//
+// Over several ranks (a Communicator) every rank holds the same batches and evaluates its contiguous
+// share of them, whole batches, so that per-batch activation ranges are those of one process. Each
+// rank adds its batches' weighted losses and gradients in batch order, then the ranks' partial sums
+// are added in rank order (same bits on every rank). With one rank this is the single-process sum;
+// with R ranks only the grouping of the sum changes, which moves H·v by about u·‖∇L̃‖/ε.
 import TILinalg
 import TIQuant
 import TIModel
@@ -23,6 +29,11 @@ import TIModel
 public final class DatasetObjective<T: BLASScalar> {
     public let objective: BertObjective<T>
     public let batches: [Batch]
+    /// The ranks sharing the work; every rank gets the whole loss, gradient and H·v.
+    public let communicator: Communicator
+    /// This rank's batches (indices into `batches`).
+    public let ownBatches: Range<Int>
+    /// Teacher activations of this rank's batches only.
     let teacherTraces: [ForwardTrace<T>?]
     /// λ of the paper's Figure 5 loss: task loss + λ·Σ_tensors ‖θ_tensor‖₂.
     public let normPenalty: Double
@@ -38,14 +49,18 @@ public final class DatasetObjective<T: BLASScalar> {
     private var frozen: [FrozenPoint<T>] = []
     private var baseGradient: [T]? = nil
 
-    public init(objective: BertObjective<T>, batches: [Batch], teacher: [T]?, normPenalty: Double = 0) {
+    public init(objective: BertObjective<T>, batches: [Batch], teacher: [T]?, normPenalty: Double = 0,
+                communicator: Communicator = SingleProcess.shared) {
         self.objective = objective
         self.batches = batches
+        self.communicator = communicator
+        let own = communicator.share(of: batches.count)
+        ownBatches = own
         self.normPenalty = normPenalty
         difference = T.self == Double.self ? .forward : .central
         relativeStep = difference.defaultRelativeStep(T.self)
         precondition(!objective.spec.needsTeacher || teacher != nil, "DatasetObjective: this objective needs the teacher")
-        teacherTraces = Parallel.map(batches.count) { i in teacher.map { objective.teacherTrace(teacher: $0, batch: batches[i]) } }
+        teacherTraces = Parallel.map(own.count) { k in teacher.map { objective.teacherTrace(teacher: $0, batch: batches[own.lowerBound + k]) } }
     }
 
     public var parameterCount: Int { objective.parameterCount }
@@ -57,17 +72,19 @@ public final class DatasetObjective<T: BLASScalar> {
         var terms = LossTerms()
         var g: [T]? = gradient ? [T](repeating: 0, count: parameterCount) : nil
         let total = Double(exampleCount)
-        let results = Parallel.map(batches.count) { i -> (LossTerms, [T]?) in
-            let f = frozen?[i]
+        let own = ownBatches
+        let results = Parallel.map(own.count) { k -> (LossTerms, [T]?) in
+            let f = frozen?[k]
             f?.beginReplay()
-            let r = objective.evaluate(θ, batch: batches[i], teacher: teacherTraces[i], gradient: gradient, frozen: f)
+            let r = objective.evaluate(θ, batch: batches[own.lowerBound + k], teacher: teacherTraces[k], gradient: gradient, frozen: f)
             return (r.terms, r.gradient)
         }
-        for (i, (t, gi)) in results.enumerated() {
-            let w = Double(batches[i].size) / total
+        for (k, (t, gi)) in results.enumerated() {
+            let w = Double(batches[own.lowerBound + k].size) / total
             terms.accumulate(t, weight: w)
             if gradient { BLAS.axpy(T(w), gi!, &g!) }
         }
+        if communicator.isDistributed { sumOverRanks(&terms, &g) }
         if normPenalty > 0 {
             for s in objective.model.layout.slots {
                 let piece = Array(θ[s.range])
@@ -82,12 +99,35 @@ public final class DatasetObjective<T: BLASScalar> {
         return (terms.total, terms, g)
     }
 
+    /// The ranks' partial loss terms and gradients added in rank order (same bits on every rank).
+    private func sumOverRanks(_ terms: inout LossTerms, _ g: inout [T]?) {
+        var t = [terms.total, terms.task, terms.logits, terms.hidden, terms.scores, terms.attentionBlocks]
+        communicator.sumInRankOrder(&t)
+        (terms.total, terms.task, terms.logits, terms.hidden, terms.scores, terms.attentionBlocks) = (t[0], t[1], t[2], t[3], t[4], t[5])
+        guard var gradient = g else { return }
+        g = nil  // one owner, so the sum below does not copy the array
+        // T is Float or Double (BLASScalar); the bit casts below only run for the matching type.
+        if T.self == Double.self {
+            var d = unsafeBitCast(gradient, to: [Double].self)
+            communicator.sumInRankOrder(&d)
+            gradient = unsafeBitCast(d, to: [T].self)
+        } else if T.self == Float.self {
+            var f = unsafeBitCast(gradient, to: [Float].self)
+            communicator.sumInRankOrder(&f)
+            gradient = unsafeBitCast(f, to: [T].self)
+        } else {
+            preconditionFailure("DatasetObjective: no rank sum for \(T.self)")
+        }
+        g = gradient
+    }
+
     /// Records the frozen noise at θ₀ once (one forward per batch) and reuses it while θ₀ is unchanged.
     func frozenPoints(at θ: [T]) -> [FrozenPoint<T>] {
         if let at = frozenAt, at == θ { return frozen }
-        frozen = Parallel.map(batches.count) { i in
+        let own = ownBatches
+        frozen = Parallel.map(own.count) { k in
             let f = FrozenPoint<T>()
-            _ = objective.evaluate(θ, batch: batches[i], teacher: teacherTraces[i], gradient: false, frozen: f)
+            _ = objective.evaluate(θ, batch: batches[own.lowerBound + k], teacher: teacherTraces[k], gradient: false, frozen: f)
             return f
         }
         frozenAt = θ
