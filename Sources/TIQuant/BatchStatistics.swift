@@ -4,6 +4,9 @@
 // statistic passes through this object (one small collective per site per forward), so the forward
 // code asks for "the batch's max" and gets the same value whatever the number of ranks.
 //
+// Calibration (PTQ, PEG, LSQ's initial steps, AdaRound) is not split: every rank calibrates on the
+// whole calibration batches and gets the same ranges, so the estimators' observations need no reduction.
+//
 // Every rank must visit the same sites in the same order (they do: the control flow of a forward
 // depends on the configuration and on reduced values only), or the collectives would not pair up.
 import TILinalg

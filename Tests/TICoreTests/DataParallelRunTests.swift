@@ -156,3 +156,26 @@ final class DataParallelRunTests: XCTestCase {
 }
 
 final class Box<V>: @unchecked Sendable { var value: V? }
+
+extension DataParallelRunTests {
+    /// The resumable state does not depend on the rank count: a 2-rank run killed at step 4 and
+    /// resumed by one process ends within Float rounding of the uninterrupted 2-rank run.
+    func testTwoRankRunResumesUnderOneProcess() throws {
+        let whole = tempDir(), split = tempDir()
+        let a = try ranks(2) { comm in
+            var run = self.setup(mode: .kd)
+            run.communicator = comm
+            return try run.run(outDir: whole, teacherPath: "t", teacherDevMetric: nil).student
+        }
+        XCTAssertThrowsError(try ranks(2) { comm in
+            var run = self.setup(mode: .kd)
+            run.communicator = comm
+            run.interruptAfterStep = 4
+            return try run.run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
+        })
+        let b = try setup(mode: .kd).run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
+        XCTAssertLessThan(zip(a[0], b).map { abs(Double($0) - Double($1)) }.max()!, 1e-4)
+        XCTAssertEqual(try metadata(split).ranks, 1, "the metadata records the ranks of the run that finished it")
+        assertClose(try column("loss", of: "steps.csv", in: split), try column("loss", of: "steps.csv", in: whole), relative: 1e-5, "loss")
+    }
+}

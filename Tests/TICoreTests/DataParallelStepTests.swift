@@ -103,7 +103,7 @@ extension DataParallelStepTests {
         let (model, θd, teacherd) = setup()
         let θ = θd.map(Float.init), teacher = teacherd.map(Float.init)
         let spec = Self.cases[0].spec
-        func run(_ comm: Communicator) -> (Double, [Float], [Double]) {
+        @Sendable func run(_ comm: Communicator) -> (Double, [Float], [Double]) {
             var obj = BertObjective<Float>(model: model, spec: spec)
             let stats = GlobalBatchStatistics(communicator: comm, recording: true)
             obj.batchStatistics = stats
@@ -119,5 +119,27 @@ extension DataParallelStepTests {
                 XCTAssertLessThanOrEqual(zip(o.1, one.1).map { Double(abs($0 - $1)) }.max()!, 1e-5 * scale)
             }
         }
+    }
+}
+
+extension DataParallelStepTests {
+    /// Q8BERT's EMA ranges observe max|x| of the global batch: after one training forward every rank
+    /// holds one process's range state bit for bit; observing its own share instead, rank 0's differs.
+    func testQ8BERTRangesObserveTheGlobalBatch() throws {
+        let (model, θ, _) = setup()
+        @Sendable func run(_ comm: Communicator, local: Bool = false) -> ActivationRangeState {
+            var obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: .q8bert, loss: .task))
+            let tracker = ActivationRangeTracker(state: ActivationRangeState())
+            obj.rangeTracker = tracker
+            if local { obj.batchStatistics = GlobalBatchStatistics(communicator: SingleProcess.shared) }
+            _ = obj.evaluate(θ, globalBatch: Self.batch(), teacher: nil, gradient: true, dropoutSeed: 11, communicator: comm)
+            return tracker.state
+        }
+        let one = run(SingleProcess.shared)
+        XCTAssertFalse(one.ranges.isEmpty)
+        for ranks in 2...3 {
+            for state in try ThreadGroup.run(ranks: ranks, { run($0) }) { XCTAssertEqual(state, one, "\(ranks) ranks") }
+        }
+        XCTAssertNotEqual(try ThreadGroup.run(ranks: 2, { run($0, local: true) })[0], one)
     }
 }
