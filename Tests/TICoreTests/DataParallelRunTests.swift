@@ -179,3 +179,27 @@ extension DataParallelRunTests {
         assertClose(try column("loss", of: "steps.csv", in: split), try column("loss", of: "steps.csv", in: whole), relative: 1e-5, "loss")
     }
 }
+
+extension DataParallelRunTests {
+    /// A damaged resumable state is read by rank 0 alone: its one line reaches every rank, none hangs.
+    func testBadStateUnderTwoRanksGivesEveryRankTheSameLine() throws {
+        let dir = tempDir()
+        XCTAssertThrowsError(try ranks(2) { comm in
+            var run = self.setup(mode: .kd)
+            run.communicator = comm
+            run.interruptAfterStep = 2
+            return try run.run(outDir: dir, teacherPath: "t", teacherDevMetric: nil).student
+        })
+        let state = dir.appendingPathComponent("resume-state.safetensors")
+        var bytes = try Data(contentsOf: state)
+        bytes.removeLast(bytes.count / 2)
+        try bytes.write(to: state)
+        let lines = try ranks(2) { comm -> String in
+            var run = self.setup(mode: .kd)
+            run.communicator = comm
+            do { _ = try run.run(outDir: dir, teacherPath: "t", teacherDevMetric: nil); return "finished" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(lines[0], lines[1])
+        XCTAssertTrue(lines[0].contains("resume-state.safetensors"), lines[0])
+    }
+}
