@@ -146,6 +146,13 @@ final class DataParallelRunTests: XCTestCase {
         }
         XCTAssertEqual(a[0].map(\.bitPattern), b[0].map(\.bitPattern))
         XCTAssertEqual(b[0].map(\.bitPattern), b[1].map(\.bitPattern))
+        // Run again: every rank finds the finished run and returns its student.
+        let again = try ranks(2) { comm in
+            var run = self.setup(mode: .tiG)
+            run.communicator = comm
+            return try run.run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
+        }
+        XCTAssertEqual(again[1].map(\.bitPattern), b[0].map(\.bitPattern))
         func noSeconds(_ r: [[String]]) -> [[String]] {
             guard let i = r.first?.firstIndex(of: "seconds") else { return r }
             return r.map { var x = $0; x.remove(at: i); return x }

@@ -39,7 +39,7 @@ public struct QATRun {
         let total = phases.map(\.steps).reduce(0, +)
         let configHash = Self.configHash(config: config, teacher: teacher, task: task)
         try requireShares()
-        if let done = try comm.agreeing({ try finishedRun(outDir, hash: configHash) }) { return done }
+        if let done = try finishedOnEveryRank(outDir, hash: configHash) { return done }
         let resume = try openState(outDir, hash: configHash)
         var student = method.initialStudent(teacher: model, parameters: teacher, config: config)
         try checkResumable(resume, layoutCount: student.model.layout.count, dir: outDir)

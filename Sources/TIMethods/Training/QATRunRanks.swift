@@ -13,6 +13,19 @@ extension QATRun {
         try ScheduleChecks.shares(batchSize: config.batchSize, examples: task.train.count, ranks: communicator.size)
     }
 
+    /// A finished run's result, when every rank finds it (a rank returning early would leave the others
+    /// waiting in the run's first collective, so ranks that disagree stop with one line).
+    func finishedOnEveryRank(_ dir: URL, hash: String) throws -> (student: [Float], summary: QATSummary, evals: [QATEval])? {
+        let comm = communicator
+        let done = try comm.agreeing { try finishedRun(dir, hash: hash) }
+        guard comm.isDistributed else { return done }
+        let seen = comm.allGather([done == nil ? 0 : 1])
+        guard seen.allSatisfy({ $0 == seen[0] }) else {
+            throw DataError.mismatch(file: dir.path, reason: "some ranks find a finished run in this directory and others do not; every rank needs the same run directory")
+        }
+        return done
+    }
+
     /// The resumable state (or a step-2 run's hand-off): rank 0 claims the directory and reads it,
     /// then the other ranks read the same files.
     func openState(_ dir: URL, hash: String) throws -> QATCheckpointState? {
