@@ -37,15 +37,18 @@ public enum DataParallel {
     public static func mean<T: BLASScalar>(_ g: inout [T], share: Batch, of batch: Batch, _ comm: Communicator) {
         guard comm.isDistributed else { return }
         let w = T(weight(share, of: batch))
-        for i in g.indices { g[i] *= w }
+        if !g.isEmpty { g.withUnsafeMutableBufferPointer { T.scal($0.count, w, $0.baseAddress!) } }
+        // T is Float or Double (BLASScalar): the reinterpretations below are of the same type, no copies.
         if T.self == Float.self {
-            var f = g as! [Float]
+            var f = unsafeBitCast(g, to: [Float].self)
+            g = []
             comm.sumInRankOrder(&f)
-            g = f as! [T]
+            g = unsafeBitCast(f, to: [T].self)
         } else {
-            var d = g as! [Double]
+            var d = unsafeBitCast(g, to: [Double].self)
+            g = []
             comm.sumInRankOrder(&d)
-            g = d as! [T]
+            g = unsafeBitCast(d, to: [T].self)
         }
     }
 }
