@@ -85,15 +85,18 @@ public enum Softmax {
 
 /// Inverted dropout: kept units are scaled by 1/(1−p) so evaluation needs no rescaling.
 public enum Dropout {
-    /// Returns the scaled keep-mask, or nil when dropout is inactive (p = 0 or not training).
-    /// One draw of the pass's stream keys the mask; entry i is then a function of (key, i) alone
-    /// (SplitMix64 at counter i), so the mask is filled across threads with the same bits on any count.
-    public static func mask<T: BLASScalar>(count: Int, p: Double, rng: inout SeededRandom?) -> Buffer<T>? {
+    /// Returns the scaled keep-mask of a [batch, …] tensor of `count` entries, or nil when dropout is
+    /// inactive (p = 0 or not training). One draw of the pass's stream keys the mask; entry i is then a
+    /// function of (key, i + firstExample·count/batch) alone (SplitMix64 at that counter): the entry's
+    /// index in the global batch, so the mask is filled across threads, and across ranks or chunks
+    /// each holding some rows of the batch, with the same bits as one pass over the whole batch.
+    public static func mask<T: BLASScalar>(count: Int, p: Double, rng: inout SeededRandom?, dims d: Dims) -> Buffer<T>? {
         guard p > 0, rng != nil else { return nil }
         let m = Buffer<T>(uninitialized: count)
         let keep = T(1 / (1 - p)), key = rng!.next()
+        let first = d.batch > 0 ? d.firstExample * (count / d.batch) : 0
         Parallel.rows(count, width: 1, minimumRows: 1 << 14) { r in
-            for i in r { m.p[i] = uniform(key: key, counter: i) < p ? 0 : keep }
+            for i in r { m.p[i] = uniform(key: key, counter: first + i) < p ? 0 : keep }
         }
         return m
     }

@@ -10,11 +10,14 @@ public struct Batch: Sendable, Equatable {
     public var attentionMask: [Int]  // [B, T], 1 = real token, 0 = padding
     public var labels: [Int]      // [B] class index (classification)
     public var targets: [Double]  // [B] regression target
+    /// Index of row 0 in the global batch this one is a slice of (a rank's share, a chunk): dropout
+    /// keys its masks by global example index, so a split batch draws the masks the whole one would.
+    public var firstExample = 0
 
     public init(size: Int, seqLen: Int, tokens: [Int], tokenTypes: [Int], attentionMask: [Int],
-                labels: [Int] = [], targets: [Double] = []) {
+                labels: [Int] = [], targets: [Double] = [], firstExample: Int = 0) {
         self.size = size; self.seqLen = seqLen; self.tokens = tokens; self.tokenTypes = tokenTypes
-        self.attentionMask = attentionMask; self.labels = labels; self.targets = targets
+        self.attentionMask = attentionMask; self.labels = labels; self.targets = targets; self.firstExample = firstExample
     }
 
     /// Checks ids and shapes against the model before any kernel reads them.
@@ -49,16 +52,18 @@ public struct Batch: Sendable, Equatable {
         return Batch(size: range.count, seqLen: t, tokens: Array(tokens[r]), tokenTypes: Array(tokenTypes[r]),
                      attentionMask: Array(attentionMask[r]),
                      labels: labels.isEmpty ? [] : Array(labels[range]),
-                     targets: targets.isEmpty ? [] : Array(targets[range]))
+                     targets: targets.isEmpty ? [] : Array(targets[range]), firstExample: firstExample + range.lowerBound)
     }
 }
 
 /// Sizes shared by every kernel of one forward pass.
 public struct Dims: Sendable {
     public let batch, seq, hidden, heads, headDim, ffn: Int
+    /// The batch's `firstExample`: where its rows sit in the global batch.
+    public let firstExample: Int
     public var rows: Int { batch * seq }  // N = B·T
     public init(_ c: BertConfig, _ b: Batch) {
         batch = b.size; seq = b.seqLen; hidden = c.hiddenSize; heads = c.numHeads
-        headDim = c.headDim; ffn = c.intermediateSize
+        headDim = c.headDim; ffn = c.intermediateSize; firstExample = b.firstExample
     }
 }

@@ -19,6 +19,8 @@ public struct ForwardOptions<T: BLASScalar> {
     /// False for loss-only evaluation (landscapes): STE masks and GELU's cached Φ, which only the
     /// backward pass reads, are not kept. The trace's forward values are the same.
     public var keepsBackwardState = true
+    /// Data-parallel training: the batch is one rank's share, and the quantizers' ranges are the global batch's.
+    public var batchStatistics: GlobalBatchStatistics?
 
     public init(quantization: QuantConfig = .fullPrecision, frozen: FrozenPoint<T>? = nil,
                 intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil,
@@ -91,6 +93,7 @@ public struct BertModel: Sendable {
                                                 hiddenWidth: config.hiddenSize, inspector: options.inspector,
                                                 steps: LSQActivationSteps(layout: layout, parameters: θ, quantization: options.quantization))
         quant.keepsMasks = options.keepsBackwardState
+        quant.statistics = options.batchStatistics
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!

@@ -25,7 +25,7 @@ public enum Embeddings {
         let normed = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: sum.p, rows: n, width: h, gain: θ + o.embeddingNorm.gain,
                                      bias: θ + o.embeddingNorm.bias, eps: eps, y: normed.p)
-        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
+        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout, dims: d)
         if let dropMask { normed.multiply(by: dropMask) }
         return EmbeddingTrace(norm: norm, dropMask: dropMask, output: normed)
     }

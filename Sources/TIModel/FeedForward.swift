@@ -35,7 +35,7 @@ public enum FeedForward {
         Linear.forward(x: aq.p, codes: aCodes, rows: n, inFeatures: f, outFeatures: h, weight: θ + o.output.weight,
                        bias: θ + o.output.bias, y: projectedRaw.p)
         let (projected, projectedMask) = quant.apply(.ffnOutput, projectedRaw)
-        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
+        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout, dims: d)
         if let dropMask { projected.multiply(by: dropMask) }
         projected.add(x)
         let (sum, sumMask) = quant.apply(.ffnResidual, projected)

@@ -27,7 +27,7 @@ public enum Heads {
         let (preQ, preMask) = quant.apply(.poolerOutput, pre)
         let pooled = Buffer<T>(count: b * h)
         Tanh.forward(preQ.p, count: b * h, y: pooled.p)
-        let dropMask: Buffer<T>? = Dropout.mask(count: b * h, p: hiddenDropout, rng: &dropout)
+        let dropMask: Buffer<T>? = Dropout.mask(count: b * h, p: hiddenDropout, rng: &dropout, dims: d)
         let dropped = dropMask == nil ? pooled : Buffer<T>(count: b * h)
         if dropMask != nil { Dropout.apply(pooled.p, mask: dropMask, count: b * h, y: dropped.p) }
         let (pooledQ, pooledMask, pooledCodes) = quant.applyToLinearInput(.classifierInput, dropped)

@@ -97,7 +97,7 @@ public enum SelfAttention {
         if !skipSoftmax { Softmax.forward(scores.p, rows: d.batch * nh * tt, width: tt, y: probs.p) }
 
         let probsUsed = intervention == .map ? substitutes!.probs : probs
-        let probsDropMask: Buffer<T>? = Dropout.mask(count: scores.count, p: attentionDropout, rng: &dropout)
+        let probsDropMask: Buffer<T>? = Dropout.mask(count: scores.count, p: attentionDropout, rng: &dropout, dims: d)
         let probsDropped = probsDropMask == nil ? probsUsed : Buffer<T>(count: scores.count)
         if probsDropMask != nil { Dropout.apply(probsUsed.p, mask: probsDropMask, count: scores.count, y: probsDropped.p) }
         let (pq, pMask) = skipValue ? (Buffer<T>(count: 0), nil) : quant.apply(.probs, probsDropped)
@@ -125,7 +125,7 @@ public enum SelfAttention {
         }
         let (projectedQ, projectedMask) = skipOutput ? (projected, nil) : quant.apply(.attentionOutputProjection, projected)
         let projectedUsed = intervention == .output ? substitutes!.output : projectedQ
-        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout)
+        let dropMask: Buffer<T>? = Dropout.mask(count: n * h, p: hiddenDropout, rng: &dropout, dims: d)
         let sum = Buffer<T>(uninitialized: n * h)
         if let dropMask {
             Dropout.apply(projectedUsed.p, mask: dropMask, count: n * h, y: sum.p)

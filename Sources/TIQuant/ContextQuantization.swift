@@ -15,7 +15,7 @@ extension ActivationQuantization {
         -> (Buffer<T>, STEMask<T>?, Int8Lattice?) {
         guard let lattice, x === lattice.context, frozen?.phase != .replaying,
               case .symmetric(let bits, let clip)? = config.activations[site],
-              let (rule, step) = Self.exactRule(lattice, bits: bits, clip: clip)
+              let (rule, step) = Self.exactRule(lattice, bits: bits, clip: clip, across: statistics)
         else { return applyToLinearInput(site, x) }
         let n = x.count
         let out = Buffer<T>(uninitialized: n)
@@ -45,9 +45,10 @@ extension ActivationQuantization {
     }
 
     /// The exact rule and the step of the dynamic symmetric quantizer on σ·S; nil when S is all zero
-    /// (the float route then gives the same zeros).
-    static func exactRule(_ lattice: LatticeProduct<T>, bits: Int, clip: Double?) -> (LatticeRounding, T)? {
-        let m = lattice.maxAbsSum
+    /// (the float route then gives the same zeros). `across`: M is the batch's, as the float route's max|x|.
+    static func exactRule(_ lattice: LatticeProduct<T>, bits: Int, clip: Double?, across: GlobalBatchStatistics? = nil)
+        -> (LatticeRounding, T)? {
+        let m = across.map { $0.maximum(lattice.maxAbsSum) } ?? lattice.maxAbsSum
         guard m > 0 else { return nil }
         let grid = IntegerGrid.symmetric(bits: bits), steps = (lattice.probs.step, lattice.values.step)
         let c = clip.map { T($0) }

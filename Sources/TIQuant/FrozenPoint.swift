@@ -86,6 +86,9 @@ public struct ActivationQuantization<T: BLASScalar> {
     let counter = SiteCounter()
     /// False in loss-only passes: dynamic quantizers then skip writing the STE mask.
     public var keepsMasks = true
+    /// Data-parallel training: the tensors are one rank's rows of a batch split across ranks, and every
+    /// range taken from a tensor (dynamic max|x| or [min, max], an EMA observation) is the batch's.
+    public var statistics: GlobalBatchStatistics? = nil
 
     /// A loss-only pass may leave out sites whose result an intervention discards when nothing keys
     /// or records visits: no stored-range or learned-step quantizer, no recording, no inspector.
@@ -110,7 +113,7 @@ public struct ActivationQuantization<T: BLASScalar> {
         let n = x.count
         let out = Buffer<T>(uninitialized: n)
         if !keepsMasks, key == nil, frozen == nil, case .symmetric(let bits, let clip) = q {
-            ActivationQuantizer.symmetricDynamic(x.p, count: n, bits: bits, clip: clip, out: out.p, mask: nil)
+            ActivationQuantizer.symmetricDynamic(x.p, count: n, bits: bits, clip: clip, out: out.p, mask: nil, across: statistics)
             return (out, nil)
         }
         defer { if let key { inspector?.record(key, site: site, quantizer: q, x: x, quantized: out, width: hiddenWidth) } }
@@ -135,6 +138,7 @@ public struct ActivationQuantization<T: BLASScalar> {
             // that only s moves the grid: x̂ = s·(clamp(round(x/s) + z, 0, 2^b − 1) − z).
             var lo: T = 0
             for i in 0..<n { lo = min(lo, x.p[i]) }
+            if let statistics, config.ranges?.ranges[key] == nil { lo = statistics.range(lo: lo, hi: 0).lo }
             let zero = config.ranges?.ranges[key].map { LSQ.zeroPoint(lo: $0.lo, hi: $0.hi, bits: bits) }
                 ?? LSQ.zeroPoint(lo: Double(lo), step: Double(s.value), bits: bits)  // uncalibrated: the tensor's own min
             let d = Buffer<T>(uninitialized: n)
@@ -142,7 +146,7 @@ public struct ActivationQuantization<T: BLASScalar> {
             stepTerm = LSQActivationTerm(index: s.index, d: d)
         } else if let key, case .tracked(let bits) = q {
             // Training: update the EMA with this batch, then quantize with it. Evaluation: the frozen range.
-            let r = tracker.map { $0.update(key, observedMaxAbs: Double(ActivationQuantizer.maxAbs(x.p, count: n))) }
+            let r = tracker.map { $0.update(key, observedMaxAbs: Double(globalMaxAbs(x))) }
                 ?? config.ranges?.threshold(key)
             if let r { ActivationQuantizer.symmetric(x.p, count: n, bits: bits, range: T(r), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
@@ -159,11 +163,11 @@ public struct ActivationQuantization<T: BLASScalar> {
             let w = hiddenWidth
             let r = tracker.map { $0.observePerDimension(key, x.p, count: n, width: w, bits: bits) }
                 ?? config.ranges?.ranges[key].flatMap { t in t.dimLo.flatMap { lo in t.dimHi.map { (lo, $0) } } }
-                ?? PEG.dimensionRanges(x.p, count: n, width: w)  // uncalibrated: the tensor's own ranges
+                ?? globalDimensionRanges(x, width: w)  // uncalibrated: the tensor's own ranges
             PEG.quantize(x.p, count: n, width: w, bits: bits, dimLo: r.0, dimHi: r.1, groups: groups, permute: permute,
                          out: out.p, mask: mask.p)
         } else {
-            q.quantize(x.p, count: n, out: out.p, mask: mask.p)
+            q.quantize(x.p, count: n, out: out.p, mask: mask.p, across: statistics)
         }
         if let f = frozen {
             // Recorded so that the replay reproduces out exactly at θ₀: offset = out − mask·x − d·s₀.
@@ -173,6 +177,17 @@ public struct ActivationQuantization<T: BLASScalar> {
             f.record(offset: offset, mask: mask, step: stepTerm)
         }
         return (out, STEMask(mask, step: stepTerm))
+    }
+
+    /// max|x| of the batch x is this rank's share of (of x itself in one process).
+    func globalMaxAbs(_ x: Buffer<T>) -> T {
+        let m = ActivationQuantizer.maxAbs(x.p, count: x.count)
+        return statistics.map { $0.maxAbs(m) } ?? m
+    }
+
+    func globalDimensionRanges(_ x: Buffer<T>, width w: Int) -> ([Double], [Double]) {
+        let r = PEG.dimensionRanges(x.p, count: x.count, width: w)
+        return statistics.map { $0.ranges(lo: r.0, hi: r.1) } ?? r
     }
 
     /// A detached input: its value flows forward, no gradient flows back; frozen at θ₀ on replay.

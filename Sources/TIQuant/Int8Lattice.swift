@@ -40,7 +40,7 @@ extension ActivationQuantization {
         let step = codes.withUnsafeMutableBufferPointer { c in
             ActivationQuantizer.symmetricDynamicCodes(FloatKernels.f(UnsafePointer(x.p)), count: n, bits: bits, clip: clip,
                                                       out: FloatKernels.f(out.p), mask: mask.map { FloatKernels.f($0.p) },
-                                                      codes: c.baseAddress!)
+                                                      codes: c.baseAddress!, across: statistics)
         }
         // A NaN or unclipped ±∞ keeps the float route, so that it reaches the loss and stops training.
         return (out, mask.map { STEMask($0) }, step.map { Int8Lattice(codes: codes, step: $0) })

@@ -33,7 +33,7 @@ public struct LatticeOperand<T: BLASScalar> {
                                quant: ActivationQuantization<T>) -> LatticeOperand? {
         guard quant.frozen?.phase != .replaying, case .symmetric(let bits, let clip)? = quant.config.activations[site],
               input.count == quantized.count,
-              let grid = ActivationQuantizer.dynamicGrid(input.p, count: input.count, bits: bits, clip: clip),
+              let grid = ActivationQuantizer.dynamicGrid(input.p, count: input.count, bits: bits, clip: clip, across: quant.statistics),
               grid.step.isNormal
         else { return nil }
         let qmax = IntegerGrid.symmetric(bits: bits).qmax, top = T(qmax)
@@ -50,7 +50,8 @@ public struct LatticeOperand<T: BLASScalar> {
                 codes.p[i] = c
             }
         }
-        if offLattice.isSet { return nil }
+        // Split across ranks: one rank off the lattice voids it for all (the product is then a float GEMM everywhere).
+        if quant.statistics.map({ $0.any(offLattice.isSet) }) ?? offLattice.isSet { return nil }
         return LatticeOperand(codes: codes, step: grid.step, qmax: qmax)
     }
 }

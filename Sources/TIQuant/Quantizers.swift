@@ -96,19 +96,23 @@ public enum WeightQuantizer: Codable, Equatable, Sendable {
     }
 
 
+    /// `across`: the tensor is one rank's rows of a batch split across ranks; its range is the batch's.
     static func uniformGrid<T: BLASScalar>(_ w: UnsafePointer<T>, count n: Int, bits: Int, symmetric: Bool,
-                                           out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+                                           out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>,
+                                           across: GlobalBatchStatistics? = nil) {
         for i in 0..<n { mask[i] = 1 }  // the range covers every entry, so nothing is clipped
         if symmetric {
             var m: T = 0
             for i in 0..<n { m = max(m, abs(w[i])) }
+            if let across { m = across.maxAbs(m) }
             guard m > 0 else { for i in 0..<n { out[i] = 0 }; return }
             let s = IntegerGrid.symmetric(bits: bits).scale(range: m)
             for i in 0..<n { out[i] = roundEven(w[i] * s) / s }
         } else {
-            var lo = w[0], hi = w[0]
-            for i in 1..<n { lo = min(lo, w[i]); hi = max(hi, w[i]) }
+            var lo = n > 0 ? w[0] : 0, hi = lo
+            for i in 0..<n { lo = min(lo, w[i]); hi = max(hi, w[i]) }
             lo = min(lo, 0); hi = max(hi, 0)  // keep 0 exactly representable
+            if let across { (lo, hi) = across.range(lo: lo, hi: hi) }
             guard hi > lo else { for i in 0..<n { out[i] = 0 }; return }
             let grid = IntegerGrid.unsigned(bits: bits), (qlo, qhi) = grid.codeBounds(as: T.self)
             let scale = grid.step(lo: lo, hi: hi)
@@ -175,24 +179,27 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         }
     }
 
+    /// `across`: x is one rank's rows of a batch split across ranks; the range is the batch's.
     public func quantize<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int,
-                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
+                                        out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>,
+                                        across: GlobalBatchStatistics? = nil) {
         switch self {
         case .symmetric(let bits, let clip):
-            ActivationQuantizer.symmetricDynamic(x, count: n, bits: bits, clip: clip, out: out, mask: mask)
+            ActivationQuantizer.symmetricDynamic(x, count: n, bits: bits, clip: clip, out: out, mask: mask, across: across)
         case .asymmetric(let bits):
-            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
+            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask, across: across)
         case .tracked(let bits):
-            ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask)
+            ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask, across: across)
         case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _), .lsq(let bits):  // (PEG without its width, LSQ without its step: per tensor)
-            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask)
+            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask, across: across)
         }
     }
 
     /// Symmetric dynamic per tensor (`.symmetric`); a nil mask skips the STE mask (loss-only passes).
     public static func symmetricDynamic<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?,
-                                                       out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?) {
-        guard let g = dynamicGrid(x, count: n, bits: bits, clip: clip) else {  // all zeros stay zeros
+                                                       out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>?,
+                                                       across: GlobalBatchStatistics? = nil) {
+        guard let g = dynamicGrid(x, count: n, bits: bits, clip: clip, across: across) else {  // all zeros stay zeros
             for i in 0..<n { out[i] = 0; mask?[i] = 1 }
             return
         }
@@ -208,9 +215,9 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     /// codes must not be used. bits ≤ 8, so the codes fit in Int8.
     public static func symmetricDynamicCodes(_ x: UnsafePointer<Float>, count n: Int, bits: Int, clip: Double?,
                                              out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?,
-                                             codes: UnsafeMutablePointer<Int8>) -> Float? {
+                                             codes: UnsafeMutablePointer<Int8>, across: GlobalBatchStatistics? = nil) -> Float? {
         precondition(bits <= 8, "symmetricDynamicCodes: \(bits)-bit codes do not fit in Int8")
-        guard let g = dynamicGrid(x, count: n, bits: bits, clip: clip) else {
+        guard let g = dynamicGrid(x, count: n, bits: bits, clip: clip, across: across) else {
             for i in 0..<n { out[i] = 0; mask?[i] = 1; codes[i] = 0 }
             return 0
         }
@@ -221,12 +228,13 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
 
     /// The per-tensor grid of the dynamic symmetric quantizer, shared by both forms above so that they
     /// round alike: clip c, scale s = (2^(b−1)−1)/m and step m/(2^(b−1)−1) with m = max|clamp(x)|;
-    /// nil for an all-zero tensor.
-    static func dynamicGrid<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?)
-        -> (clip: T, scale: T, step: T)? {
+    /// nil for an all-zero tensor. `across`: m is that of the batch x is one rank's share of.
+    static func dynamicGrid<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, bits: Int, clip: Double?,
+                                           across: GlobalBatchStatistics? = nil) -> (clip: T, scale: T, step: T)? {
         let c = clip.map { T($0) } ?? T.infinity
         // max|clamp(x)| = min(max|x|, c): one vectorized reduction, then one branch-free pass.
-        let m = min(T.absMax(n, x), c)
+        let local = n > 0 ? T.absMax(n, x) : 0
+        let m = min(across.map { $0.maxAbs(local) } ?? local, c)
         guard m > 0 else { return nil }
         // |clamp(x)·s| ≤ 2^(bits−1) − 1, well inside the kernel's rounding range. Multiplying by the
         // step m/(2^(b−1)−1) instead of dividing by s changes x̂ by at most one ulp.

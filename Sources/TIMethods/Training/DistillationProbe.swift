@@ -11,14 +11,18 @@ import TIModel
 public struct DistillationProbe {
     let model: BertModel
     let batches: [Batch]
+    /// The teacher's traces of this rank's batches (`mine`); ranks deal the batches out and gather the results.
     let teacherTraces: [ForwardTrace<Float>]
+    let communicator: Communicator
+    let mine: [Int]
 
-    public init(model: BertModel, task: TaskData, teacher: [Float], size: Int) {
-        self.model = model
+    public init(model: BertModel, task: TaskData, teacher: [Float], size: Int, communicator: Communicator = SingleProcess.shared) {
+        self.model = model; self.communicator = communicator
         let examples = Array(task.dev.prefix(size))
         batches = Batching.batches(examples, batchSize: 64, seqLen: task.seqLen, regression: task.isRegression)
-        let bs = batches
-        teacherTraces = Parallel.map(bs.count) { model.forward(effective: teacher, batch: bs[$0], options: ForwardOptions()) }
+        let bs = batches, mine = communicator.dealt(batches.count)
+        self.mine = mine
+        teacherTraces = Parallel.map(mine.count) { model.forward(effective: teacher, batch: bs[mine[$0]], options: ForwardOptions()) }
     }
 
     public func measure(_ θ: [Float], quantization: QuantConfig) -> (kd: Double, attention: [Double], output: [Double]) {
@@ -26,12 +30,16 @@ public struct DistillationProbe {
         let L = model.config.numLayers
         var kd = 0.0, attn = [Double](repeating: 0, count: L), out = attn
         var count = 0
-        let perBatch = Parallel.map(batches.count) { i -> (Double, [Double], [Double]) in
-            let t = teacherTraces[i]
-            let r = obj.evaluate(θ, batch: batches[i], teacher: t, gradient: false)
+        let computed = Parallel.map(mine.count) { k -> [Double] in
+            let t = teacherTraces[k]
+            let r = obj.evaluate(θ, batch: batches[mine[k]], teacher: t, gradient: false)
             let a = (0..<L).map { Double(Losses.meanSquaredError(r.trace.layers[$0].attention.blockOutput, t.layers[$0].attention.blockOutput).0) }
             let o = (0..<L).map { Double(Losses.meanSquaredError(r.trace.layers[$0].feedForward.output, t.layers[$0].feedForward.output).0) }
-            return (r.terms.total, a, o)
+            return [r.terms.total] + a + o
+        }
+        // Summed in batch order on every rank, as one process sums them.
+        let perBatch = communicator.gatherDealt(computed, count: batches.count).map { v in
+            (v[0], Array(v[1...L]), Array(v[(L + 1)...]))
         }
         for (b, r) in zip(batches, perBatch) {
             let w = Double(b.size)

@@ -19,9 +19,11 @@ public struct Evaluator<T: BLASScalar> {
     public let model: BertModel
     public let task: TaskData
     public var batchSize: Int
+    /// Ranks deal the batches out and gather the logits: each batch is evaluated whole, as by one process.
+    public var communicator: Communicator
 
-    public init(model: BertModel, task: TaskData, batchSize: Int = 128) {
-        self.model = model; self.task = task; self.batchSize = batchSize
+    public init(model: BertModel, task: TaskData, batchSize: Int = 128, communicator: Communicator = SingleProcess.shared) {
+        self.model = model; self.task = task; self.batchSize = batchSize; self.communicator = communicator
     }
 
     /// With `intervention`, each batch's forward takes the teacher's tensor at that point (the teacher's
@@ -34,12 +36,16 @@ public struct Evaluator<T: BLASScalar> {
         var lossSum = 0.0
         var predictions: [Int] = [], outputs: [Double] = []
         let batches = Batching.batches(data, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression)
-        let logits = Parallel.map(batches.count) { i -> (loss: Double, logits: [T]) in
+        let mine = communicator.dealt(batches.count)
+        let computed = Parallel.map(mine.count) { k -> [Double] in
+            let i = mine[k]
             let teacherTrace = intervention.map { model.forward(effective: $0.teacher, batch: batches[i], options: ForwardOptions()) }
             let tr = model.forward(effective: θq, batch: batches[i],
                                    options: ForwardOptions(quantization: quantization, intervention: intervention?.point, teacher: teacherTrace))
-            return (Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size), tr.logits.array)
+            return [Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size)] + tr.logits.array.map { Double($0) }
         }
+        // Per batch: its loss sum, then its logits (exact in Double), in batch order on every rank.
+        let logits = communicator.gatherDealt(computed, count: batches.count).map { (loss: $0[0], logits: Array($0.dropFirst())) }
         let c = model.config.numLabels
         for (batch, out) in zip(batches, logits) {
             lossSum += out.loss

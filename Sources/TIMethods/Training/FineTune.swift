@@ -51,15 +51,20 @@ public struct EvalPoint: Codable, Sendable {
 public enum FineTune {
     /// Full precision has no batch-wide quantizer scales, so a batch splits exactly into fixed
     /// chunks evaluated in parallel (the loss is a per-example mean). The chunking does not depend
-    /// on the worker count, so results are identical with 1 or 2 workers.
+    /// on the worker count, so results are identical with 1 or 2 workers. Each rank chunks its share
+    /// of the batch; dropout is keyed by global example index, so the masks are those of the whole
+    /// batch whatever the chunks and ranks.
     static let chunks = 2
 
-    static func fullPrecisionStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, seed: UInt64, step: Int) -> (Double, [Float]) {
-        let size = batch.size, per = (size + chunks - 1) / chunks
-        let parts = stride(from: 0, to: size, by: per).map { batch.slice($0..<min($0 + per, size)) }
+    static func fullPrecisionStep(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, seed: UInt64, step: Int,
+                                  communicator comm: Communicator = SingleProcess.shared) -> (Double, [Float]) {
+        let share = DataParallel.share(of: batch, comm)
+        let size = share.size, per = (size + chunks - 1) / chunks
+        let parts = stride(from: 0, to: size, by: per).map { share.slice($0..<min($0 + per, size)) }
+        var stream = SeededRandom(seed: seed).derived("dropout/\(step)")
+        let dropoutSeed = stream.next()
         let results = Parallel.map(parts.count) { i -> (Double, [Float]) in
-            var stream = SeededRandom(seed: seed).derived("dropout/\(step)/\(i)")
-            let r = obj.evaluate(θ, batch: parts[i], teacher: nil, gradient: true, dropoutSeed: stream.next())
+            let r = obj.evaluate(θ, batch: parts[i], teacher: nil, gradient: true, dropoutSeed: dropoutSeed)
             return (r.terms.total, r.gradient!)
         }
         var loss = 0.0
@@ -69,21 +74,28 @@ public enum FineTune {
             loss += w * r.0
             BLAS.axpy(Float(w), r.1, &g)
         }
-        return (loss, g)
+        var terms = LossTerms()
+        terms.total = loss
+        DataParallel.mean(&g, share: share, of: batch, comm)
+        return (DataParallel.mean(terms, share: share, of: batch, comm).0.total, g)
     }
 
     /// Fine-tunes from `initial` (a pretrained encoder) or from a seeded random initialization.
+    /// Under several ranks (`communicator`) each rank trains on its share of every batch and the ranks
+    /// share the evaluations; every rank returns the same result (the caller writes it on rank 0).
     public static func run(model: BertModel, task: TaskData, config: FineTuneConfig, initial: [Float]? = nil,
-                           events: RunEvents = .silent) throws -> ([Float], FineTuneResult) {
+                           events: RunEvents = .silent, communicator: Communicator = SingleProcess.shared) throws -> ([Float], FineTuneResult) {
         try config.validate()
         try task.requireExamples()
+        try ScheduleChecks.shares(batchSize: config.batchSize, examples: task.train.count, ranks: communicator.size)
+        let events = communicator.isRoot ? events : .silent
         try MemoryBudget.require(ModelSize(model.config).trainingBytes(batch: config.batchSize, seqLen: task.seqLen),
                                  for: "fine-tuning at batch size \(config.batchSize)", file: task.name)
         let start = Date()
         var θ: [Float] = initial ?? model.initialParameters(seed: config.seed)
         var adam = AdamW<Float>(layout: model.layout, config: config.adam)
         let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: .fullPrecision, loss: .task))
-        let evaluator = Evaluator<Float>(model: model, task: task)
+        let evaluator = Evaluator<Float>(model: model, task: task, communicator: communicator)
         let stepsPerEpoch = (task.train.count + config.batchSize - 1) / config.batchSize
         let total = stepsPerEpoch * config.epochs
         let schedule = LinearWarmupSchedule(peak: config.learningRate, totalSteps: total)
@@ -98,7 +110,8 @@ public enum FineTune {
             var order = task.train
             rng.shuffle(&order)
             for batch in Batching.batches(order, batchSize: config.batchSize, seqLen: task.seqLen, regression: task.isRegression) {
-                let (loss, gradient) = fullPrecisionStep(obj, θ: θ, batch: batch, seed: config.seed, step: step)
+                let (loss, gradient) = fullPrecisionStep(obj, θ: θ, batch: batch, seed: config.seed, step: step, communicator: communicator)
+                // Reduced over the ranks: a NaN on any rank's share stops every rank here with the same line.
                 guard loss.isFinite, Vec.isFinite(gradient) else {
                     throw OptionValueError(option: .learningRate, value: "\(config.learningRate)",
                                            reason: "training loss or gradient is not finite at step \(step); lower it")

@@ -61,6 +61,8 @@ public struct BertObjective<T: BLASScalar> {
     /// Training only: the EMA range state of stored-range activation quantizers (Q8BERT), updated by
     /// every student forward. Kept out of `spec`, which describes the loss, not mutable state.
     public var rangeTracker: ActivationRangeTracker? = nil
+    /// Data-parallel training: batches are this rank's share, the student's quantizer ranges the global batch's.
+    public var batchStatistics: GlobalBatchStatistics? = nil
 
     public init(model: BertModel, spec: ObjectiveSpec) {
         self.model = model; self.spec = spec
@@ -118,9 +120,10 @@ public struct BertObjective<T: BLASScalar> {
                                dropoutSeed: UInt64? = nil) -> (QuantizedParameters<T>, ForwardTrace<T>) {
         precondition(spec.intervention == nil || teacher != nil, "an intervention needs the teacher's trace")
         let q = effectiveParameters(θ, frozen: frozen)
-        let options = ForwardOptions<T>(quantization: spec.quantization, frozen: frozen, intervention: spec.intervention,
+        var options = ForwardOptions<T>(quantization: spec.quantization, frozen: frozen, intervention: spec.intervention,
                                         teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed,
                                         rangeTracker: rangeTracker)
+        options.batchStatistics = batchStatistics
         return (q, model.forward(effective: q.effective, batch: batch, options: options))
     }
 

@@ -38,6 +38,11 @@ public struct QATCheckpointState {
     static func load(_ dir: URL, expectedHash: String) throws -> QATCheckpointState? {
         try RunDirectoryLock.hold(dir, file: RunDirectoryLock.qatFile, what: "QAT run")
         AtomicFile.removeStaleTemporaries(in: dir)
+        return try read(dir, expectedHash: expectedHash)
+    }
+
+    /// The saved state, read without claiming the folder (ranks other than 0, after rank 0 claimed it).
+    static func read(_ dir: URL, expectedHash: String) throws -> QATCheckpointState? {
         let url = dir.appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let f = try SafeTensorsFile.read(url: url)

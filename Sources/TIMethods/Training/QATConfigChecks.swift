@@ -25,3 +25,13 @@ extension QATConfig {
         if let s = stepOneLength { try ScheduleChecks.require(s >= 1, .stepOne, s, "at least 1 step") }
     }
 }
+
+extension ScheduleChecks {
+    /// Every batch of the epoch (the last one may be short) must give each of `ranks` ranks a row.
+    static func shares(batchSize: Int, examples: Int, ranks: Int) throws {
+        guard ranks > 1 else { return }
+        let last = examples % batchSize
+        try require(batchSize >= ranks && (last == 0 || last >= ranks), .batchSize, batchSize,
+                    "a batch size (and a last batch of \(examples) training examples) of at least \(ranks), one example per rank")
+    }
+}

@@ -2,6 +2,8 @@
 // (one evaluation of the student: real performance, intervention off, evaluation mode, plus the
 // no-intervention KD loss and per-layer MSE on the fixed dev probe). evals.csv carries every GLUE
 // score of the task after its first five columns, and MNLI's mismatched dev set after those.
+// Under several ranks every rank evaluates its share and rank 0 alone writes; the writes' outcome is
+// agreed by all ranks (a failed write stops every rank with its message).
 import Foundation
 import TILinalg
 import TIData
@@ -9,7 +11,9 @@ import TIQuant
 import TIModel
 
 final class QATRecorder {
-    let steps: CSVLog, evalLog: CSVLog, layers: CSVLog
+    /// Rank 0's logs (nil on the other ranks, which read a resumed run's history but write nothing).
+    let steps: CSVLog?, evalLog: CSVLog?, layers: CSVLog?
+    let communicator: Communicator
     let probe: DistillationProbe
     let evaluator: Evaluator<Float>
     private(set) var evals: [QATEval]
@@ -19,19 +23,22 @@ final class QATRecorder {
     private var divergence = DivergenceGuard()
 
     /// Opens the logs; a resumed run drops rows past its saved step and keeps the evaluations before it.
+    /// Rank 0 opens the logs first; the other ranks open the recorder after it (they only read).
     init(dir: URL, resumedAt: Int?, model: BertModel, task: TaskData, teacher: [Float], probeSize: Int,
-         stepOne hasStepOne: Bool = false, keepsBestStepOne: Bool = false) throws {
-        stepOne = hasStepOne ? try StepOneEvalLog(dir: dir, resumedAt: resumedAt, keepsBest: keepsBestStepOne) : nil
-        steps = try CSVLog(dir.appendingPathComponent("steps.csv"), header: [
+         stepOne hasStepOne: Bool = false, keepsBestStepOne: Bool = false, communicator: Communicator = SingleProcess.shared) throws {
+        self.communicator = communicator
+        let writes = communicator.isRoot
+        stepOne = hasStepOne ? try StepOneEvalLog(dir: dir, resumedAt: resumedAt, keepsBest: keepsBestStepOne, writes: writes) : nil
+        steps = writes ? try CSVLog(dir.appendingPathComponent("steps.csv"), header: [
             "step", "phase", "intervention", "lr", "loss", "task", "logits", "hidden", "scores", "attention_blocks", "grad_norm", "seconds", "train_ce"],
-            truncateAfter: resumedAt)
-        evalLog = try CSVLog(dir.appendingPathComponent("evals.csv"), header: Self.evalColumns(task), truncateAfter: resumedAt)
-        layers = try CSVLog(dir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"],
-                            truncateAfter: resumedAt)
-        probe = DistillationProbe(model: model, task: task, teacher: teacher, size: probeSize)
-        evaluator = Evaluator<Float>(model: model, task: task)
+            truncateAfter: resumedAt) : nil
+        evalLog = writes ? try CSVLog(dir.appendingPathComponent("evals.csv"), header: Self.evalColumns(task), truncateAfter: resumedAt) : nil
+        layers = writes ? try CSVLog(dir.appendingPathComponent("layers.csv"), header: ["step", "layer", "attn_mse", "out_mse"],
+                                     truncateAfter: resumedAt) : nil
+        probe = DistillationProbe(model: model, task: task, teacher: teacher, size: probeSize, communicator: communicator)
+        evaluator = Evaluator<Float>(model: model, task: task, communicator: communicator)
         evals = resumedAt == nil ? [] : try QATRun.readEvals(dir)
-        if resumedAt != nil { try replayLosses(steps.url) }
+        if resumedAt != nil { try replayLosses(dir.appendingPathComponent("steps.csv")) }
     }
 
     /// Feeds the logged steps' losses (columns step, phase, …, loss) to the divergence check, so a
@@ -47,9 +54,11 @@ final class QATRecorder {
     func logStep(_ step: Int, phase: Int, intervention: InterventionPoint?, lr: Double, terms st: StepTerms,
                  gradientNorm: Double, elapsed: Double) throws {
         let t = st.loss
-        try steps.append([String(step), String(phase), intervention?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
-                          Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gradientNorm),
-                          Fmt.g(elapsed), Fmt.g(st.trainCE)])
+        try communicator.onRoot {
+            try steps?.append([String(step), String(phase), intervention?.rawValue ?? "none", Fmt.g(lr), Fmt.g(t.total), Fmt.g(t.task),
+                               Fmt.g(t.logits), Fmt.g(t.hidden), Fmt.g(t.scores), Fmt.g(t.attentionBlocks), Fmt.g(gradientNorm),
+                               Fmt.g(elapsed), Fmt.g(st.trainCE)])
+        }
         try divergence.observe(loss: t.total, step: step, phase: phase)
     }
 
@@ -60,8 +69,8 @@ final class QATRecorder {
     func evaluateIntervened(_ student: StudentState, quantization: QuantConfig, intervention: InterventionPoint, teacher: [Float],
                             step: Int) throws {
         let ev = evaluator.evaluate(student.parameters, quantization: quantization, intervention: (intervention, teacher))
-        try stepOne?.record(StepOneEval(step: step, intervention: intervention, devMetric: ev.metric, devLoss: ev.loss),
-                            parameters: student.parameters)
+        let e = StepOneEval(step: step, intervention: intervention, devMetric: ev.metric, devLoss: ev.loss)
+        try communicator.agreeing { try stepOne?.record(e, parameters: student.parameters) }
     }
 
     func evaluate(_ student: StudentState, quantization: QuantConfig, step: Int, phase: Int) throws {
@@ -74,8 +83,10 @@ final class QATRecorder {
             let mm = evaluator.evaluate(student.parameters, quantization: quantization, examples: evaluator.task.devMismatched)
             row += [Fmt.g(mm.loss)] + Self.scoreCells(mm, task: evaluator.task)
         }
-        try evalLog.append(row)
-        for l in attn.indices { try layers.append([String(step), String(l), Fmt.g(attn[l]), Fmt.g(out[l])]) }
+        try communicator.onRoot {
+            try evalLog?.append(row)
+            for l in attn.indices { try layers?.append([String(step), String(l), Fmt.g(attn[l]), Fmt.g(out[l])]) }
+        }
     }
 }
 

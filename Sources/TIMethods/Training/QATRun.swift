@@ -2,6 +2,9 @@
 // the student, the work before step 0, the objective of each step and what happens around the
 // optimizer; the loop orders the data, steps the optimizer per phase, evaluates, logs, and saves a
 // resumable state at every evaluation. Every step and evaluation streams to the run directory.
+// Under R ranks (`communicator`) each rank trains on its share of every batch (DataParallel.swift),
+// evaluations are shared out, and rank 0 alone claims the directory and writes it; the others read
+// a resumed run's state after rank 0 has opened it, and every failure is agreed by all ranks.
 import Foundation
 import TILinalg
 import TIData
@@ -19,6 +22,8 @@ public struct QATRun {
     public var settings: [String: ResolvedSetting]? = nil
     /// Test hook: stop (throwing) right after the state saved at the first evaluation at or past this step.
     public var interruptAfterStep: Int? = nil
+    /// The ranks training this run together (one process by default).
+    public var communicator: Communicator = SingleProcess.shared
 
     public init(model: BertModel, task: TaskData, teacher: [Float], config: QATConfig) {
         self.model = model; self.task = task; self.teacher = teacher; self.config = config
@@ -27,26 +32,30 @@ public struct QATRun {
     public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, events: RunEvents = .silent) throws
         -> (student: [Float], summary: QATSummary, evals: [QATEval]) {
         let start = Date()
+        let comm = communicator
+        let events = comm.isRoot ? events : .silent
         let method = config.mode.method
         let phases = try selectedPhases()
         let total = phases.map(\.steps).reduce(0, +)
         let configHash = Self.configHash(config: config, teacher: teacher, task: task)
-        if let done = try finishedRun(outDir, hash: configHash) { return done }
-        let resume = try QATCheckpointState.load(outDir, expectedHash: configHash) ?? handOff(to: outDir)?.state
+        try requireShares()
+        if let done = try finishedOnEveryRank(outDir, hash: configHash) { return done }
+        let resume = try openState(outDir, hash: configHash)
         var student = method.initialStudent(teacher: model, parameters: teacher, config: config)
         try checkResumable(resume, layoutCount: student.model.layout.count, dir: outDir)
         let teacherForProbe = student.parameters  // the teacher in the student's layout (LSQ: with initial steps)
-        var meta = try startMetadata(outDir, hash: configHash, resuming: resume != nil, teacherPath: teacherPath,
+        var meta: QATRunMetadata? = nil
+        try comm.onRoot {
+            meta = try startMetadata(outDir, hash: configHash, resuming: resume != nil, teacherPath: teacherPath,
                                      teacherDevMetric: teacherDevMetric, quantization: method.quantization(config: config, ranges: nil))
+        }
         if let r = resume {
             student.parameters = r.parameters
-            if method.defaultQuantization.usesStoredRanges { student.ranges = try StudentFiles.readRanges(outDir) }
+            if method.defaultQuantization.usesStoredRanges { student.ranges = try comm.agreeing { try StudentFiles.readRanges(outDir) } }
         } else {
             try method.prepare(&student, task: task, config: config)
         }
-        let recorder = try QATRecorder(dir: outDir, resumedAt: resume?.step, model: student.model, task: task, teacher: teacherForProbe,
-                                       probeSize: config.devProbeSize, stepOne: phases.contains { $0.number == 1 },
-                                       keepsBestStepOne: config.stepOneSelection == .best)
+        let recorder = try openRecorder(outDir, resumedAt: resume?.step, student: student, teacher: teacherForProbe, phases: phases)
         if resume == nil { try recorder.evaluate(student, quantization: quantization(student), step: 0, phase: phases.first?.number ?? 0) }
 
         var stream = BatchStream(examples: task.train, batchSize: config.batchSize, seqLen: task.seqLen,
@@ -81,16 +90,18 @@ public struct QATRun {
                 guard shouldEvaluate(step: step, local: local, phase: phase, total: total) else { continue }
                 try recorder.evaluate(student, quantization: quantization(student), step: step, phase: phase.number)
                 bar.update(step, String(format: "loss %.4f dev %@ %.4f", r.terms.total, task.metricName, recorder.evals.last!.devMetric))
-                try saveResumable(student, adam: adam, step: step, phase: phase.number, loop: loop, dir: outDir, hash: configHash)
+                try comm.onRoot { try saveResumable(student, adam: adam, step: step, phase: phase.number, loop: loop, dir: outDir, hash: configHash) }
                 if let k = interruptAfterStep, step >= k { throw CancellationError() }
             }
         }
         let summary = summarize(recorder.evals, total: total, phases: phases, loop: loop)
-        try saveStudent(student, dir: outDir)
-        meta.finished = Provenance.timestamp()
-        meta.summary = summary
-        try AtomicFile.writeJSON(meta, to: outDir.appendingPathComponent("metadata.json"))
-        QATCheckpointState.remove(outDir)
+        try comm.onRoot {
+            try saveStudent(student, dir: outDir)
+            meta!.finished = Provenance.timestamp()
+            meta!.summary = summary
+            try AtomicFile.writeJSON(meta!, to: outDir.appendingPathComponent("metadata.json"))
+            QATCheckpointState.remove(outDir)
+        }
         return (student.parameters, summary, recorder.evals)
     }
 }

@@ -92,5 +92,7 @@ public struct QATRunMetadata: Codable, Sendable {
     public var settings: [String: ResolvedSetting]? = nil
     /// Hash of the configuration, teacher and data: a rerun resumes only the same run.
     public var configHash: String?
+    /// How many ranks trained the run (data-parallel; nil in runs from before ranks existed).
+    public var ranks: Int? = nil
 }
 

@@ -39,6 +39,7 @@ extension QATRun {
                                   arithmetic: Int8Path.enabled ? "ternary × 8-bit forward products as int8 GEMMs (\(Int8GEMM.kernelName))" : "float GEMMs",
                                   started: Provenance.timestamp(), configHash: hash)
         meta.settings = settings
+        meta.ranks = communicator.size
         try AtomicFile.writeJSON(meta, to: url)
         return meta
     }
@@ -60,26 +61,27 @@ extension QATRun {
         obj.rangeTracker = tracker
         obj.spec.distillationTerms = config.distillation
         var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
-        let r = Self.forwardBackward(obj, θ: student.parameters, batch: batch, teacher: teacher, dropoutSeed: dropout.next())
+        var (terms, gradient) = dataParallelStep(obj, θ: student.parameters, batch: batch, dropoutSeed: dropout.next())
         if let tracker { student.ranges = tracker.state }
-        guard r.terms.total.isFinite, Vec.isFinite(r.gradient!) else {
+        // Reduced over the ranks, so a NaN on any rank's share stops every rank here with the same line.
+        guard terms.total.isFinite, Vec.isFinite(gradient) else {
             throw ModelError.nonFinite("\(config.mode.rawValue) training loss or gradient at step \(step) (phase \(phase.number)); lower the learning rate")
         }
-        var gradient = r.gradient!
         method.preconditionGradient(&gradient, student: student, quantization: q)
         let norm = adam.step(&student.parameters, gradient: gradient, learningRate: learningRate)
         method.afterOptimizerStep(&student)
-        // The task loss of this forward's logits, logged even when the objective leaves it out (KD), for Fig. 4a.
-        return (StepTerms(loss: r.terms, trainCE: Double(obj.taskLoss(r.trace.logits, batch: batch).0)), norm)
+        // trainCE: the task loss of this forward's logits, logged even when the objective leaves it out (KD), for Fig. 4a.
+        return (terms, norm)
     }
 
     /// Forward and backward of one step. Without intervention the teacher's and the student's
     /// forwards are independent and run on two workers; the result does not depend on the worker count.
-    package static func forwardBackward(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64) -> ObjectiveResult<Float> {
+    package static func forwardBackward(_ obj: BertObjective<Float>, θ: [Float], batch: Batch, teacher: [Float], dropoutSeed: UInt64,
+                                        concurrentTeacher: Bool = true) -> ObjectiveResult<Float> {
         guard obj.spec.needsTeacher else {
             return obj.evaluate(θ, batch: batch, teacher: nil, gradient: true, dropoutSeed: dropoutSeed)
         }
-        if obj.spec.intervention != nil {
+        if obj.spec.intervention != nil || !concurrentTeacher {
             let t = obj.teacherTrace(teacher: teacher, batch: batch)
             return obj.evaluate(θ, batch: batch, teacher: t, gradient: true, dropoutSeed: dropoutSeed)
         }
@@ -111,13 +113,13 @@ extension QATRun {
     }
 
     /// A step-2 run's start: the finished step-1 run it continues (its logs copied here once).
-    func handOff(to dir: URL) throws -> StepOneHandOff? {
+    func handOff(to dir: URL, copyingLogs: Bool = true) throws -> StepOneHandOff? {
         guard config.phase == .step2 else { return nil }
         guard let run = continuing else {
             throw OptionValueError(option: .continuing, value: nil, reason: "a step-2 run needs the step-1 run directory it continues")
         }
         let h = try StepOneHandOff.load(run, expecting: config)
-        try h.copyLogs(to: dir)
+        if copyingLogs { try h.copyLogs(to: dir) }
         return h
     }
 

@@ -78,13 +78,14 @@ final class StepOneEvalLog {
     static let bestFile = "step1-best.safetensors"
     /// The seeds evaluate step 1 every 10 steps.
     static let every = 10
-    let log: CSVLog
+    /// nil on ranks other than 0, which keep the best model in memory but write nothing.
+    let log: CSVLog?
     let bestURL: URL?
     private(set) var best: (metric: Double, parameters: [Float])?
 
-    init(dir: URL, resumedAt: Int?, keepsBest: Bool) throws {
-        log = try CSVLog(dir.appendingPathComponent(Self.file), header: ["step", "intervention", "dev_metric", "dev_loss"],
-                         truncateAfter: resumedAt)
+    init(dir: URL, resumedAt: Int?, keepsBest: Bool, writes: Bool = true) throws {
+        log = writes ? try CSVLog(dir.appendingPathComponent(Self.file), header: ["step", "intervention", "dev_metric", "dev_loss"],
+                                  truncateAfter: resumedAt) : nil
         bestURL = keepsBest ? dir.appendingPathComponent(Self.bestFile) : nil
         if let url = bestURL, resumedAt != nil, FileManager.default.fileExists(atPath: url.path) {
             let f = try SafeTensorsFile.read(url: url)
@@ -96,9 +97,10 @@ final class StepOneEvalLog {
     }
 
     func record(_ e: StepOneEval, parameters: [Float]) throws {
-        try log.append([String(e.step), e.intervention.rawValue, Fmt.g(e.devMetric), Fmt.g(e.devLoss)])
+        try log?.append([String(e.step), e.intervention.rawValue, Fmt.g(e.devMetric), Fmt.g(e.devLoss)])
         guard let url = bestURL, best == nil || e.devMetric > best!.metric else { return }
         best = (e.devMetric, parameters)
+        guard log != nil else { return }
         try SafeTensorsWriter.write(tensors: [("theta", [parameters.count], parameters)],
                                     metadata: ["dev_metric": String(e.devMetric), "step": String(e.step)], to: url)
     }
