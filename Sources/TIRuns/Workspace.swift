@@ -36,9 +36,11 @@ public struct Workspace: Sendable {
     /// Trains and saves the FP teacher: config.json, model.safetensors, the tokenizer files and
     /// teacher.json. Embedded tasks start from a seeded random init of the small default model;
     /// `pretrained` (an HF checkpoint directory) starts from its encoder and reads text tasks with its tokenizer.
+    /// Under several ranks each trains on its share of every batch and rank 0 alone writes the files.
     @discardableResult
     public func trainTeacher(_ task: TaskSource, config: FineTuneConfig, trainSize: Int = defaultTrainSize,
-                             pretrained: URL? = nil, to dir: URL? = nil) throws -> (BertModel, [Float], FineTuneResult) {
+                             pretrained: URL? = nil, to dir: URL? = nil,
+                             communicator: Communicator = SingleProcess.shared) throws -> (BertModel, [Float], FineTuneResult) {
         let out = dir ?? teacherDir(task)
         let data: TaskData
         let model: BertModel
@@ -57,7 +59,9 @@ public struct Workspace: Sendable {
             data = SyntheticTaskGenerator(task: e).make(train: trainSize, dev: Self.defaultDevSize)
             model = BertModel(config: Self.defaultConfig(for: data))
         }
-        let (θ, result) = try FineTune.run(model: model, task: data, config: config, initial: initial, events: events)
+        let (θ, result) = try FineTune.run(model: model, task: data, config: config, initial: initial, events: events,
+                                           communicator: communicator)
+        guard communicator.isRoot else { return (model, θ, result) }
         try Checkpoint.save(θ, config: model.config, to: out, metadata: ["tianalyze.task": task.name])
         if let pretrained {
             for name in ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {

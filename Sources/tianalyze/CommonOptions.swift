@@ -26,7 +26,7 @@ struct CommonOptions: ParsableArguments {
     func apply() {
         configure()
         if World.communicator.isDistributed {
-            World.communicator.abort("Error: this command runs as one process; start it without mpirun/srun (hessian and landscape split their work across ranks)")
+            World.communicator.abort("Error: this command runs as one process; start it without mpirun/srun (finetune, qat, hessian and landscape split their work across ranks)")
         }
     }
 

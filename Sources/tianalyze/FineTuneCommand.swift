@@ -21,7 +21,7 @@ struct FineTuneCommand: ParsableCommand {
     }
 
     func run() throws {
-        common.apply()
+        let comm = common.applyAcrossRanks()
         let task = try taskOptions.source()
         let cfg = training.config(seed: common.seed)
         let ws = common.workspace
@@ -29,7 +29,8 @@ struct FineTuneCommand: ParsableCommand {
         try PathChecks.notOverwriting(dir.path, out == nil ? "--out (default)" : "--out",
                                       inputs: [("--checkpoint", checkpoint), ("--data-dir", taskOptions.dataDir)])
         let (_, _, result) = try ws.trainTeacher(task, config: cfg, trainSize: trainSize,
-                                                 pretrained: checkpoint.map { URL(fileURLWithPath: $0) }, to: dir)
+                                                 pretrained: checkpoint.map { URL(fileURLWithPath: $0) }, to: dir, communicator: comm)
+        guard comm.isRoot else { return }
         print(String(format: "teacher %@: FP dev %@ %.4f | ternary W + 8-bit A, no QAT: %.4f | %d steps (best at %d), %.0f s → %@",
                      task.name, result.dev.metricName, result.dev.metric, result.devTernaryNoQAT.metric,
                      result.steps, result.bestStep, result.seconds, dir.path))

@@ -26,10 +26,10 @@ struct QATCommand: ParsableCommand {
     @OptionGroup var recipeOptions: QATRecipeOptions
 
     func run() throws {
-        common.apply()
+        let comm = common.applyAcrossRanks()
         let task = try taskOptions.source(defaultMaxSeqLength: recipe.values(task: taskOptions.task, layers: 0).maxSeqLength ?? 128)
         let ws = common.workspace
-        let teacher = try ws.teacher(task)
+        let teacher = try World.rootFirst(comm) { try ws.teacher(task) }  // an embedded teacher is trained once, by rank 0
         var request = QATSettingsRequest()
         request.recipe = recipe; request.learningRate = lr; request.epochs = epochs; request.batchSize = batchSize
         request.stepOneLength = stepOne; request.evalEvery = evalEvery; request.clipping = recipeOptions.clip
@@ -47,7 +47,9 @@ struct QATCommand: ParsableCommand {
         var run = QATRun(model: teacher.model, task: try ws.taskData(task), teacher: teacher.parameters, config: cfg)
         run.continuing = from.map { URL(fileURLWithPath: $0) }
         run.settings = settings
+        run.communicator = comm
         let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
+        guard comm.isRoot else { return }
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",
                      mode.rawValue, task.name, s.finalDevMetric, s.bestDevMetric, s.initialProbeDistillationLoss,
                      s.finalProbeDistillationLoss, s.totalSteps, s.stepOneLength.map { " (step 1: \($0))" } ?? "",
