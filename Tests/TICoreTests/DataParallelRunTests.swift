@@ -127,31 +127,14 @@ final class DataParallelRunTests: XCTestCase {
     /// uninterrupted 2-rank run bit for bit.
     func testKilledTwoRankRunResumesUnderTwoRanksToTheSameBits() throws {
         let whole = tempDir(), split = tempDir()
-        let a = try ranks(2) { comm in
-            var run = self.setup(mode: .tiG)
-            run.communicator = comm
-            return try run.run(outDir: whole, teacherPath: "t", teacherDevMetric: nil).student
-        }
-        XCTAssertThrowsError(try ranks(2) { comm in
-            var run = self.setup(mode: .tiG)
-            run.communicator = comm
-            run.interruptAfterStep = 4
-            return try run.run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
-        })
+        let a = try students(ranks: 2, mode: .tiG, outDir: whole)
+        XCTAssertThrowsError(try students(ranks: 2, mode: .tiG, outDir: split, interruptAfter: 4))
         XCTAssertTrue(FileManager.default.fileExists(atPath: split.appendingPathComponent("resume-state.safetensors").path))
-        let b = try ranks(2) { comm in
-            var run = self.setup(mode: .tiG)
-            run.communicator = comm
-            return try run.run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
-        }
+        let b = try students(ranks: 2, mode: .tiG, outDir: split)
         XCTAssertEqual(a[0].map(\.bitPattern), b[0].map(\.bitPattern))
         XCTAssertEqual(b[0].map(\.bitPattern), b[1].map(\.bitPattern))
         // Run again: every rank finds the finished run and returns its student.
-        let again = try ranks(2) { comm in
-            var run = self.setup(mode: .tiG)
-            run.communicator = comm
-            return try run.run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
-        }
+        let again = try students(ranks: 2, mode: .tiG, outDir: split)
         XCTAssertEqual(again[1].map(\.bitPattern), b[0].map(\.bitPattern))
         func noSeconds(_ r: [[String]]) -> [[String]] {
             guard let i = r.first?.firstIndex(of: "seconds") else { return r }
@@ -165,21 +148,24 @@ final class DataParallelRunTests: XCTestCase {
 final class Box<V>: @unchecked Sendable { var value: V? }
 
 extension DataParallelRunTests {
+    /// The students a run of `mode` leaves on every rank (or the error it ends with).
+    func students(ranks r: Int, mode: QATMode, outDir: URL, interruptAfter: Int? = nil) throws -> [[Float]] {
+        try ranks(r) { comm in
+            var run = self.setup(mode: mode)
+            run.communicator = comm
+            run.interruptAfterStep = interruptAfter
+            return try run.run(outDir: outDir, teacherPath: "t", teacherDevMetric: nil).student
+        }
+    }
+}
+
+extension DataParallelRunTests {
     /// The resumable state does not depend on the rank count: a 2-rank run killed at step 4 and
     /// resumed by one process ends within Float rounding of the uninterrupted 2-rank run.
     func testTwoRankRunResumesUnderOneProcess() throws {
         let whole = tempDir(), split = tempDir()
-        let a = try ranks(2) { comm in
-            var run = self.setup(mode: .kd)
-            run.communicator = comm
-            return try run.run(outDir: whole, teacherPath: "t", teacherDevMetric: nil).student
-        }
-        XCTAssertThrowsError(try ranks(2) { comm in
-            var run = self.setup(mode: .kd)
-            run.communicator = comm
-            run.interruptAfterStep = 4
-            return try run.run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
-        })
+        let a = try students(ranks: 2, mode: .kd, outDir: whole)
+        XCTAssertThrowsError(try students(ranks: 2, mode: .kd, outDir: split, interruptAfter: 4))
         let b = try setup(mode: .kd).run(outDir: split, teacherPath: "t", teacherDevMetric: nil).student
         XCTAssertLessThan(zip(a[0], b).map { abs(Double($0) - Double($1)) }.max()!, 1e-4)
         XCTAssertEqual(try metadata(split).ranks, 1, "the metadata records the ranks of the run that finished it")
@@ -191,12 +177,7 @@ extension DataParallelRunTests {
     /// A damaged resumable state is read by rank 0 alone: its one line reaches every rank, none hangs.
     func testBadStateUnderTwoRanksGivesEveryRankTheSameLine() throws {
         let dir = tempDir()
-        XCTAssertThrowsError(try ranks(2) { comm in
-            var run = self.setup(mode: .kd)
-            run.communicator = comm
-            run.interruptAfterStep = 2
-            return try run.run(outDir: dir, teacherPath: "t", teacherDevMetric: nil).student
-        })
+        XCTAssertThrowsError(try students(ranks: 2, mode: .kd, outDir: dir, interruptAfter: 2))
         let state = dir.appendingPathComponent("resume-state.safetensors")
         var bytes = try Data(contentsOf: state)
         bytes.removeLast(bytes.count / 2)
