@@ -42,7 +42,7 @@ TIA_AVX2 static inline void step_tile(const uint8_t *u, long stride, const int8_
 }
 
 // One 4-row × 16-column block over the whole k range, then the shared epilogue.
-TIA_AVX2 static void block(const tia_i8_biased *A, long i0, long m, tia_i8_weight w, long jb, int h, int chunk,
+TIA_AVX2 static void tia_i8_avx2_block(const tia_i8_biased *A, long i0, long m, tia_i8_weight w, long jb, int h, int chunk,
                            float scale, const float *bias, float *c, long ldc) {
     __m256i acc[ROWS][2];
     for (int r = 0; r < ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
@@ -73,7 +73,7 @@ void tia_i8_gemm_avx2(long m, const int8_t *a, long lda, tia_i8_weight w, float 
         for (long i0 = 0; i0 < m; i0 += ROWS)
             for (long jb = jp; jb < jpEnd; jb++)
                 for (int h = 0; h < 2 && jb * 32 + h * 16 < w.n; h++)
-                    block(&A, i0, m, w, jb, h, chunk, scale, bias, c, ldc);
+                    tia_i8_avx2_block(&A, i0, m, w, jb, h, chunk, scale, bias, c, ldc);
     }
     free(A.u);
 }

@@ -24,7 +24,7 @@ static inline int groups_in_step(tia_i8_weight w, long s) {
 
 #define ROWS512 8
 
-TIA_VNNI512 static void block512(const tia_i8_biased *A, long i0, long m, tia_i8_weight w, long jb, float scale,
+TIA_VNNI512 static void tia_i8_vnni512_block(const tia_i8_biased *A, long i0, long m, tia_i8_weight w, long jb, float scale,
                                  const float *bias, float *c, long ldc) {
     __m512i acc[ROWS512][2];
     for (int r = 0; r < ROWS512; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
@@ -59,7 +59,7 @@ void tia_i8_gemm_avx512vnni(long m, const int8_t *a, long lda, tia_i8_weight w, 
     for (long jp = 0; jp < w.nb; jp += panel) {
         long jpEnd = jp + panel < w.nb ? jp + panel : w.nb;
         for (long i0 = 0; i0 < m; i0 += ROWS512)
-            for (long jb = jp; jb < jpEnd; jb++) block512(&A, i0, m, w, jb, scale, bias, c, ldc);
+            for (long jb = jp; jb < jpEnd; jb++) tia_i8_vnni512_block(&A, i0, m, w, jb, scale, bias, c, ldc);
     }
     free(A.u);
 }
@@ -68,7 +68,7 @@ void tia_i8_gemm_avx512vnni(long m, const int8_t *a, long lda, tia_i8_weight w, 
 
 #define ROWS256 4
 
-TIA_VNNI256 static void block256(const tia_i8_biased *A, long i0, long m, tia_i8_weight w, long jb, int h,
+TIA_VNNI256 static void tia_i8_vnni256_block(const tia_i8_biased *A, long i0, long m, tia_i8_weight w, long jb, int h,
                                  float scale, const float *bias, float *c, long ldc) {
     __m256i acc[ROWS256][2];
     for (int r = 0; r < ROWS256; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
@@ -106,7 +106,7 @@ void tia_i8_gemm_avxvnni(long m, const int8_t *a, long lda, tia_i8_weight w, flo
         for (long i0 = 0; i0 < m; i0 += ROWS256)
             for (long jb = jp; jb < jpEnd; jb++)
                 for (int h = 0; h < 2 && jb * 32 + h * 16 < w.n; h++)
-                    block256(&A, i0, m, w, jb, h, scale, bias, c, ldc);
+                    tia_i8_vnni256_block(&A, i0, m, w, jb, h, scale, bias, c, ldc);
     }
     free(A.u);
 }

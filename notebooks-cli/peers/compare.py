@@ -89,10 +89,10 @@ class Tianalyze:
         return out.stdout, wall
 
     def gemm_shares(self, label):
-        """'BLAS x%', plus tianalyze's own int8 AMX GEMM where it ran (it is not in libopenblas)."""
+        """'BLAS x%', plus tianalyze's own int8 GEMM (AMX, VNNI or AVX2 kernel) where it ran (it is not in libopenblas)."""
         text = f"BLAS {self.blas_share.get(label, float('nan')):.0%}"
         if self.int8_share.get(label, 0) > 0.005:
-            text += f" + int8 AMX GEMM {self.int8_share[label]:.0%}"
+            text += f" + int8 GEMM {self.int8_share[label]:.0%}"
         return text + " of tianalyze"
 
     def probe(self, out, **kw):
@@ -134,7 +134,7 @@ def blas_share(perf_data):
 
 
 def int8_share(perf_data):
-    """Share of CPU samples in tianalyze's int8 AMX GEMM and its weight packing (by symbol:
+    """Share of CPU samples in tianalyze's int8 GEMM and its weight packing (by symbol:
     overhead, [.], symbol, then perf may append more columns)."""
     return perf_share(perf_data, "symbol", 2, lambda sym: sym.startswith(("gemm_amx", "tia_i8_")))
 
