@@ -18,11 +18,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mkdir -p "$OUT"
 
 # Inputs: the embedded default's teacher; MiniLM with a fresh classifier (no fine-tuning: only
-# the shapes matter for timing) on the embedded task rendered as text, 320 training examples.
+# the shapes matter for timing) on the embedded task rendered as text, 320 training and 64 dev examples.
 [ -s "$RUNS/teacher-count/model.safetensors" ] || "$T" finetune --runs "$RUNS" --task count --quiet
 MINILM=$(bash notebooks-cli/fetch-minilm.sh)
 TXT="$OUT/count-text"
-[ -s "$TXT/train.tsv" ] || "$T" render-task --task count --train-size 320 --out "$TXT" > /dev/null
+[ -s "$TXT/train.tsv" ] || "$T" render-task --task count --train-size 320 --dev-size 64 --out "$TXT" > /dev/null
 MRUNS="$OUT/minilm-runs"
 TEXT=(--task count --data-dir "$TXT" --max-seq-length 32)
 [ -s "$MRUNS/teacher-count/model.safetensors" ] || \
