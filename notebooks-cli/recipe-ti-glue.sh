@@ -46,7 +46,11 @@ stage() {  # stage NAME command...: runs and times one stage
 
 # 1. The FP teacher: fine-tuned from MODEL (BERT's usual recipe), or MODEL itself evaluated.
 if [ "${FINETUNED:-0}" = 1 ]; then
-  stage teacher "$T" finetune "${COMMON[@]}" "${DATA[@]}" --checkpoint "$MODEL" --epochs 0
+  # The workspace's teacher folder is teacher-<task name>: glue-<task> for GLUE, count-text for the
+  # embedded task rendered as text. The model is copied there as it is and evaluated on dev.
+  case "$TASK" in count|pair-count|pair-distance) NAME="$TASK-text" ;; *) NAME="glue-$TASK" ;; esac
+  mkdir -p "$RUNS/teacher-$NAME" && cp -R "$MODEL"/. "$RUNS/teacher-$NAME"/
+  stage teacher "$T" eval "${COMMON[@]}" "${DATA[@]}" --checkpoint "$RUNS/teacher-$NAME"
 else
   stage teacher "$T" finetune "${COMMON[@]}" "${DATA[@]}" --checkpoint "$MODEL" --lr 2e-5 --epochs 3 --batch-size 32
 fi
