@@ -25,8 +25,8 @@ TXT="$OUT/count-text"
 [ -s "$TXT/train.tsv" ] || "$T" render-task --task count --train-size 320 --dev-size 64 --out "$TXT" > /dev/null
 MRUNS="$OUT/minilm-runs"
 TEXT=(--task count --data-dir "$TXT" --max-seq-length 32)
-[ -s "$MRUNS/teacher-count/model.safetensors" ] || \
-  "$T" finetune --runs "$MRUNS" "${TEXT[@]}" --checkpoint "$MINILM" --epochs 1 --out "$MRUNS/teacher-count" --quiet > /dev/null
+[ -s "$MRUNS/teacher-count-text/model.safetensors" ] || \
+  "$T" finetune --runs "$MRUNS" "${TEXT[@]}" --checkpoint "$MINILM" --epochs 1 --quiet > /dev/null
 
 CSV="$OUT/mpi-bench.csv"
 echo "quantity,configuration,round,seconds" > "$CSV"
