@@ -30,7 +30,6 @@ public enum ThreadGroup {
     }
 }
 
-/// The failure of a rank, seen by the ranks still waiting in a collective (they stop instead of hanging).
 /// `abort` called on a rank of a thread group: the message, as the MPI back-end would print it.
 public struct RankAborted: Error, CustomStringConvertible {
     public let rank: Int
@@ -38,6 +37,7 @@ public struct RankAborted: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// The failure of a rank, seen by the ranks still waiting in a collective (they stop instead of hanging).
 public struct RankGroupFailed: Error, CustomStringConvertible {
     public var description: String { "another rank of the group failed" }
 }
