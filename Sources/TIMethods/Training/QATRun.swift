@@ -24,6 +24,8 @@ public struct QATRun {
     public var interruptAfterStep: Int? = nil
     /// The ranks training this run together (one process by default).
     public var communicator: Communicator = SingleProcess.shared
+    /// Telemetry watching the run (QATObserver.swift); they do not change what the run trains.
+    public var observers: [QATObserver] = []
 
     public init(model: BertModel, task: TaskData, teacher: [Float], config: QATConfig) {
         self.model = model; self.task = task; self.teacher = teacher; self.config = config
@@ -57,6 +59,9 @@ public struct QATRun {
         }
         let recorder = try openRecorder(outDir, resumedAt: resume?.step, student: student, teacher: teacherForProbe, phases: phases)
         if resume == nil { try recorder.evaluate(student, quantization: quantization(student), step: 0, phase: phases.first?.number ?? 0) }
+        let context = QATObserverContext(dir: outDir, resumedAt: resume?.step, config: config, task: task, teacher: teacher,
+                                         teacherInStudentLayout: teacherForProbe, phases: phases, communicator: comm)
+        for o in observers { try o.open(context, student: student, quantization: quantization(student)) }
 
         var stream = BatchStream(examples: task.train, batchSize: config.batchSize, seqLen: task.seqLen,
                                  regression: task.isRegression, rng: SeededRandom(seed: config.seed).derived("shuffle"))
@@ -77,12 +82,16 @@ public struct QATRun {
                     if step == r.step, r.phase == phase.number { adam = AdamW(layout: student.model.layout, config: config.adam, m: r.m, v: r.v) }
                     continue
                 }
+                let before = observers.isEmpty ? [] : student.parameters
                 let r = try trainingStep(&student, adam: &adam, batch: batch, intervention: point, step: step, phase: phase,
                                          learningRate: schedule.rate(at: local))
                 step += 1
                 loop.noteLoss(r.terms.total, local: local, phase: phase)
                 try recorder.logStep(step, phase: phase.number, intervention: point, lr: schedule.rate(at: local), terms: r.terms,
                                      gradientNorm: r.gradientNorm, elapsed: loop.elapsed)
+                let view = QATStepView(step: step, local: local, phase: phase, intervention: point, batch: batch,
+                                       parametersBefore: before, student: student, quantization: quantization(student))
+                for o in observers { try o.observe(view) }
                 if let point, phase.number == 1, step % StepOneEvalLog.every == 0 {
                     try recorder.evaluateIntervened(student, quantization: quantization(student), intervention: point, teacher: teacher, step: step)
                 }
@@ -91,9 +100,11 @@ public struct QATRun {
                 try recorder.evaluate(student, quantization: quantization(student), step: step, phase: phase.number)
                 bar.update(step, String(format: "loss %.4f dev %@ %.4f", r.terms.total, task.metricName, recorder.evals.last!.devMetric))
                 try comm.onRoot { try saveResumable(student, adam: adam, step: step, phase: phase.number, loop: loop, dir: outDir, hash: configHash) }
+                for o in observers { try o.checkpoint(step: step) }
                 if let k = interruptAfterStep, step >= k { throw CancellationError() }
             }
         }
+        for o in observers { try o.finish(student: student, quantization: quantization(student), step: step) }
         let summary = summarize(recorder.evals, total: total, phases: phases, loop: loop)
         try comm.onRoot {
             try saveStudent(student, dir: outDir)
