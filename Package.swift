@@ -63,6 +63,6 @@ let package = Package(
         // Collectives and faults of MPICommunicator, run by MPITests under mpirun.
         .executableTarget(name: "tianalyze-mpi-child", dependencies: ["TIMPI", "TILinalg"], path: "Tests/MPIChild"),
         .testTarget(name: "MPITests", dependencies: ["TIMPI", "TILinalg", "TITestSupport", "tianalyze-mpi-child"]),
-        .testTarget(name: "ReferenceTests", dependencies: ["TICore", "TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReferenceTests", dependencies: ["TICore", "TIStudies", "TIAnalysis", "TIData", "TILinalg", "TITestSupport"], resources: [.copy("Fixtures")]),
     ]
 )

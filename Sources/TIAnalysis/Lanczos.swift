@@ -137,21 +137,30 @@ public func lanczosExtremes(_ op: some SymmetricOperator, k: Int = 1, steps: Int
             relativeResidual(ritz.residualNorms[$0], eigenvalue: ritz.values[$0], spectralScale: spectralScale)
         }
         let vectors = indices.map { decomposition.ritzVector(ritz, index: $0) }
+        var errors: [Double]? = nil
         // With a dearer accurate product (see refinedProduct): the Ritz vector's Rayleigh quotient
-        // and true residual from it replace the tridiagonal's values.
+        // and true residual from it replace the tridiagonal's values; the lower-order product's
+        // Rayleigh quotient gives the error estimate.
         for (i, y) in vectors.enumerated() {
-            guard let hy = try op.refinedProduct(y) else { continue }
-            refinedCount += 1
+            guard let p = try op.refinedProduct(y) else { continue }
+            refinedCount += p.applications
+            let hy = p.product
             try checkProduct(hy, dimension: op.dimension, application: decomposition.hvpCount + refinedCount)
-            let lambda = BLAS.dot(y, hy) / BLAS.dot(y, y)
+            let yy = BLAS.dot(y, y)
+            let lambda = BLAS.dot(y, hy) / yy
             var r = hy
             BLAS.axpy(-lambda, y, &r)
             values[i] = lambda
             residuals[i] = relativeResidual(BLAS.norm(r) / BLAS.norm(y), eigenvalue: lambda, spectralScale: spectralScale)
+            if let lower = p.lowerOrder {
+                errors = errors ?? Array(repeating: 0, count: indices.count)
+                errors![i] = abs(BLAS.dot(y, lower) / yy - lambda)
+            }
         }
         let result = EigenResult(values: values, residuals: residuals,
                                  iterations: Array(repeating: m, count: indices.count),
-                                 converged: residuals.map { $0 < tol }, hvpCount: decomposition.hvpCount + refinedCount)
+                                 converged: residuals.map { $0 < tol }, hvpCount: decomposition.hvpCount + refinedCount,
+                                 errors: errors)
         return (result, vectors)
     }
     let kk = min(k, m)

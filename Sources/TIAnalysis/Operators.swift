@@ -18,16 +18,45 @@ public protocol SymmetricOperator {
 
     /// H·v to the operator's best accuracy when that costs more than `apply` (nil: `apply` is
     /// already its best). A finite-difference Hessian iterates with cheap one-sided products and
-    /// computes the few products whose values are reported (the final Ritz pairs) centrally, so
-    /// the reported eigenvalues carry no O(ε) bias: a Rayleigh quotient's error is second order in
-    /// its vector's error.
-    func refinedProduct(_ v: [Double]) throws -> [Double]?
+    /// computes the few products whose values are reported (the final Ritz pairs) by an extrapolated
+    /// difference scheme, so the reported eigenvalues carry no visible truncation bias: a Rayleigh
+    /// quotient's error is second order in its vector's error but first order in the product's.
+    func refinedProduct(_ v: [Double]) throws -> RefinedProduct?
 }
 
 extension SymmetricOperator {
     public var domainDimension: Int { dimension }
     public func projectToDomain(_ v: inout [Double]) {}
-    public func refinedProduct(_ v: [Double]) throws -> [Double]? { nil }
+    public func refinedProduct(_ v: [Double]) throws -> RefinedProduct? { nil }
+}
+
+/// A product at the operator's best accuracy and, when the operator can tell, the same product by
+/// the scheme one order less accurate. Where the schemes are in their asymptotic range the lower
+/// order's error dominates their difference, so |Rayleigh quotient of `product` − that of
+/// `lowerOrder`| bounds the reported value's truncation error from above: the estimate
+/// `EigenResult.errors` reports.
+public struct RefinedProduct {
+    public var product: [Double]
+    public var lowerOrder: [Double]?
+    /// What it cost, in applications of the operator's cheap product (the HVP count).
+    public var applications: Int
+
+    public init(product: [Double], lowerOrder: [Double]? = nil, applications: Int = 1) {
+        self.product = product; self.lowerOrder = lowerOrder; self.applications = applications
+    }
+
+    /// Both products through the same linear map (a restriction's gather, a mask).
+    public func map(_ f: ([Double]) throws -> [Double]) rethrows -> RefinedProduct {
+        RefinedProduct(product: try f(product), lowerOrder: try lowerOrder.map(f), applications: applications)
+    }
+}
+
+/// Estimated errors of Ritz values computed from refined products, `values[i]` against
+/// `lowerOrderValues`, each paired with its nearest lower-order value (an order of near-equal values
+/// can differ between the two sets). nil when no product came with a lower-order estimate.
+func refinementErrors(_ values: [Double], lowerOrderValues: [Double]?) -> [Double]? {
+    guard let lower = lowerOrderValues, !lower.isEmpty else { return nil }
+    return values.map { v in lower.map { abs($0 - v) }.min()! }
 }
 
 public enum AnalysisError: Error, CustomStringConvertible, Equatable {
@@ -116,17 +145,17 @@ public struct DiagonalOperator: SymmetricOperator {
 public struct FunctionOperator: SymmetricOperator {
     public let dimension: Int
     private let product: ([Double]) throws -> [Double]
-    private let refined: (([Double]) throws -> [Double])?
+    private let refined: (([Double]) throws -> RefinedProduct)?
 
     /// `refined`: the more accurate (dearer) form of the product, if there is one.
-    public init(dimension: Int, refined: (([Double]) throws -> [Double])? = nil, _ product: @escaping ([Double]) throws -> [Double]) {
+    public init(dimension: Int, refined: (([Double]) throws -> RefinedProduct)? = nil, _ product: @escaping ([Double]) throws -> [Double]) {
         self.dimension = dimension
         self.product = product
         self.refined = refined
     }
 
     public func apply(_ v: [Double]) throws -> [Double] { try product(v) }
-    public func refinedProduct(_ v: [Double]) throws -> [Double]? { try refined?(v) }
+    public func refinedProduct(_ v: [Double]) throws -> RefinedProduct? { try refined?(v) }
 }
 
 /// Counts applications of the wrapped operator (the HVP count reported in hessian.json).
@@ -149,9 +178,9 @@ public struct CountingOperator<Base: SymmetricOperator>: SymmetricOperator {
         return try base.apply(v)
     }
 
-    public func refinedProduct(_ v: [Double]) throws -> [Double]? {
+    public func refinedProduct(_ v: [Double]) throws -> RefinedProduct? {
         guard let hv = try base.refinedProduct(v) else { return nil }
-        counter.value += 1
+        counter.value += hv.applications
         return hv
     }
 }

@@ -90,17 +90,21 @@ public struct PowerIteration: Sendable {
             iterations.append(used)
             converged.append(done)
         }
-        // The reported values come from the operator's most accurate products (see refinedProduct).
+        // The reported values come from the operator's most accurate products (see refinedProduct),
+        // and their error estimate from the same Rayleigh–Ritz step on the lower-order products.
+        var lowerOrder: [[Double]]? = nil
         for i in vectors.indices {
             if let p = try op.refinedProduct(vectors[i]) {
-                try checkProduct(p, dimension: op.dimension, application: hvps + 1)
-                products[i] = p
-                hvps += 1
+                try checkProduct(p.product, dimension: op.dimension, application: hvps + 1)
+                products[i] = p.product
+                if let l = p.lowerOrder { lowerOrder = (lowerOrder ?? products); lowerOrder![i] = l }
+                hvps += p.applications
             }
         }
         let (values, residuals, refined) = try rayleighRitz(vectors: vectors, products: products)
+        let lowerValues = try lowerOrder.map { try rayleighRitz(vectors: vectors, products: $0).0 }
         let result = EigenResult(values: values, residuals: residuals, iterations: iterations,
-                                 converged: converged, hvpCount: hvps)
+                                 converged: converged, hvpCount: hvps, errors: refinementErrors(values, lowerOrderValues: lowerValues))
         return Eigenpairs(result: result, vectors: refined)
     }
 

@@ -31,7 +31,7 @@ public struct MaskedOperator<Base: SymmetricOperator>: SymmetricOperator {
 
     public func apply(_ v: [Double]) throws -> [Double] { try output(base.apply(masked(v))) }
 
-    public func refinedProduct(_ v: [Double]) throws -> [Double]? { try base.refinedProduct(masked(v)).map(output) }
+    public func refinedProduct(_ v: [Double]) throws -> RefinedProduct? { try base.refinedProduct(masked(v))?.map(output) }
 
     private func masked(_ v: [Double]) -> [Double] {
         var x = v
@@ -80,9 +80,9 @@ public struct SubspaceOperator<Base: SymmetricOperator>: SymmetricOperator {
         return try gathered(base.apply(expand(x)))
     }
 
-    public func refinedProduct(_ x: [Double]) throws -> [Double]? {
+    public func refinedProduct(_ x: [Double]) throws -> RefinedProduct? {
         guard x.count == dimension else { throw AnalysisError.dimensionMismatch(expected: dimension, got: x.count) }
-        return try base.refinedProduct(expand(x)).map(gathered)
+        return try base.refinedProduct(expand(x))?.map(gathered)
     }
 
     private func gathered(_ full: [Double]) throws -> [Double] {

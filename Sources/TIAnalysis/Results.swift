@@ -11,8 +11,12 @@ public struct EigenResult: Codable, Equatable, Sendable {
     public var converged: [Bool]
     /// Operator applications (Hessian-vector products) spent on the whole result.
     public var hvpCount: Int
+    /// Estimated truncation error of each value from the refined products (see `RefinedProduct`):
+    /// nil when the operator's products are exact up to rounding (no refinement to estimate).
+    public var errors: [Double]?
 
-    public init(values: [Double], residuals: [Double], iterations: [Int], converged: [Bool], hvpCount: Int) {
+    public init(values: [Double], residuals: [Double], iterations: [Int], converged: [Bool], hvpCount: Int,
+                errors: [Double]? = nil) {
         precondition(values.count == residuals.count && values.count == iterations.count && values.count == converged.count,
                      "EigenResult: per-eigenvalue arrays differ in length")
         self.values = values
@@ -20,6 +24,7 @@ public struct EigenResult: Codable, Equatable, Sendable {
         self.iterations = iterations
         self.converged = converged
         self.hvpCount = hvpCount
+        self.errors = errors
     }
 
     public var allConverged: Bool { converged.allSatisfy { $0 } }

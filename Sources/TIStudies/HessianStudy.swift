@@ -58,8 +58,10 @@ public struct HessianRunResult: Codable, Sendable {
     public var restrictedTo: Int
     public var hvpStep: Double
     public var hvpDifference: HVPDifference
-    public var hessianDefinition = "Hessian w.r.t. latent FP parameters of the stand-in loss: quantizers as mask·x + c (STE), detached inputs constant at θ₀; H·v by finite differences (hvpDifference, relative step hvpStep) of its analytic gradients"
+    public var hessianDefinition = "Hessian w.r.t. latent FP parameters of the stand-in loss: quantizers as mask·x + c (STE), detached inputs constant at θ₀; H·v by finite differences (hvpDifference, relative step hvpStep) of its analytic gradients; in f64 the reported eigenvalues come from central differences at relative steps 1e-5, 5e-6 and 2.5e-6 extrapolated twice (Romberg), eigenvalueErrors being their estimated truncation error"
     public var eigenvalues: [Double]
+    /// Estimated truncation error of each reported eigenvalue (nil in f32, where none is estimated).
+    public var eigenvalueErrors: [Double]?
     public var residuals: [Double]
     public var iterations: [Int]
     public var converged: [Bool]
@@ -152,7 +154,7 @@ public enum HessianStudy {
         let result = HessianRunResult(
             options: o, task: target.task.name, checkpoint: target.checkpointPath, checkpointHash: target.checkpointHash,
             samples: examples.count, parameterCount: layout.count, restrictedTo: op.dimension, hvpStep: objective.relativeStep, hvpDifference: objective.difference,
-            eigenvalues: top.result.values, residuals: top.result.residuals, iterations: top.result.iterations,
+            eigenvalues: top.result.values, eigenvalueErrors: top.result.errors, residuals: top.result.residuals, iterations: top.result.iterations,
             converged: top.result.converged, report: report, perLayer: perLayer, hvpCount: objective.hvpCount,
             topEigenvaluesSeconds: topSeconds,
             wallSeconds: Date().timeIntervalSince(start), gitRevision: Provenance.gitRevision())

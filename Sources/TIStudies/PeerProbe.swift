@@ -81,6 +81,12 @@ public struct PeerProbeResult: Codable, Sendable {
     public var hvpRelativeStep: Double
     public var hvpDifference: HVPDifference
     public var eigenvalues: [Double]?
+    /// Estimated truncation error of each eigenvalue (see `EigenResult.errors`).
+    public var eigenvalueErrors: [Double]?
+    /// The Rayleigh quotient of each reported eigenvector from one central product at the default
+    /// step (how eigenvalues were refined before extrapolation): a peer sees what the extrapolation
+    /// changed, against its double-backward quotient along `eigenvectorFile`.
+    public var centralRayleighQuotients: [Double]?
     public var residuals: [Double]?
     public var iterations: [Int]?
     public var converged: [Bool]?
@@ -93,7 +99,7 @@ public struct PeerProbeResult: Codable, Sendable {
 
 public enum PeerProbe {
     public static let batchesFile = "batches.json", resultFile = "result.json"
-    public static let gradientFile = "gradient.f64", vectorFile = "v.f64", hvpFile = "hv.f64"
+    public static let gradientFile = "gradient.f64", vectorFile = "v.f64", hvpFile = "hv.f64", eigenvectorFile = "eigenvector.f64"
     public static let landscapeBatchesFile = "landscape-batches.json"
 
     /// `threads` cores: batches split across workers when there are enough of them, each step's
@@ -164,14 +170,7 @@ public enum PeerProbe {
         }
 
         let op = objective.hessianOperator(at: θ)
-        var eig: EigenResult? = nil
-        if o.topK > 0 {
-            // The same generator stream as `tianalyze hessian`, so its numbers are reproduced here.
-            var rng = SeededRandom(seed: o.seed).derived("hessian")
-            let start = DispatchTime.now().uptimeNanoseconds
-            eig = try PowerIteration(count: o.topK, tolerance: o.tolerance, maxIterations: o.maxIterations).topEigenpairs(of: op, rng: &rng).result
-            seconds["topK"] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
+        let (eig, central) = try topEigenpairs(objective, op: op, at: θ, options: o, outDir: outDir, seconds: &seconds)
         var trace: TraceResult? = nil, traceSamples: [Double]? = nil
         if o.traceProbes > 0 {
             var rng = SeededRandom(seed: o.seed).derived("peer-probe/trace")
@@ -186,11 +185,29 @@ public enum PeerProbe {
             options: o, objective: spec, checkpointHash: target.checkpointHash, parameterCount: θ.count,
             layout: target.model.layout.slots, config: target.model.config, samples: objective.exampleCount,
             loss: value.loss, terms: value.terms, logits: logits, gradientNorm: Double(BLAS.norm(gradient)), hvpNorm: hvpNorm,
-            hvpRelativeStep: objective.relativeStep, hvpDifference: objective.difference, eigenvalues: eig?.values, residuals: eig?.residuals,
+            hvpRelativeStep: objective.relativeStep, hvpDifference: objective.difference, eigenvalues: eig?.values, eigenvalueErrors: eig?.errors,
+            centralRayleighQuotients: central, residuals: eig?.residuals,
             iterations: eig?.iterations, converged: eig?.converged, trace: trace, traceSamples: traceSamples,
             seconds: seconds, hvpCount: objective.hvpCount)
         try AtomicFile.writeJSON(result, to: outDir.appendingPathComponent(resultFile))
         return result
+    }
+
+    /// The top-k eigenpairs as `tianalyze hessian` finds them (same generator stream), the first
+    /// eigenvector written for a peer, and each vector's Rayleigh quotient from one central product.
+    static func topEigenpairs<T: BLASScalar>(_ objective: DatasetObjective<T>, op: FunctionOperator, at θ: [T], options o: PeerProbeOptions,
+                                             outDir: URL, seconds: inout [String: Double]) throws -> (EigenResult?, [Double]?) {
+        guard o.topK > 0 else { return (nil, nil) }
+        var rng = SeededRandom(seed: o.seed).derived("hessian")
+        let start = DispatchTime.now().uptimeNanoseconds
+        let pairs = try PowerIteration(count: o.topK, tolerance: o.tolerance, maxIterations: o.maxIterations).topEigenpairs(of: op, rng: &rng)
+        seconds["topK"] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        try writeVector(pairs.vectors[0], to: outDir.appendingPathComponent(eigenvectorFile))
+        let central = pairs.vectors.map { y in
+            let hy = objective.hessianVectorProduct(at: θ, along: y.map { T($0) }, scheme: .central)
+            return BLAS.dot(y, hy.map { Double($0) }) / BLAS.dot(y, y)
+        }
+        return (pairs.result, central)
     }
 
     public static func writeVector<T: BLASScalar>(_ v: [T], to url: URL) throws {
@@ -230,7 +247,7 @@ final class SampleRecorder<Base: SymmetricOperator>: SymmetricOperator {
         box.samples.append(BLAS.dot(v, hv))
         return hv
     }
-    func refinedProduct(_ v: [Double]) throws -> [Double]? { try base.refinedProduct(v) }
+    func refinedProduct(_ v: [Double]) throws -> RefinedProduct? { try base.refinedProduct(v) }
 }
 
 /// One train step (forward + backward; for KD also the teacher's forward) at a given shape on

@@ -49,7 +49,10 @@ struct HessianCommand: ParsableCommand {
         let r = try HessianStudy.run(target: target, options: o, outDir: dir, events: common.events, communicator: comm)
         guard comm.isRoot else { return }
         if comm.isDistributed { print("hessian over \(comm.size) ranks × \(common.threads) threads") }
-        let eig = zip(r.eigenvalues, r.converged).map { String(format: "%.5g%@", $0, $1 ? "" : " (not converged)") }.joined(separator: ", ")
+        let eig = r.eigenvalues.indices.map { i in
+            String(format: "%.7g%@%@", r.eigenvalues[i], r.eigenvalueErrors.map { String(format: " (± %.1e)", $0[i]) } ?? "",
+                   r.converged[i] ? "" : " (not converged)")
+        }.joined(separator: ", ")
         print("hessian \(mode.rawValue) [\(o.objective.rawValue)] on \(r.samples) examples: top eigenvalues \(eig)")
         if let s = r.report.smallestEigenvalues, let l = r.report.largestEigenvalues {
             print(String(format: "  Lanczos: largest %.5g, smallest %.5g", l.values[0], s.values[0]))

@@ -18,7 +18,7 @@ struct BiasedOperator: SymmetricOperator {
         for i in hv.indices { hv[i] += bias * v[i] * v[i] / norm }
         return hv
     }
-    func refinedProduct(_ v: [Double]) throws -> [Double]? { refines ? try exact.apply(v) : nil }
+    func refinedProduct(_ v: [Double]) throws -> RefinedProduct? { refines ? RefinedProduct(product: try exact.apply(v)) : nil }
 }
 
 final class RefinedProductTests: XCTestCase {

@@ -401,6 +401,47 @@ def trained_students(ti, args):
     torch.set_default_dtype(torch.float32)
 
 
+def eigen_accuracy(ti, args):
+    """Reported top eigenvalues against autograd: the double-backward Rayleigh quotient along the
+    eigenvector tianalyze reports, so no power iteration runs on the peer side and only the products
+    differ. Also the quotient of one central product along the same vector (the refinement before
+    extrapolation)."""
+    print("\n== top eigenvalue vs double backward along its own eigenvector (float64) ==", flush=True)
+    torch.set_default_dtype(torch.float64)
+    teacher_dir = os.path.join(args.runs, f"teacher-{args.task}")
+    cfg = hf_model(teacher_dir, torch.float64).config.to_dict()
+    cases = [("FP teacher", dict(mode="FP", checkpoint=teacher_dir)), ("KD student, ternary task loss", dict(mode="KD", at="trained"))]
+    for label, where in cases:
+        d = os.path.join(args.out, "probe-eigen-" + where["mode"])
+        p = ti.probe(d, objective="task", top_k=1, tol=args.eig_tol, max_iter=args.eig_max_iter, task=args.task, samples=args.samples,
+                     batch_size=args.samples, precision="f64", seed=1, repeats=1, **where)
+        layout, n = p["layout"], p["parameterCount"]
+        batch = one_batch(load_batches(os.path.join(d, "batches.json")))
+        y = read_f64(os.path.join(d, "eigenvector.f64"))
+        if where["mode"] == "FP":
+            m = hf_model(teacher_dir, torch.float64)
+            params, names = list(m.parameters()), [k for k, _ in m.named_parameters()]
+            loss = m(input_ids=batch[0], token_type_ids=batch[1], attention_mask=batch[2], labels=batch[3]).loss
+        else:
+            student_dir = glob.glob(os.path.join(args.runs, f"qat-{args.task}-KD-seed1"))[0]
+            tbert.EXACT_LATTICE = True  # the trained student's ties decided as tianalyze decides them
+            obj = Objective(PeerBert(cfg, load_tensors(os.path.join(student_dir, "student")), torch.float64), None,
+                            {"quantized": True, "distillation": False, "intervention": None}, batch)
+            params, names = list(obj.student.parameters()), obj.student.names
+            loss = obj.terms()["total"]
+        g = grads_of(loss, params, create_graph=True)
+        live = [i for i, x in enumerate(g) if x.requires_grad]
+        ys = unflatten(y, layout, names, torch.float64)
+        hl = torch.autograd.grad([g[i] for i in live], params, grad_outputs=[ys[i] for i in live], allow_unused=True)
+        tbert.EXACT_LATTICE = False
+        hy = flatten({names[i]: x for i, x in enumerate(hl) if x is not None}, layout, n)
+        q = float(np.dot(y, hy) / np.dot(y, y))
+        lam, est, central = p["eigenvalues"][0], p["eigenvalueErrors"][0], p["centralRayleighQuotients"][0]
+        row(label, "top eigenvalue as reported (extrapolated)", lam, q, abs(lam - q) / abs(q), f"relative; estimate {est / abs(lam):.1e} relative")
+        row(label, "  same vector, one central product", central, q, abs(central - q) / abs(q), "relative; the refinement before")
+    torch.set_default_dtype(torch.float32)
+
+
 def landscape(ti, args, cfg, tensors):
     """The KD training loss surface around the freshly quantized teacher: tianalyze's grid against
     a PyTorch loop over the same saved directions and evaluation set, at a handful of points."""
@@ -692,7 +733,7 @@ def main():
     ap.add_argument("--trace-probes", type=int, default=30)
     ap.add_argument("--eig-tol", type=float, default=1e-6)
     ap.add_argument("--eig-max-iter", type=int, default=300)
-    ap.add_argument("--skip", default="", help="comma-separated sections to skip: numbers, trained, landscape, speed")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: numbers, trained, eigen, landscape, speed")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -707,7 +748,9 @@ def main():
         cfg, tensors = same_numbers(ti, args)
     if "trained" not in skip:
         trained_students(ti, args)
-    if cfg is None:
+    if "eigen" not in skip:
+        eigen_accuracy(ti, args)
+    if cfg is None and not {"landscape", "speed"} <= skip:
         # The batches and layout the later sections read, without the spectra of the numbers section.
         if not os.path.exists(os.path.join(args.out, "probe-FP", "landscape-batches.json")):
             ti.probe(os.path.join(args.out, "probe-FP"), checkpoint=os.path.join(args.runs, f"teacher-{args.task}"), task=args.task,

@@ -42,7 +42,8 @@ Files (arrays in safetensors, scalars in JSON):
   expected.safetensors        F32 "v"; F64 "<objective>.gradient" and "<objective>.hv", each the
                               concatenation of the parameter tensors in expected.json's "layout"
   expected.json               layout (HF names, shapes, offsets), per-objective loss and terms,
-                              decision margins, the FP peer-vs-transformers agreement
+                              decision margins, the FP peer-vs-transformers agreement, and the
+                              extreme eigenvalues of each objective's dense Hessian (double backward)
 """
 import json
 import math
@@ -207,6 +208,30 @@ def peer_objective(name, cfg, teacher, student, batch, v_named):
     return scalars, dict(zip(s.names, g)), dict(zip(s.names, hv)), margins
 
 
+def hessian_extremes(name, cfg, teacher, student, batch):
+    """The dense Hessian of the objective by double back-propagation, one row per parameter, and its
+    extreme eigenvalues (LAPACK through torch): the reference for the refined Ritz values."""
+    s = PeerBert(cfg, student, torch.float64)
+    t = PeerBert(cfg, teacher, torch.float64)
+    params = list(s.parameters())
+    loss = Objective(s, t, OBJECTIVES[name], batch).terms()["total"]
+    g = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
+    flat_g = torch.cat([torch.zeros(p.numel()) if x is None else x.reshape(-1) for x, p in zip(g, params)])
+    rows = []
+    for i in range(flat_g.numel()):
+        if not flat_g[i].requires_grad:
+            rows.append(torch.zeros(flat_g.numel()))
+            continue
+        r = torch.autograd.grad(flat_g[i], params, retain_graph=True, allow_unused=True)
+        rows.append(torch.cat([torch.zeros(p.numel()) if x is None else x.reshape(-1) for x, p in zip(r, params)]))
+    h = torch.stack(rows)
+    asymmetry = float((h - h.T).abs().max() / h.abs().max())
+    assert asymmetry < 1e-12, f"{name}: the double-backward Hessian is not symmetric ({asymmetry})"
+    w = torch.linalg.eigvalsh((h + h.T) / 2)
+    top = w[w.abs().argmax()]
+    return {"largestMagnitude": float(top), "largestAlgebraic": float(w[-1]), "smallestAlgebraic": float(w[0])}
+
+
 def transformers_fp(cfg, student, batch, v_named):
     """FP through transformers itself (eager attention: the math kernel has double backward)."""
     from transformers import BertConfig, BertForSequenceClassification
@@ -281,7 +306,8 @@ def reference(name, lay, teacher, student, batch, v_named, expected):
         assert ulps > MIN_MARGIN_ULPS, f"{name}: a quantizer input lies {ulps:.3g} ulps from its {key} boundary; change SEED"
     g, hv = flat(g, lay).contiguous(), flat(hv, lay).contiguous()
     entry = {"spec": spec, "peer": source, "loss": scalars["total"], "terms": scalars, "marginsUlps": margins,
-             "gradientNorm": float(g.norm()), "hvNorm": float(hv.norm())}
+             "gradientNorm": float(g.norm()), "hvNorm": float(hv.norm()),
+             "hessian": hessian_extremes(name, peer_cfg, teacher, student, batch)}
     print(f"{name:8s} loss {entry['loss']:.12g}  ‖g‖ {entry['gradientNorm']:.6g}  ‖Hv‖ {entry['hvNorm']:.6g}  "
           "margins (ulps) " + ", ".join(f"{k} {x:.2g}" for k, x in margins.items()), flush=True)
     return entry, g, hv

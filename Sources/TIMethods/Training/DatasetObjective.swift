@@ -145,12 +145,12 @@ public final class DatasetObjective<T: BLASScalar> {
     }
 
     /// H·v at θ: one gradient evaluation (forward) or two (central) per product. `scheme` overrides
-    /// `difference` for this product (with that scheme's default step).
-    public func hessianVectorProduct(at θ: [T], along v: [T], scheme: HVPDifference? = nil) -> [T] {
+    /// `difference` for this product (with that scheme's default step unless `relativeStep` is given).
+    public func hessianVectorProduct(at θ: [T], along v: [T], scheme: HVPDifference? = nil, relativeStep given: Double? = nil) -> [T] {
         let vnorm = BLAS.norm(v)
         if vnorm == 0 { return [T](repeating: 0, count: v.count) }
         let d = scheme ?? difference
-        let step = d == difference ? relativeStep : d.defaultRelativeStep(T.self)
+        let step = given ?? (d == difference ? relativeStep : d.defaultRelativeStep(T.self))
         let θmax = θ.reduce(T(0)) { max($0, abs($1)) }
         let eps = T(step) * max(1, θmax) / vnorm
         let f = frozenPoints(at: θ)
