@@ -31,6 +31,12 @@ public enum SafeTensorsWriter {
                    bytes: Data(values.map { UInt8(bitPattern: $0) }))
         }
 
+        public static func int32(_ name: String, shape: [Int], values: [Int32]) -> Tensor {
+            var d = Data(capacity: values.count * 4)
+            for v in values { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+            return Tensor(name: name, dtype: .i32, shape: shape, values: values.count, bytes: d)
+        }
+
         private static func halfWidth(_ name: String, _ dtype: TensorDType, _ shape: [Int], _ bits: [UInt16]) -> Tensor {
             var d = Data(capacity: bits.count * 2)
             for b in bits { withUnsafeBytes(of: b.littleEndian) { d.append(contentsOf: $0) } }

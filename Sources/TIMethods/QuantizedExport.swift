@@ -1,7 +1,9 @@
 // The quantized checkpoint of an 8-bit model (Q8BERT's export): int8 codes plus one F32 scale per
-// tensor for every weight quantized 8-bit symmetric per tensor, F32 for everything else (biases,
-// LayerNorm), and the QuantConfig with its frozen activation ranges in the safetensors metadata, so
-// the file alone is enough to evaluate the model. W ≈ code·scale, scale = max|W|/127.
+// tensor for every weight quantized 8-bit symmetric per tensor; as Intel's export, the bias of each
+// such Linear whose input has a frozen 8-bit range as int32 codes on the accumulator's grid
+// (round(b / (step_x · step_w)), scale step_x · step_w); F32 for everything else (LayerNorm, other
+// biases); and the QuantConfig with its frozen activation ranges in the safetensors metadata, so the
+// file alone is enough to evaluate the model. W ≈ code·scale, scale = max|W|/127.
 import Foundation
 import TILinalg
 import TIQuant
@@ -25,18 +27,70 @@ public enum QuantizedExport {
     public static func write(_ θ: [Float], model: BertModel, config: QuantConfig, to url: URL) throws {
         precondition(θ.count == model.layout.count, "QuantizedExport: parameter vector does not match the layout")
         var tensors: [SafeTensorsWriter.Tensor] = []
+        let weightSteps = int8WeightSteps(θ, model: model, config: config)
         for slot in model.layout.slots {
             let values = θ[slot.range]
-            if let site = slot.weightSite, config.weights[site] == .uniform(bits: 8, symmetric: true, perRow: false) {
-                let (codes, scale) = int8Codes(values)
-                tensors.append(.int8(slot.name, shape: slot.shape, values: codes))
-                tensors.append(.float32(scaleName(slot.name), shape: [1], values: [scale]))
+            if let step = weightSteps[slot.name] {
+                tensors.append(.int8(slot.name, shape: slot.shape, values: int8Codes(values).codes))
+                tensors.append(.float32(scaleName(slot.name), shape: [1], values: [step]))
+            } else if let (codes, step) = int32Bias(slot, values, weightSteps: weightSteps, config: config) {
+                tensors.append(.int32(slot.name, shape: slot.shape, values: codes))
+                tensors.append(.float32(scaleName(slot.name), shape: [1], values: [step]))
             } else {
                 tensors.append(.float32(slot.name, shape: slot.shape, values: Array(values)))
             }
         }
         let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
         try SafeTensorsWriter.write(tensors, metadata: ["format": "pt", configKey: json], to: url)
+    }
+
+    /// The per-tensor step (max|W|/127) of every weight the export stores as int8, by parameter name.
+    static func int8WeightSteps(_ θ: [Float], model: BertModel, config: QuantConfig) -> [String: Float] {
+        var steps: [String: Float] = [:]
+        for slot in model.layout.slots {
+            if let site = slot.weightSite, config.weights[site] == .uniform(bits: 8, symmetric: true, perRow: false) {
+                steps[slot.name] = int8Codes(θ[slot.range]).scale
+            }
+        }
+        return steps
+    }
+
+    /// θ with every bias the export stores as int32 replaced by its dequantized code: the fake-quantized
+    /// model as Intel's inference forward runs it (training keeps float biases; deployment rounds them).
+    public static func biasesOnAccumulatorGrid(_ θ: [Float], model: BertModel, config: QuantConfig) -> [Float] {
+        var out = θ
+        let weightSteps = int8WeightSteps(θ, model: model, config: config)
+        for slot in model.layout.slots {
+            guard let (codes, step) = int32Bias(slot, θ[slot.range], weightSteps: weightSteps, config: config) else { continue }
+            for (i, c) in zip(slot.range, codes) { out[i] = Float(Double(c) * Double(step)) }
+        }
+        return out
+    }
+
+    /// A Linear bias as int32 codes on the grid of its int8 product, step_x · step_w with step_x the
+    /// frozen input range's step (r_x/127) and step_w its weight's, when both exist; nil otherwise.
+    static func int32Bias(_ slot: ParameterSlot, _ b: ArraySlice<Float>, weightSteps: [String: Float],
+                          config: QuantConfig) -> ([Int32], Float)? {
+        guard slot.name.hasSuffix(".bias"), let stepW = weightSteps[String(slot.name.dropLast(4)) + "weight"],
+              let input = linearInputKey(slot.name), let r = config.ranges?.threshold(input), r > 0, stepW > 0 else { return nil }
+        let step = Double(IntegerGrid.symmetric(bits: 8).step(range: r)) * Double(stepW)
+        let limit = Double(Int32.max)
+        return (b.map { Int32(max(-limit, min(limit, (Double($0) / step).rounded(.toNearestOrEven)))) }, Float(step))
+    }
+
+    /// The range key ("site.layer") of the input of the Linear a parameter belongs to, from its HF name.
+    static func linearInputKey(_ name: String) -> String? {
+        let parts = name.split(separator: ".").map(String.init)
+        let layer = parts.firstIndex(of: "layer").flatMap { i in i + 1 < parts.count ? Int(parts[i + 1]) : nil } ?? 0
+        let site: ActivationSite
+        if name.contains(".attention.self.") { site = .attentionInput }
+        else if name.contains(".attention.output.dense.") { site = .contextInput }
+        else if name.contains(".intermediate.dense.") { site = .intermediateInput }
+        else if name.contains(".output.dense.") { site = .outputInput }
+        else if name.contains("pooler.dense.") { site = .poolerInput }
+        else if name.hasPrefix("classifier.") { site = .classifierInput }
+        else { return nil }
+        return ActivationRangeState.key(site, layer)
     }
 
     /// The dequantized (effective) parameters and the activation-only QuantConfig to evaluate them
@@ -53,7 +107,14 @@ public enum QuantizedExport {
                 throw DataError.mismatch(file: url.path, reason: "tensor '\(slot.name)': missing or not of shape \(slot.shape)")
             }
             var values = try file.values(slot.name, as: Float.self)
-            if info.dtype == .i8 {
+            if info.dtype == .i32 {
+                // int32 codes exceed Float's 24-bit integers: dequantized in Double.
+                let step = try file.values(scaleName(slot.name), as: Double.self)
+                guard step.count == 1 else {
+                    throw DataError.mismatch(file: url.path, reason: "tensor '\(scaleName(slot.name))': expected one per-tensor scale")
+                }
+                values = try file.values(slot.name, as: Double.self).map { Float($0 * step[0]) }
+            } else if info.dtype == .i8 {
                 let scale = try file.values(scaleName(slot.name), as: Float.self)
                 guard scale.count == 1 else {
                     throw DataError.mismatch(file: url.path, reason: "tensor '\(scaleName(slot.name))': expected one per-tensor scale")

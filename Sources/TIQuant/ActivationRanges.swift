@@ -13,10 +13,11 @@
 import Foundation
 import TILinalg
 
-/// One tracked range: a bias-corrected exponential moving average of max|x| (symmetric quantizers),
-/// or a calibrated [lo, hi] interval (asymmetric quantizers), or per-dimension intervals (PEG).
+/// One tracked range: an exponential moving average of max|x| (symmetric quantizers), or a
+/// calibrated [lo, hi] interval (asymmetric quantizers), or per-dimension intervals (PEG).
 public struct TrackedRange: Codable, Equatable, Sendable {
-    /// Biased EMA of max|x| (unused by calibrated ranges).
+    /// The EMA of max|x| (unused by calibrated ranges): the average itself when it starts at the first
+    /// value, the uncorrected average when it starts at 0 (see `EMAStart`).
     public var biased: Double
     /// EMA updates, or calibration batches seen.
     public var steps: Int
@@ -30,22 +31,53 @@ public struct TrackedRange: Codable, Equatable, Sendable {
         self.biased = biased; self.steps = steps; self.lo = lo; self.hi = hi; self.dimLo = dimLo; self.dimHi = dimHi
     }
 
-    /// The EMA with the usual bias correction biased/(1 − decayᵗ): after the first update it equals the
-    /// first observation, so the 0 the average starts from never leaks into the range (with decay
-    /// 0.9999 an uncorrected EMA would sit near 0 for thousands of steps).
-    public func threshold(decay: Double) -> Double {
+    /// The range to quantize with. From 0, the EMA with the usual bias correction biased/(1 − decayᵗ):
+    /// after the first update it equals the first observation, so the 0 the average starts from never
+    /// leaks into the range (with decay 0.9999 an uncorrected EMA would sit near 0 for thousands of
+    /// steps). From the first value, the average itself.
+    public func threshold(decay: Double, start: EMAStart = .zeroBiasCorrected) -> Double {
         guard steps > 0 else { return hi }
-        return biased / (1 - pow(decay, Double(steps)))
+        switch start {
+        case .zeroBiasCorrected: return biased / (1 - pow(decay, Double(steps)))
+        case .firstValue: return biased
+        }
     }
+}
+
+/// Where an activation EMA starts. The two agree on the first update and differ afterwards: the
+/// corrected average weighs the first values by (1 − d)·dᵗ⁻ᵏ/(1 − dᵗ), the first-value one keeps the
+/// first value's weight dᵗ⁻¹ until it decays.
+public enum EMAStart: String, Codable, Sendable, CaseIterable {
+    /// Intel's nlp-architect (`_update_ema`): ema = x₁, then ema −= (1 − decay)·(ema − xₜ).
+    case firstValue = "first-value"
+    /// From 0 with Adam's bias correction (tianalyze's rule before it followed Intel's).
+    case zeroBiasCorrected = "bias-corrected"
 }
 
 /// Every tracked range of one model, by "site.occurrence".
 public struct ActivationRangeState: Codable, Equatable, Sendable {
     public var decay: Double
     public var ranges: [String: TrackedRange]
+    /// How EMA ranges start (Q8BERT's `.tracked` sites).
+    public var start: EMAStart
+    /// The STE of EMA-range sites: true passes the gradient everywhere (Intel's
+    /// FakeLinearQuantizationWithSTE), false masks it where x was clipped to the range.
+    public var straightThrough: Bool
 
-    public init(decay: Double = 0.9999, ranges: [String: TrackedRange] = [:]) {
-        self.decay = decay; self.ranges = ranges
+    public init(decay: Double = 0.9999, ranges: [String: TrackedRange] = [:], start: EMAStart = .zeroBiasCorrected,
+                straightThrough: Bool = false) {
+        self.decay = decay; self.ranges = ranges; self.start = start; self.straightThrough = straightThrough
+    }
+
+    enum CodingKeys: String, CodingKey { case decay, ranges, start, straightThrough }
+
+    /// States saved before `start` and `straightThrough` existed decode as what they were trained with.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        decay = try c.decode(Double.self, forKey: .decay)
+        ranges = try c.decode([String: TrackedRange].self, forKey: .ranges)
+        start = try c.decodeIfPresent(EMAStart.self, forKey: .start) ?? .zeroBiasCorrected
+        straightThrough = try c.decodeIfPresent(Bool.self, forKey: .straightThrough) ?? false
     }
 
     public static func key(_ site: ActivationSite, _ occurrence: Int) -> String { "\(site.rawValue).\(occurrence)" }
@@ -54,14 +86,18 @@ public struct ActivationRangeState: Codable, Equatable, Sendable {
     @discardableResult
     public mutating func update(_ key: String, observedMaxAbs m: Double) -> Double {
         var r = ranges[key] ?? TrackedRange()
-        r.biased = decay * r.biased + (1 - decay) * m
+        switch (start, r.steps) {
+        case (.firstValue, 0): r.biased = m
+        case (.firstValue, _): r.biased -= (1 - decay) * (r.biased - m)
+        case (.zeroBiasCorrected, _): r.biased = decay * r.biased + (1 - decay) * m
+        }
         r.steps += 1
         ranges[key] = r
-        return r.threshold(decay: decay)
+        return r.threshold(decay: decay, start: start)
     }
 
     /// The frozen symmetric threshold of a site, or nil when it was never observed.
-    public func threshold(_ key: String) -> Double? { ranges[key].map { $0.threshold(decay: decay) } }
+    public func threshold(_ key: String) -> Double? { ranges[key].map { $0.threshold(decay: decay, start: start) } }
 }
 
 /// The mutable handle a training forward updates; see the file comment.

@@ -150,6 +150,8 @@ public struct ActivationQuantization<T: BLASScalar> {
                 ?? config.ranges?.threshold(key)
             if let r { ActivationQuantizer.symmetric(x.p, count: n, bits: bits, range: T(r), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
+            // Intel's STE passes the gradient where x was clipped too.
+            if (tracker?.state ?? config.ranges)?.straightThrough == true { for i in 0..<n { mask.p[i] = 1 } }
         } else if let key, q.isCalibratedAsymmetric {
             // Calibration: the estimator sees this tensor first, then it is quantized with the estimate so
             // far (later sites see quantized inputs, as at inference). Evaluation: the frozen range.

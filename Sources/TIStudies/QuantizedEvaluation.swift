@@ -13,8 +13,10 @@ public struct QuantizedEvaluationResult {
     public var evaluation: EvaluationResult
     /// Its logits, [examples, labels] in dev order.
     public var logits: [Float]
-    /// The fake-quantized student of the run next to the export (nil when the file stands alone).
+    /// The fake-quantized student of the run next to the export as training evaluated it (float biases;
+    /// nil when the file stands alone).
     public var reference: EvaluationResult?
+    /// Its logits in inference form (biases rounded to the export's int32 grid, as Intel's inference runs).
     public var referenceLogits: [Float]?
     /// max |int8 logit − fake-quantized logit| over the evaluated examples.
     public var maxLogitDifference: Double?
@@ -72,7 +74,9 @@ public enum QuantizedEvaluation {
             guard s.model.layout == model.layout else {
                 throw DataError.mismatch(file: url.path, reason: "layout differs from the student in \(dir.path)")
             }
-            let fake = QuantizedParameters(latent: s.parameters, layout: s.model.layout, config: s.quantization).effective
+            // Intel's inference forward: the fake-quantized weights with the biases on their int32 grid.
+            let grid = QuantizedExport.biasesOnAccumulatorGrid(s.parameters, model: s.model, config: s.quantization)
+            let fake = QuantizedParameters(latent: grid, layout: s.model.layout, config: s.quantization).effective
             let refLogits = Self.logits(model: s.model, effective: fake, quantization: s.quantization, examples: examples, task: task)
             result.reference = Evaluator<Float>(model: s.model, task: task).evaluate(s.parameters, quantization: s.quantization, examples: examples)
             result.referenceLogits = refLogits

@@ -30,6 +30,7 @@ extension QATCommand {
         try QATOptionChecks.schedule(lr: lr, epochs: epochs, batchSize: batchSize, stepOne: stepOne, evalEvery: evalEvery)
         let teacher = (try? taskOptions.source()).map { common.workspace.teacherDir($0).path }
         try QATOptionChecks.output(out, teacherDir: teacher, dataDir: taskOptions.dataDir)
+        try q8bert.check(mode: mode)
     }
 }
 

@@ -11,6 +11,7 @@ extension HostileCase {
         HostileCase("process: landscape grid overflowing Int", cli("landscape", "--grid", "3037000500"), .refused(["--grid", "3037000500", "expected"])),
         HostileCase("process: qat learning rate 1e3", cli("qat", "--lr", "1e3"), .refused(["--lr", "expected"])),
         HostileCase("process: hessian tolerance NaN", cli("hessian", "--tol", "nan"), .refused(["--tol", "expected"])),
+        HostileCase("process: Q8BERT's STE under KD", cli("qat", "--mode", "KD", "--ste", "clip-mask"), .refused(["--ste", "Q8BERT"])),
     ]
 
     static let landscapeOptions: [HostileCase] = [
@@ -70,6 +71,10 @@ extension HostileCase {
         HostileCase("qat zero calibration batches", cli("qat", "--mode", "PTQ-W8A8", "--calibration-batches", "0"), .refused(["--calibration-batches", "expected"])),
         HostileCase("qat zero calibration batch size", cli("qat", "--mode", "PTQ-W8A8", "--calibration-batch-size", "0"), .refused(["--calibration-batch-size", "expected"])),
         HostileCase("qat negative AdaRound iterations", cli("qat", "--mode", "ADAROUND-W4", "--adaround-iterations=-1"), .refused(["--adaround-iterations", "expected"])),
+        HostileCase("qat Q8BERT EMA decay 1", cli("qat", "--mode", "Q8BERT", "--ema-decay", "1"), .refused(["--ema-decay", "expected"])),
+        HostileCase("qat Q8BERT EMA decay NaN", cli("qat", "--mode", "Q8BERT", "--ema-decay", "nan"), .refused(["--ema-decay", "expected"])),
+        HostileCase("qat unknown EMA start", cli("qat", "--mode", "Q8BERT", "--ema-start", "zero"), .refused(["--ema-start", "zero"])),
+        HostileCase("qat unknown STE", cli("qat", "--mode", "Q8BERT", "--ste", "identity"), .refused(["--ste", "identity"])),
         HostileCase("qat negative sequence length", cli("qat", "--max-seq-length=-1"), .refused(["--max-seq-length", "expected"])),
         HostileCase("finetune NaN learning rate", cli("finetune", "--lr", "nan"), .refused(["--lr", "expected"])),
         HostileCase("finetune zero epochs", cli("finetune", "--epochs", "0"), .refused(["--epochs", "expected"])),

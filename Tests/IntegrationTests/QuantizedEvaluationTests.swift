@@ -40,7 +40,8 @@ final class QuantizedEvaluationTests: XCTestCase {
         XCTAssertEqual(reference.metric, run.summary.finalDevMetric)
         let refLogits = try XCTUnwrap(r.referenceLogits)
         let scale = Double(refLogits.map(abs).max()!)
-        // Within quantization tolerance: codes·scale equal the fake-quantized weights up to float
+        // Within quantization tolerance: codes·scale equal the fake-quantized weights (and the reference
+        // rounds its biases to the int32 grid as the export does) up to float
         // rounding, and an ulp in a weight can flip one activation code (a step of r/127).
         XCTAssertLessThan(try XCTUnwrap(r.maxLogitDifference), 0.02 * scale)
         XCTAssertEqual(r.evaluation.metric, reference.metric, accuracy: 1.0 / 32 + 1e-12)  // at most one example flips

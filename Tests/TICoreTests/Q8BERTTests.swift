@@ -17,6 +17,56 @@ final class Q8BERTTests: XCTestCase {
         XCTAssertNil(s.threshold("a.1"))
     }
 
+    /// Intel's nlp-architect `_update_ema`: the first observation, then ema −= (1 − decay)(ema − x).
+    func testEMAStartsAtTheFirstValueAsIntelsByHand() {
+        var s = ActivationRangeState(decay: 0.9, start: .firstValue)
+        XCTAssertEqual(s.update("a.0", observedMaxAbs: 2), 2)
+        XCTAssertEqual(s.update("a.0", observedMaxAbs: 4), 2 - 0.1 * (2 - 4), accuracy: 1e-15)      // 2.2
+        XCTAssertEqual(s.update("a.0", observedMaxAbs: 1), 2.2 - 0.1 * (2.2 - 1), accuracy: 1e-15)  // 2.08
+        XCTAssertEqual(s.threshold("a.0")!, 2.08, accuracy: 1e-15)
+        // The bias-corrected rule on the same sequence differs from the second value on.
+        var b = ActivationRangeState(decay: 0.9)
+        for m in [2.0, 4, 1] { b.update("a.0", observedMaxAbs: m) }
+        XCTAssertGreaterThan(abs(b.threshold("a.0")! - 2.08), 0.1)
+        // A Q8BERT run starts from Intel's choices.
+        let student = QATMode.q8bert.method.initialStudent(teacher: BertModel(config: Tiny.config()), parameters: [], config: QATConfig(mode: .q8bert))
+        XCTAssertEqual(student.ranges?.start, .firstValue)
+        XCTAssertEqual(student.ranges?.straightThrough, true)
+        XCTAssertEqual(student.ranges?.decay, 0.9999)
+    }
+
+    /// A range state saved before the EMA start and STE were recorded decodes as what it was trained with.
+    func testOldRangeStateDecodesAsBiasCorrectedWithClipMask() throws {
+        let json = #"{"decay":0.9999,"ranges":{"a.0":{"biased":0.2,"steps":1,"lo":0,"hi":0}}}"#
+        let s = try JSONDecoder().decode(ActivationRangeState.self, from: Data(json.utf8))
+        XCTAssertEqual(s.start, .zeroBiasCorrected)
+        XCTAssertFalse(s.straightThrough)
+        XCTAssertEqual(s.threshold("a.0")!, 0.2 / (1 - 0.9999), accuracy: 1e-9)
+    }
+
+    /// Intel's FakeLinearQuantizationWithSTE passes the gradient where x was clipped to the range; the
+    /// clip-mask STE stops it there. Same forward values either way.
+    func testPassThroughSTEKeepsTheGradientOutsideTheRange() {
+        let x = Buffer<Double>([3, -1, 0.5, 2, -5])
+        var state = ActivationRangeState(decay: 0.9999, start: .firstValue)
+        state.update(ActivationRangeState.key(.attentionInput, 0), observedMaxAbs: 2)
+        func run(_ passThrough: Bool) -> ([Double], [Double]) {
+            var s = state
+            s.straightThrough = passThrough
+            var c = QuantConfig.q8bert
+            c.ranges = s
+            let (out, mask) = ActivationQuantization<Double>(config: c).apply(.attentionInput, x)
+            let g = Buffer<Double>([1, 1, 1, 1, 1])
+            var sink = [Double](repeating: 0, count: 1)
+            sink.withUnsafeMutableBufferPointer { mask!.backward(g, grads: $0.baseAddress!) }
+            return (out.array, g.array)
+        }
+        let (clipOut, clipGrad) = run(false), (passOut, passGrad) = run(true)
+        XCTAssertEqual(clipOut, passOut)
+        XCTAssertEqual(clipGrad, [0, 1, 1, 1, 0])
+        XCTAssertEqual(passGrad, [1, 1, 1, 1, 1])
+    }
+
     func testSymmetricQuantizerWithStoredRangeByHand() {
         // r = 2, 8 bits: s = 127/2 = 63.5. 3 clips to 2 (mask 0); −1·63.5 = −63.5 ties to −64; 0.5 → 31.75 → 32.
         let x: [Double] = [3, -1, 0.5, 2]
@@ -93,11 +143,31 @@ final class Q8BERTTests: XCTestCase {
         XCTAssertEqual(file.info("bert.embeddings.position_embeddings.weight")?.dtype, .i8)
         XCTAssertEqual(file.info("bert.encoder.layer.0.output.LayerNorm.weight")?.dtype, .f32)
 
+        // Intel's int32 biases: round(b / (step_x · step_w)), step_x = r_x/127 of the Linear's input range
+        // and step_w = max|W|/127, by hand for FFN1 of layer 1 and the classifier.
+        for (bias, weight, key) in [("bert.encoder.layer.1.intermediate.dense.bias", "bert.encoder.layer.1.intermediate.dense.weight", "intermediateInput.1"),
+                                    ("classifier.bias", "classifier.weight", "classifierInput.0")] {
+            XCTAssertEqual(file.info(bias)?.dtype, .i32, bias)
+            let b = θ[model.layout.slot(bias).range], w = θ[model.layout.slot(weight).range]
+            let stepW = Double(w.map(abs).max()!) / 127, stepX = try XCTUnwrap(tracker.state.threshold(key)) / 127
+            let expected = b.map { Double(Int32((Double($0) / (stepX * stepW)).rounded(.toNearestOrEven))) }
+            XCTAssertEqual(try file.values(bias, as: Double.self), expected, bias)
+            XCTAssertEqual(Double(try file.values(QuantizedExport.scaleName(bias), as: Float.self)[0]), stepX * stepW, accuracy: 1e-6 * stepX * stepW)
+        }
+        XCTAssertEqual(file.info("bert.encoder.layer.0.output.LayerNorm.bias")?.dtype, .f32, "no int8 product, no int32 bias")
+
         let (loaded, q) = try QuantizedExport.load(url, model: model)
         XCTAssertTrue(q.weights.isEmpty)
         XCTAssertEqual(q.ranges, tracker.state)
-        // Dequantized codes·scale sit on the fake quantizer's grid up to float rounding.
-        for i in fake.indices { XCTAssertEqual(loaded[i], fake[i], accuracy: 1e-6 * max(1, abs(fake[i]))) }
+        // Dequantized codes·scale sit on the fake quantizer's grid up to float rounding; int32 biases
+        // within half their (tiny) accumulator step.
+        for slot in model.layout.slots {
+            let tolerance = file.info(slot.name)?.dtype == .i32
+                ? Double(try file.values(QuantizedExport.scaleName(slot.name), as: Float.self)[0]) * 0.5001 : 0
+            for i in slot.range {
+                XCTAssertEqual(Double(loaded[i]), Double(fake[i]), accuracy: tolerance + 1e-6 * max(1, abs(Double(fake[i]))), slot.name)
+            }
+        }
         let a = model.forward(effective: fake, batch: Tiny.batch(), options: ForwardOptions(quantization: config)).logits.array
         let b = model.forward(effective: loaded, batch: Tiny.batch(), options: ForwardOptions(quantization: q)).logits.array
         let scale = a.map(abs).max()!

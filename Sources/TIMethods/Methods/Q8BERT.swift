@@ -6,8 +6,6 @@ import TIQuant
 import TIModel
 
 public struct Q8BERT: QATMethod {
-    /// The EMA decay of the activation ranges.
-    static let rangeDecay = 0.9999
 
     public var mode: QATMode { .q8bert }
     public var loss: LossKind { .task }
@@ -19,7 +17,9 @@ public struct Q8BERT: QATMethod {
     }
 
     public func initialStudent(teacher: BertModel, parameters: [Float], config: QATConfig) -> StudentState {
-        StudentState(model: teacher, parameters: parameters, ranges: ActivationRangeState(decay: Self.rangeDecay))
+        let o = config.q8bert ?? Q8BERTOptions()
+        return StudentState(model: teacher, parameters: parameters,
+                            ranges: ActivationRangeState(decay: o.emaDecay, start: o.emaStart, straightThrough: o.straightThrough))
     }
 
     /// The deployable form: int8 codes, per-tensor scales and the frozen ranges (QuantizedExport.load evaluates it).
@@ -27,6 +27,16 @@ public struct Q8BERT: QATMethod {
         try QuantizedExport.write(student.parameters, model: student.model, config: quantization,
                                   to: dir.appendingPathComponent(StudentFiles.int8Export))
     }
+}
+
+/// Q8BERT's choices, with Intel's nlp-architect behaviour as the defaults: `ema_decay` 0.9999, the
+/// EMA starting at the first observed max|x|, and the straight-through gradient passed everywhere
+/// (also outside the range). Recorded in metadata.json through `QATConfig.q8bert`.
+public struct Q8BERTOptions: Codable, Equatable, Sendable {
+    public var emaDecay = 0.9999
+    public var emaStart = EMAStart.firstValue
+    public var straightThrough = true
+    public init() {}
 }
 
 extension QATMode {

@@ -32,6 +32,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var sites: QuantizedSites? = nil
     /// Weights of the distillation terms; nil is every term with weight 1.
     public var distillation: DistillationTerms? = nil
+    /// Q8BERT's EMA and STE choices (nil: Intel's, `Q8BERTOptions()`); `qat --mode Q8BERT` always sets it.
+    public var q8bert: Q8BERTOptions? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
