@@ -1,27 +1,85 @@
-// AdaRound (Nagel et al. 2020; semantics only) for 4-bit per-tensor weights, no activation
-// quantization. Rounding each weight up or down is learned per layer so that the layer's output on
-// calibration inputs X stays close to full precision:
+// AdaRound (Nagel et al. 2020; semantics as Qualcomm's transformer-quantization runs it) for
+// b-bit per-tensor weights, no activation quantization. Rounding each weight up or down is learned
+// per layer so that the layer's output stays close to full precision:
 //   W̃ = s·clamp(⌊W/s⌋ + h(V), −Q, Q),  h(V) = clip(σ(V)·(ζ − γ) + γ, 0, 1),  ζ = 1.1, γ = −0.1
-//   loss = ‖(W̃ − W)Xᵀ‖²/rows + λ·Σ(1 − |2h(V) − 1|^β)
-// The reconstruction term only needs the Gram matrix G = XᵀX: ‖ΔXᵀ‖² = tr(Δ G Δᵀ). The regularizer
-// is off for the first `warmup` share of iterations, then β decays linearly from βstart to βend so h
-// is pushed to 0 or 1; the result is hard rounding (h = 1 where V ≥ 0). The grid is the symmetric
-// one of `WeightQuantizer.uniform` (levels −Q…Q, Q = 2^(b−1) − 1) with the MSE-optimal step, so
-// re-quantizing the result with that quantizer is the identity (the mode's STE for Hessians).
+//   loss = ‖X_q W̃ᵀ − X Wᵀ‖²/rows + λ·Σ(1 − |2h(V) − 1|^β)
+// X are the layer's full-precision inputs, X_q its inputs in the network whose earlier layers are
+// already rounded (the seed's `--adaround-asym`; X_q = X without it). Only the Gram matrices
+// G = X_qᵀX_q and C = XᵀX_q enter: ∂rec/∂W̃ = 2(W̃G − WC)/rows. Iterations count from 1 as the
+// seed's: the regularizer is off while t < warmup·T, and β anneals from βstart to βend over the
+// rest (cosine by default, as the seed's `decay_type`); the result is hard rounding (h = 1 where
+// V ≥ 0). The grid is the symmetric one of `WeightQuantizer.uniform` (levels −Q…Q, Q = 2^(b−1) − 1)
+// with the MSE-optimal step, so re-quantizing the result with that quantizer is the identity.
+// Unlike the seed, each iteration uses all calibration rows (the exact gradient, no minibatch draw)
+// and the activation function after a Linear is not part of its reconstruction.
 import Foundation
 import TILinalg
 import TIQuant
 import TIModel
 
+/// How β falls from βstart to βend after the warm-up (the seed's `AdaRoundTempDecayType`).
+public enum AdaRoundDecay: String, Codable, Sendable, CaseIterable { case linear, cosine }
+
+/// Defaults: the seed's published W4A32 command (10 000 iterations, asymmetric reconstruction) with
+/// its AdaRoundConfig for the rest (lr 1e-3, weight 0.01, annealing (20, 2), cosine, warm-up 0.2).
 public struct AdaRoundOptions: Codable, Equatable, Sendable {
     public var bits = 4
-    public var iterations = 500
-    public var learningRate = 1e-2
+    public var iterations = 10_000
+    public var learningRate = 1e-3
     public var lambda = 0.01
     public var betaStart = 20.0
     public var betaEnd = 2.0
     public var warmup = 0.2
+    public var decay = AdaRoundDecay.cosine
+    /// Reconstruct from the inputs of the network with the earlier layers rounded (the seed's --adaround-asym).
+    public var asymmetric = true
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case bits, iterations, learningRate, lambda, betaStart, betaEnd, warmup, decay, asymmetric }
+
+    /// Options saved before the schedule and reconstruction were chosen read as they then ran.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bits = try c.decode(Int.self, forKey: .bits)
+        iterations = try c.decode(Int.self, forKey: .iterations)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        lambda = try c.decode(Double.self, forKey: .lambda)
+        betaStart = try c.decode(Double.self, forKey: .betaStart)
+        betaEnd = try c.decode(Double.self, forKey: .betaEnd)
+        warmup = try c.decode(Double.self, forKey: .warmup)
+        decay = try c.decodeIfPresent(AdaRoundDecay.self, forKey: .decay) ?? .linear
+        asymmetric = try c.decodeIfPresent(Bool.self, forKey: .asymmetric) ?? false
+    }
+
+    /// The first iteration (1-based) with the rounding regularizer on.
+    public var regularizerStart: Double { warmup * Double(iterations) }
+
+    /// β at iteration t (1-based): βstart until the warm-up ends, then annealed to βend at t = T.
+    public func beta(iteration t: Int) -> Double {
+        let t0 = regularizerStart
+        guard Double(t) >= t0 else { return betaStart }
+        let rel = (Double(t) - t0) / max(Double(iterations) - t0, 1e-12)
+        switch decay {
+        case .linear: return betaEnd + (betaStart - betaEnd) * max(0, 1 - rel)
+        case .cosine: return betaEnd + 0.5 * (betaStart - betaEnd) * (1 + cos(rel * Double.pi))
+        }
+    }
+
+    /// The rounding regularizer λ·Σ(1 − |2h − 1|^β) at iteration t (0 during the warm-up).
+    public func roundingRegularizer(_ h: [Double], iteration t: Int) -> Double {
+        guard Double(t) >= regularizerStart else { return 0 }
+        let b = beta(iteration: t)
+        return lambda * h.reduce(0) { $0 + (1 - pow(abs(2 * $1 - 1), b)) }
+    }
+}
+
+/// The inputs one Linear is reconstructed from, as Gram matrices over `rows` calibration rows:
+/// G = X_qᵀX_q and C = XᵀX_q (nil: X_q = X, C = G).
+public struct AdaRoundInputs {
+    public var gram: [Double]
+    public var cross: [Double]?
+    public var rows: Int
+    public init(gram: [Double], cross: [Double]? = nil, rows: Int) { self.gram = gram; self.cross = cross; self.rows = rows }
 }
 
 public enum AdaRound {
@@ -54,9 +112,19 @@ public enum AdaRound {
         return w.map { s * grid.clamp(($0 / s).rounded(.toNearestOrEven)) }
     }
 
-    /// Learned rounding of one Linear weight [rows·cols entries, `cols` inputs] given the Gram matrix
-    /// of `rows` calibration inputs. Returns the rounded weight and its step.
-    public static func roundLayer(_ w: [Double], cols: Int, gram: [Double], rows: Int, options o: AdaRoundOptions) -> (weight: [Double], step: Double) {
+    /// A × B for row-major [m, k] · [k, n].
+    static func product(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int, alpha: Double = 1) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            Double.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: k,
+                        b: bp.baseAddress!, ldb: n, beta: 0, c: cp.baseAddress!, ldc: n)
+        } } }
+        return c
+    }
+
+    /// Learned rounding of one Linear weight [rows·cols entries, `cols` inputs]. Returns the rounded
+    /// weight and its step.
+    public static func roundLayer(_ w: [Double], cols: Int, inputs: AdaRoundInputs, options o: AdaRoundOptions) -> (weight: [Double], step: Double) {
         let n = w.count, out = n / cols
         let s = step(w, bits: o.bits), (qlo, qhi) = IntegerGrid.symmetric(bits: o.bits).codeBounds(as: Double.self)
         let floorW = w.map { ($0 / s).rounded(.down) }
@@ -67,19 +135,16 @@ public enum AdaRound {
         }
         var m = [Double](repeating: 0, count: n), m2 = m
         let b1 = 0.9, b2 = 0.999, eps = 1e-8
-        let warm = Int(o.warmup * Double(o.iterations))
-        var delta = [Double](repeating: 0, count: n), gradQ = delta
-        let invRows = 1 / Double(max(rows, 1))
-        for t in 0..<o.iterations {
+        let scale = 2 / Double(max(inputs.rows, 1))
+        // The fixed part of ∂rec/∂W̃: −2·W·C/rows.
+        let target = product(w, inputs.cross ?? inputs.gram, m: out, k: cols, n: cols, alpha: scale)
+        var wq = [Double](repeating: 0, count: n)
+        for t in stride(from: 1, through: o.iterations, by: 1) {
             let h = v.map(rectifiedSigmoid)
-            for i in 0..<n { delta[i] = s * min(max(floorW[i] + h[i], qlo), qhi) - w[i] }
-            // ∂rec/∂W̃ = 2·Δ·G/rows.
-            delta.withUnsafeBufferPointer { d in gram.withUnsafeBufferPointer { g in gradQ.withUnsafeMutableBufferPointer { gq in
-                Double.gemm(transA: false, transB: false, m: out, n: cols, k: cols, alpha: 2 * invRows, a: d.baseAddress!, lda: cols,
-                            b: g.baseAddress!, ldb: cols, beta: 0, c: gq.baseAddress!, ldc: cols)
-            } } }
-            let regOn = t >= warm
-            let beta = o.betaEnd + (o.betaStart - o.betaEnd) * max(0, 1 - Double(t - warm) / Double(max(o.iterations - warm, 1)))
+            for i in 0..<n { wq[i] = s * min(max(floorW[i] + h[i], qlo), qhi) }
+            var gradQ = product(wq, inputs.gram, m: out, k: cols, n: cols, alpha: scale)
+            for i in 0..<n { gradQ[i] -= target[i] }
+            let regOn = Double(t) >= o.regularizerStart, beta = o.beta(iteration: t)
             for i in 0..<n {
                 let sig = 1 / (1 + exp(-v[i]))
                 let raw = sig * (zeta - gamma) + gamma
@@ -93,61 +158,12 @@ public enum AdaRound {
                 let g = dh * sig * (1 - sig) * (zeta - gamma)
                 m[i] = b1 * m[i] + (1 - b1) * g
                 m2[i] = b2 * m2[i] + (1 - b2) * g * g
-                let mh = m[i] / (1 - pow(b1, Double(t + 1))), vh = m2[i] / (1 - pow(b2, Double(t + 1)))
+                let mh = m[i] / (1 - pow(b1, Double(t))), vh = m2[i] / (1 - pow(b2, Double(t)))
                 v[i] -= o.learningRate * mh / (vh.squareRoot() + eps)
             }
         }
         let rounded = (0..<n).map { i in s * min(max(floorW[i] + (v[i] >= 0 ? 1 : 0), qlo), qhi) }
         return (rounded, s)
-    }
-
-    /// Accumulates XᵀX over [rows, cols] inputs.
-    static func addGram<T: BLASScalar>(_ x: Buffer<T>, rows: Int, cols: Int, into g: inout [Double]) {
-        let xd = (0..<(rows * cols)).map { Double(x.p[$0]) }
-        xd.withUnsafeBufferPointer { a in g.withUnsafeMutableBufferPointer { c in
-            Double.gemm(transA: true, transB: false, m: cols, n: cols, k: rows, alpha: 1, a: a.baseAddress!, lda: cols,
-                        b: a.baseAddress!, ldb: cols, beta: 1, c: c.baseAddress!, ldc: cols)
-        } }
-    }
-
-    /// AdaRounds every Linear weight of a BERT (Q, K, V, O, FFN1, FFN2, pooler, classifier) on the
-    /// full-precision inputs each layer sees on the calibration batches; embeddings, biases and
-    /// LayerNorms stay as they are.
-    public static func apply(model: BertModel, parameters θ: [Float], batches: [Batch], options: AdaRoundOptions) -> [Float] {
-        let c = model.config, h = c.hiddenSize, f = c.intermediateSize
-        // Gram matrices of each Linear's input, keyed by weight name.
-        var grams: [String: (gram: [Double], rows: Int)] = [:]
-        func add(_ name: String, _ x: Buffer<Float>, rows: Int, cols: Int) {
-            var e = grams[name] ?? ([Double](repeating: 0, count: cols * cols), 0)
-            addGram(x, rows: rows, cols: cols, into: &e.gram)
-            e.rows += rows
-            grams[name] = e
-        }
-        for b in batches {
-            let tr = model.forward(effective: θ, batch: b, options: ForwardOptions<Float>())
-            let n = tr.dims.rows
-            for l in 0..<c.numLayers {
-                let p = BertNames.layer(l), a = tr.layers[l].attention, ffn = tr.layers[l].feedForward
-                for m in ["query", "key", "value"] { add("\(p).attention.self.\(m).weight", a.input, rows: n, cols: h) }
-                add("\(p).attention.output.dense.weight", a.context, rows: n, cols: h)
-                add("\(p).intermediate.dense.weight", a.blockOutput, rows: n, cols: h)
-                add("\(p).output.dense.weight", ffn.activated, rows: n, cols: f)
-            }
-            add("bert.pooler.dense.weight", tr.head.cls, rows: b.size, cols: h)
-            add("classifier.weight", tr.head.pooled, rows: b.size, cols: h)
-        }
-        var out = θ
-        // Layers are independent given full-precision inputs: two workers.
-        let names = grams.keys.sorted()
-        let results = Parallel.map(names.count) { i -> [Double] in
-            let slot = model.layout.slot(names[i]), g = grams[names[i]]!
-            return roundLayer(θ[slot.range].map(Double.init), cols: slot.rowLength, gram: g.gram, rows: g.rows, options: options).weight
-        }
-        for (name, r) in zip(names, results) {
-            let slot = model.layout.slot(name)
-            for (i, v) in zip(slot.range, r) { out[i] = Float(v) }
-        }
-        return out
     }
 }
 

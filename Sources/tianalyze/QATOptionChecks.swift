@@ -38,6 +38,5 @@ extension QuantizationOptions {
     func validate() throws {
         try Domain.count(calibrationBatches, "--calibration-batches", Domain.calibration, "batches")
         try Domain.count(calibrationBatchSize, "--calibration-batch-size", Domain.batch, "examples")
-        try Domain.count(adaroundIterations, "--adaround-iterations", Domain.steps, "iterations")
     }
 }

@@ -1,6 +1,6 @@
 // Options of the issue-8 modes (PTQ-W8A8, ADAROUND-W4, LSQ-W4A8), shared by `qat` and `quant-report`.
-// Defaults leave QATConfig.ptq/adaRound nil, so the configuration hash of a default run (and of every
-// other mode) does not change.
+// Defaults leave QATConfig.ptq nil, so the configuration hash of a default run (and of every other
+// mode) does not change; an AdaRound run always records its resolved options.
 import ArgumentParser
 import Foundation
 import TICore
@@ -20,8 +20,7 @@ struct QuantizationOptions: ParsableArguments {
     var peg: String?
     @Option(help: "Sites for --peg: comma list of x, h, y.")
     var pegSites: String = "y"
-    @Option(help: "AdaRound iterations per layer.")
-    var adaroundIterations: Int = AdaRoundOptions().iterations
+    @OptionGroup var adaround: AdaRoundArguments
 
     func apply(to cfg: inout QATConfig) throws {
         var o = PTQOptions()
@@ -29,14 +28,12 @@ struct QuantizationOptions: ParsableArguments {
         o.estimator = rangeEstimator; o.weightRange = weightRange
         if let q = quantDict { o.quantDict = try PTQ.parseQuantDict(q) }
         if let p = peg { o.peg = try PEGOptions.parse(p, sites: pegSites) }
+        try adaround.apply(to: &cfg)
         guard cfg.mode.method.takesCalibrationOptions else {
             if o != PTQOptions() { throw ValidationError("PTQ options apply to \(QATMode.allCases.filter { $0.method.takesCalibrationOptions }.map(\.rawValue).joined(separator: ", ")), not \(cfg.mode.rawValue)") }
             return
         }
         cfg.ptq = o == PTQOptions() ? nil : o
-        var a = AdaRoundOptions()
-        a.iterations = adaroundIterations
-        cfg.adaRound = a == AdaRoundOptions() ? nil : a
     }
 }
 

@@ -75,6 +75,8 @@ extension HostileCase {
         HostileCase("qat Q8BERT EMA decay NaN", cli("qat", "--mode", "Q8BERT", "--ema-decay", "nan"), .refused(["--ema-decay", "expected"])),
         HostileCase("qat unknown EMA start", cli("qat", "--mode", "Q8BERT", "--ema-start", "zero"), .refused(["--ema-start", "zero"])),
         HostileCase("qat unknown STE", cli("qat", "--mode", "Q8BERT", "--ste", "identity"), .refused(["--ste", "identity"])),
+        HostileCase("qat AdaRound learning rate 0", cli("qat", "--mode", "ADAROUND-W4", "--adaround-lr", "0"), .refused(["--adaround-lr", "expected"])),
+        HostileCase("qat unknown AdaRound decay", cli("qat", "--mode", "ADAROUND-W4", "--adaround-decay-type", "sigmoid"), .refused(["--adaround-decay-type", "sigmoid"])),
         HostileCase("qat negative sequence length", cli("qat", "--max-seq-length=-1"), .refused(["--max-seq-length", "expected"])),
         HostileCase("finetune NaN learning rate", cli("finetune", "--lr", "nan"), .refused(["--lr", "expected"])),
         HostileCase("finetune zero epochs", cli("finetune", "--epochs", "0"), .refused(["--epochs", "expected"])),

@@ -7,6 +7,7 @@ public struct AdaRoundW4: QATMethod {
     public var mode: QATMode { .adaRoundW4 }
     public var loss: LossKind { .task }
     public var takesCalibrationOptions: Bool { true }
+    public var takesAdaRoundOptions: Bool { true }
 
     public func phases(total: Int, stepOne: Int) -> [TrainingPhase] { [] }
 

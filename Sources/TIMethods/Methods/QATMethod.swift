@@ -35,6 +35,8 @@ public protocol QATMethod: Sendable {
     var trainsRanges: Bool { get }
     /// True when the PTQ calibration options (`QATConfig.ptq`, `adaRound`) mean something to it.
     var takesCalibrationOptions: Bool { get }
+    /// True when it learns its rounding by AdaRound (`QATConfig.adaRound`, always recorded).
+    var takesAdaRoundOptions: Bool { get }
     /// True when its analyses look at the teacher itself (FP): there is no student to train.
     var studentIsTeacher: Bool { get }
     /// True when its student directory carries an int8 export.
@@ -70,6 +72,7 @@ public protocol QATMethod: Sendable {
 extension QATMethod {
     public var trainsRanges: Bool { false }
     public var takesCalibrationOptions: Bool { false }
+    public var takesAdaRoundOptions: Bool { false }
     public var studentIsTeacher: Bool { false }
     public var writesInt8Export: Bool { false }
 
