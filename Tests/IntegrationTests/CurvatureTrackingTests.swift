@@ -136,3 +136,26 @@ final class CurvatureTrackingTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(Double(row[2])), top, accuracy: 2e-3 * abs(top), "dense spectrum top \(top)")
     }
 }
+
+final class CurvatureOptionTests: XCTestCase {
+    func testStepListsParseToTheirHandWrittenSets() throws {
+        XCTAssertEqual(try StepList.parse("1-3,2,10, 7"), [1, 2, 3, 7, 10])
+        XCTAssertEqual(try StepList.parse("5"), [5])
+        XCTAssertEqual(try StepList.parse("4-4,1-2"), [1, 2, 4])
+        for bad in ["", "3-1", "0", "1,,2", "x", "1-2-3", "-4"] {
+            XCTAssertThrowsError(try StepList.parse(bad), bad) { XCTAssertEqual(($0 as? OptionValueError)?.option, .trackMinibatchEigs, bad) }
+        }
+    }
+
+    func testOptionsAreCheckedAgainstTheRunTheyWatch() throws {
+        var o = CurvatureTrackingOptions()
+        o.every = 10; o.probeExamples = 25
+        XCTAssertThrowsError(try o.check(devExamples: 24, totalSteps: 12)) { XCTAssertEqual(($0 as? OptionValueError)?.option, .probeExamples) }
+        o.probeExamples = 24; o.minibatchSteps = [3, 13]
+        XCTAssertThrowsError(try o.check(devExamples: 24, totalSteps: 12)) { XCTAssertEqual(($0 as? OptionValueError)?.value, "13") }
+        o.minibatchSteps = [12]
+        XCTAssertNoThrow(try o.check(devExamples: 24, totalSteps: 12))
+        o.every = 0
+        XCTAssertThrowsError(try o.validate()) { XCTAssertEqual(($0 as? OptionValueError)?.option, .trackCurvature) }
+    }
+}
