@@ -33,7 +33,11 @@ public struct PowerIteration: Sendable {
     /// |λ| instead of the first one again. A final Rayleigh–Ritz step over the k vectors refines
     /// them for free. `iterations[i]`/`converged[i]` describe the i-th deflation pass; `residuals`
     /// are the true relative residuals of the returned pairs.
-    public func topEigenpairs(of op: some SymmetricOperator, rng: inout SeededRandom,
+    /// `start` (projected into the domain) replaces the first eigenvalue's random vector and draws
+    /// nothing from `rng` for it: warm-started from the eigenvector of a nearby operator (the Hessian
+    /// a few training steps earlier) the iteration needs far fewer products. A start that vanishes in
+    /// the domain falls back to a random one.
+    public func topEigenpairs(of op: some SymmetricOperator, rng: inout SeededRandom, start: [Double]? = nil,
                               progress: ProgressHandler? = nil) throws -> Eigenpairs {
         precondition(count <= op.domainDimension,
                      "PowerIteration: asked for \(count) eigenvalues of a \(op.domainDimension)-dimensional operator")
@@ -43,7 +47,8 @@ public struct PowerIteration: Sendable {
         var iterations: [Int] = [], converged: [Bool] = []
 
         for index in 0..<count {
-            var v = try randomNormalStart(for: op, rng: &rng)
+            var v = try index == 0 ? warmStart(start, for: op) ?? randomNormalStart(for: op, rng: &rng)
+                                   : randomNormalStart(for: op, rng: &rng)
             var measured: (v: [Double], hv: [Double])? = nil
             var previous: Double? = nil
             var done = false
@@ -106,6 +111,14 @@ public struct PowerIteration: Sendable {
         let result = EigenResult(values: values, residuals: residuals, iterations: iterations,
                                  converged: converged, hvpCount: hvps, errors: refinementErrors(values, lowerOrderValues: lowerValues))
         return Eigenpairs(result: result, vectors: refined)
+    }
+
+    /// The given start in the operator's domain, normalized; nil when there is none or it vanishes there.
+    func warmStart(_ start: [Double]?, for op: some SymmetricOperator) -> [Double]? {
+        guard var v = start else { return nil }
+        precondition(v.count == op.dimension, "PowerIteration: start vector has \(v.count) entries, operator \(op.dimension)")
+        op.projectToDomain(&v)
+        return normalize(&v) ? v : nil
     }
 
     /// Rayleigh–Ritz on span(V) with the stored products HV: no extra operator applications.

@@ -63,6 +63,12 @@ public enum OptionName: String, CaseIterable, Sendable {
     case distillationTerms
     /// `CheckpointEvaluation.run(split:)`: the examples a checkpoint is scored on.
     case split
+    /// `CurvatureTrackingOptions.every`: steps between curvature measurements along a QAT run.
+    case trackCurvature
+    /// `CurvatureTrackingOptions.probeExamples`: the dev examples curvature is measured on.
+    case probeExamples
+    /// `CurvatureTrackingOptions.minibatchSteps`: the steps whose training minibatch gets its top eigenvalue.
+    case trackMinibatchEigs
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -18,6 +18,12 @@ public enum SafeTensorsWriter {
             return Tensor(name: name, dtype: .f32, shape: shape, values: values.count, bytes: d)
         }
 
+        public static func float64(_ name: String, shape: [Int], values: [Double]) -> Tensor {
+            var d = Data(capacity: values.count * 8)
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+            return Tensor(name: name, dtype: .f64, shape: shape, values: values.count, bytes: d)
+        }
+
         public static func float16(_ name: String, shape: [Int], values: [Float]) -> Tensor {
             halfWidth(name, .f16, shape, values.map(HalfPrecision.half(from:)))
         }

@@ -38,6 +38,9 @@ extension OptionName {
         case .fullPrecisionActivations: return "--fp-activations"
         case .distillationTerms: return "--kd-terms"
         case .split: return "--split"
+        case .trackCurvature: return "--track-curvature"
+        case .probeExamples: return "--probe-examples"
+        case .trackMinibatchEigs: return "--track-minibatch-eigs"
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIStudies
 
 struct QATCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,7 @@ struct QATCommand: ParsableCommand {
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
     @OptionGroup var recipeOptions: QATRecipeOptions
     @OptionGroup var q8bert: Q8BERTArguments
+    @OptionGroup var curvature: CurvatureTrackingArguments
 
     func run() throws {
         let comm = common.applyAcrossRanks()
@@ -50,6 +52,7 @@ struct QATCommand: ParsableCommand {
         run.continuing = from.map { URL(fileURLWithPath: $0) }
         run.settings = settings
         run.communicator = comm
+        run.observers += try curvature.observers(data: run.task, config: cfg)
         let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         guard comm.isRoot else { return }
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",

@@ -3,7 +3,7 @@
 // runs folder is empty, so a command that gets past validation would start training one).
 extension HostileCase {
     /// Judged by parsing in the test process; a sample also runs the executable (`processSample`).
-    static let optionCases: [HostileCase] = (landscapeOptions + hessianOptions + trainingOptions + otherOptions).map { $0.atParseTime() }
+    static let optionCases: [HostileCase] = (landscapeOptions + hessianOptions + trainingOptions + otherOptions + curvatureOptions).map { $0.atParseTime() }
         + processSample
 
     /// A few option refusals through the real process: main prints the same line and exit code.

@@ -45,6 +45,14 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public func resolvedStepOneLength(total: Int) -> Int {
         stepOneLength ?? max(6, Int((Double(total) * 60 / 1600).rounded()))
     }
+
+    /// The objective a training step of this run descends (its stand-in loss): the method's loss with
+    /// the step's intervention, the run's task-loss choice and KD term weights.
+    public func trainingObjective(intervention: InterventionPoint?, quantization: QuantConfig) -> ObjectiveSpec {
+        var spec = mode.method.objective(intervention: intervention, quantization: quantization, includeTaskLoss: includeTaskLoss)
+        spec.distillationTerms = distillation
+        return spec
+    }
 }
 
 /// One evaluation of the student: real performance, intervention off, evaluation mode.

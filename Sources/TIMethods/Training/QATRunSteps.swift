@@ -55,11 +55,9 @@ extension QATRun {
                       step: Int, phase: TrainingPhase, learningRate: Double) throws -> (terms: StepTerms, gradientNorm: Double) {
         let method = config.mode.method
         let q = quantization(student)
-        var obj = BertObjective<Float>(model: student.model, spec: method.objective(intervention: intervention, quantization: q,
-                                                                                     includeTaskLoss: config.includeTaskLoss))
+        var obj = BertObjective<Float>(model: student.model, spec: config.trainingObjective(intervention: intervention, quantization: q))
         let tracker = method.trainsRanges ? student.ranges.map { ActivationRangeTracker(state: $0) } : nil
         obj.rangeTracker = tracker
-        obj.spec.distillationTerms = config.distillation
         var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
         var (terms, gradient) = dataParallelStep(obj, θ: student.parameters, batch: batch, dropoutSeed: dropout.next())
         if let tracker { student.ranges = tracker.state }
