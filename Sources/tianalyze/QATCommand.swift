@@ -24,6 +24,7 @@ struct QATCommand: ParsableCommand {
     @Option(help: "Which step-1 model step 2 starts from: last or best (by the intervened dev metric).") var step1Option: StepOneSelection = .last
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
     @OptionGroup var recipeOptions: QATRecipeOptions
+    @OptionGroup var trajectory: TrajectoryOptions
 
     func run() throws {
         let comm = common.applyAcrossRanks()
@@ -48,6 +49,7 @@ struct QATCommand: ParsableCommand {
         run.continuing = from.map { URL(fileURLWithPath: $0) }
         run.settings = settings
         run.communicator = comm
+        run.observers += trajectory.observers
         let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         guard comm.isRoot else { return }
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",
