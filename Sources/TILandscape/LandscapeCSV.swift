@@ -126,50 +126,6 @@ enum LandscapeCSVReader {
     }
 }
 
-/// Append-only writer: each point goes out with one write(2) on an O_APPEND descriptor, then fsync,
-/// so a finished point survives a kill or a node crash.
-final class AppendOnlyFile {
-    private let fd: Int32
-    let url: URL
-    let durable: Bool
-
-    init(_ url: URL, durable: Bool) throws {
-        self.url = url
-        self.durable = durable
-        fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
-        guard fd >= 0 else {
-            throw DataError.io(file: url.path, reason: "cannot open for appending (\(String(cString: strerror(errno))))")
-        }
-    }
-
-    deinit { close(fd) }
-
-    func append(_ text: String) throws {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        try bytes.withUnsafeMutableBytes { buf in
-            while offset < buf.count {
-                let n = Foundation.write(fd, buf.baseAddress! + offset, buf.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DataError.io(file: url.path, reason: "append failed (\(String(cString: strerror(errno))))")
-                }
-                offset += n
-            }
-        }
-        if durable, fsync(fd) != 0 {
-            throw DataError.io(file: url.path, reason: "fsync failed (\(String(cString: strerror(errno))))")
-        }
-    }
-
-    /// Cuts a torn tail left by a killed writer (the only time the file shrinks).
-    static func truncate(_ url: URL, to length: Int) throws {
-        guard Foundation.truncate(url.path, off_t(length)) == 0 else {
-            throw DataError.io(file: url.path, reason: "cannot drop torn tail (\(String(cString: strerror(errno))))")
-        }
-    }
-}
-
 /// The integrity hash of a landscape record: the canonical lines of its finished points in file
 /// order (numbers in their round-trip form), so a changed number, a planted NaN or a lost point is
 /// detected, while the same record saved with CRLF line ends hashes alike.

@@ -27,6 +27,7 @@ struct QATCommand: ParsableCommand {
     @OptionGroup var recipeOptions: QATRecipeOptions
     @OptionGroup var q8bert: Q8BERTArguments
     @OptionGroup var curvature: CurvatureTrackingArguments
+    @OptionGroup var trajectory: TrajectoryOptions
 
     func run() throws {
         let comm = common.applyAcrossRanks()
@@ -53,6 +54,7 @@ struct QATCommand: ParsableCommand {
         run.settings = settings
         run.communicator = comm
         run.observers += try curvature.observers(data: run.task, config: cfg)
+        run.observers += trajectory.observers
         let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         guard comm.isRoot else { return }
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",
