@@ -63,6 +63,10 @@ public enum OptionName: String, CaseIterable, Sendable {
     case distillationTerms
     /// `CheckpointEvaluation.run(split:)`: the examples a checkpoint is scored on.
     case split
+    /// `QATConfig.weightPrecisions`, `AnalysisTarget.weightPrecisions`: per-tensor weight precisions.
+    case weightPrecisions
+    /// `SensitivityOptions.budget`: the model-size budget of a bit allocation.
+    case sizeBudget
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

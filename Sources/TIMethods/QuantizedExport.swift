@@ -27,7 +27,7 @@ public enum QuantizedExport {
         var tensors: [SafeTensorsWriter.Tensor] = []
         for slot in model.layout.slots {
             let values = θ[slot.range]
-            if let site = slot.weightSite, config.weights[site] == .uniform(bits: 8, symmetric: true, perRow: false) {
+            if config.weightQuantizer(for: slot) == .uniform(bits: 8, symmetric: true, perRow: false) {
                 let (codes, scale) = int8Codes(values)
                 tensors.append(.int8(slot.name, shape: slot.shape, values: codes))
                 tensors.append(.float32(scaleName(slot.name), shape: [1], values: [scale]))

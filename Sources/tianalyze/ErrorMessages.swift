@@ -38,6 +38,8 @@ extension OptionName {
         case .fullPrecisionActivations: return "--fp-activations"
         case .distillationTerms: return "--kd-terms"
         case .split: return "--split"
+        case .weightPrecisions: return "--quant-config"
+        case .sizeBudget: return "--budget-mb/--avg-bits"
         }
     }
 }

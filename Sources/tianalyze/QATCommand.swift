@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TICore
+import TIStudies
 
 struct QATCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,7 @@ struct QATCommand: ParsableCommand {
     @Option(help: "Which step-1 model step 2 starts from: last or best (by the intervened dev metric).") var step1Option: StepOneSelection = .last
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
     @OptionGroup var recipeOptions: QATRecipeOptions
+    @OptionGroup var quantConfig: QuantConfigOption
 
     func run() throws {
         let comm = common.applyAcrossRanks()
@@ -39,6 +41,7 @@ struct QATCommand: ParsableCommand {
         cfg.stepOneSelection = step1Option == .last ? nil : step1Option
         try quant.apply(to: &cfg)
         try recipeOptions.apply(to: &cfg)
+        cfg.weightPrecisions = try quantConfig.file()?.precisions(for: teacher.model.layout)
         try cfg.validate()
         let suffix = phase == .all ? "" : "-\(phase.rawValue)"
         let dir = out.map { URL(fileURLWithPath: $0) }

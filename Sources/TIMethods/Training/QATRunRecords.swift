@@ -32,6 +32,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var sites: QuantizedSites? = nil
     /// Weights of the distillation terms; nil is every term with weight 1.
     public var distillation: DistillationTerms? = nil
+    /// Per-tensor weight precisions (`--quant-config`, e.g. a sensitivity allocation); nil is the scheme's own.
+    public var weightPrecisions: WeightPrecisions? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
