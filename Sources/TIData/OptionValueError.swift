@@ -69,6 +69,10 @@ public enum OptionName: String, CaseIterable, Sendable {
     case probeExamples
     /// `CurvatureTrackingOptions.minibatchSteps`: the steps whose training minibatch gets its top eigenvalue.
     case trackMinibatchEigs
+    /// `QATConfig.weightPrecisions`, `AnalysisTarget.weightPrecisions`: per-tensor weight precisions.
+    case weightPrecisions
+    /// `SensitivityOptions.budget`: the model-size budget of a bit allocation.
+    case sizeBudget
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

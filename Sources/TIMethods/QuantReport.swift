@@ -41,10 +41,10 @@ public enum QuantReport {
         var rows: [QuantSiteReport] = []
         let q = QuantizedParameters(latent: θ, layout: model.layout, config: quantization)
         for slot in model.layout.slots {
-            guard let site = slot.weightSite else { continue }
+            guard slot.weightSite != nil else { continue }
             let w = θ[slot.range].map(Double.init), wq = q.effective[slot.range].map(Double.init)
             let noise = zip(w, wq).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
-            let wqz = quantization.weights[site]
+            let wqz = quantization.weightQuantizer(for: slot)
             rows.append(QuantSiteReport(kind: "weight", name: slot.name, quantizer: wqz?.label ?? "none", bits: wqz.flatMap(bits),
                                         lo: w.min() ?? 0, hi: w.max() ?? 0, sqnrDB: sqnr(w.map { $0 * $0 }.reduce(0, +), noise),
                                         count: slot.count))

@@ -48,7 +48,7 @@ public enum QuantizedExport {
     static func int8WeightSteps(_ θ: [Float], model: BertModel, config: QuantConfig) -> [String: Float] {
         var steps: [String: Float] = [:]
         for slot in model.layout.slots {
-            if let site = slot.weightSite, config.weights[site] == .uniform(bits: 8, symmetric: true, perRow: false) {
+            if config.weightQuantizer(for: slot) == .uniform(bits: 8, symmetric: true, perRow: false) {
                 steps[slot.name] = int8Codes(θ[slot.range]).scale
             }
         }

@@ -49,6 +49,9 @@ public struct QuantConfig: Codable, Equatable, Sendable {
     public var activations: [ActivationSite: ActivationQuantizer]
     /// Frozen ranges of the stored-range quantizers (EMA or calibration); nil for dynamic schemes.
     public var ranges: ActivationRangeState?
+    /// Per-tensor weight precisions replacing `weights` for the named tensors (WeightPrecision.swift);
+    /// nil for a scheme quantizing every site alike, so existing configs encode as before.
+    public var tensorPrecisions: [String: WeightPrecision]? = nil
 
     public init(name: String, weights: [WeightSite: WeightQuantizer] = [:], activations: [ActivationSite: ActivationQuantizer] = [:],
                 ranges: ActivationRangeState? = nil) {
@@ -107,6 +110,7 @@ public struct QuantConfig: Codable, Equatable, Sendable {
         var d: [String: String] = [:]
         for (k, v) in weights { d["w." + k.rawValue] = v.label }
         for (k, v) in activations { d["a." + k.rawValue] = v.label }
+        for (k, v) in tensorPrecisions ?? [:] { d["w:" + k] = v.description }
         return d
     }
 }
@@ -130,7 +134,7 @@ public struct QuantizedParameters<T: BLASScalar> {
                     m.withUnsafeMutableBufferPointer { mp in
                         var perTensor: [(ParameterSlot, WeightQuantizer)] = []
                         for slot in layout.slots {
-                            guard let site = slot.weightSite, let q = config.weights[site] else { continue }
+                            guard let q = config.weightQuantizer(for: slot) else { continue }
                             if case .lsq(let bits) = q, let step = layout.scale(of: .slot(slot.name)) {
                                 var d = [T](repeating: 0, count: slot.count)
                                 d.withUnsafeMutableBufferPointer { dp in

@@ -29,6 +29,8 @@ public struct AnalysisTarget {
     /// steps); nil means the mode's default scheme.
     public var quantization: QuantConfig? = nil
     public var mode: QATMode? = nil
+    /// Per-tensor weight precisions (`--quant-config`) replacing those of every objective analysed here.
+    public var weightPrecisions: WeightPrecisions? = nil
 
     /// Resolves the point: `checkpoint` wins; otherwise the workspace's student of `mode` (trained
     /// on demand), or the teacher itself for `.initial` and for FP.
@@ -72,7 +74,21 @@ public struct AnalysisTarget {
     }
 
     /// The objective of `mode` at this target: the student's own quantization when it is that mode's student.
+    /// With `weightPrecisions`, the scheme's weight quantizers of the named tensors are replaced.
     public func spec(mode m: QATMode, objective: ObjectiveChoice, phase: InterventionPoint?) -> ObjectiveSpec {
-        Self.spec(mode: m, objective: objective, phase: phase, quantization: m == mode ? quantization : nil)
+        var s = Self.spec(mode: m, objective: objective, phase: phase, quantization: m == mode ? quantization : nil)
+        s.quantization = s.quantization.with(weightPrecisions: weightPrecisions)
+        return s
+    }
+
+    /// Reads `--quant-config` against this target's layout and refuses modes whose scheme it cannot change.
+    public mutating func apply(_ file: QuantConfigFile?, modes: [QATMode]) throws {
+        guard let file else { return }
+        for m in modes { try file.check(appliesTo: Self.spec(mode: m, objective: .task, phase: nil, quantization: m == mode ? quantization : nil).quantization, mode: m) }
+        let p = try file.precisions(for: model.layout)
+        weightPrecisions = p
+        // The point analysed is the checkpoint under other weight quantizers: resumable results keyed by
+        // this hash (landscape grids) must not mix with those of the scheme's own precisions.
+        checkpointHash += "+precisions:" + String(CRC32.checksum(Data(p.byTensor.keys.sorted().map { "\($0)=\(p.byTensor[$0]!)" }.joined(separator: ";").utf8)), radix: 16)
     }
 }

@@ -114,31 +114,43 @@ extension CheckpointEvaluation {
 
     /// Reads the task with the checkpoint's tokenizer and scores the checkpoint on `split`.
     public static func run(checkpoint path: URL, task: TaskSource, workspace: Workspace, split: EvaluationSplit = .dev,
-                           samples: Int? = nil) throws -> CheckpointEvaluation {
+                           samples: Int? = nil, quantConfig: QuantConfigFile? = nil) throws -> CheckpointEvaluation {
         let (kind, location) = try kind(of: path)
         let tokenizer = task.needsTokenizer ? tokenizerDirectory(kind: kind, location: location, workspace: workspace, task: task) : nil
         let data = try task.load(tokenizerDir: tokenizer, events: workspace.events)
-        return try run(checkpoint: path, data: data, split: split, samples: samples)
+        return try run(checkpoint: path, data: data, split: split, samples: samples, quantConfig: quantConfig)
     }
 
     /// Scores the checkpoint on `split` of task data already loaded (tokenized for this model).
-    public static func run(checkpoint path: URL, data: TaskData, split: EvaluationSplit = .dev, samples: Int? = nil) throws -> CheckpointEvaluation {
+    /// `quantConfig`: per-tensor weight precisions; a full-precision checkpoint is then evaluated under
+    /// TernaryBERT's scheme (8-bit activations) with those weight precisions (post-training quantization).
+    public static func run(checkpoint path: URL, data: TaskData, split: EvaluationSplit = .dev, samples: Int? = nil,
+                           quantConfig: QuantConfigFile? = nil) throws -> CheckpointEvaluation {
         let (kind, location) = try kind(of: path)
         let examples = try examples(data, split: split, samples: samples)
         switch kind {
         case .fullPrecision:
             let ck = try Checkpoint.load(location)
             try data.validate(against: ck.config, configFile: location.appendingPathComponent(Checkpoint.configFile).path)
-            let ev = Evaluator<Float>(model: BertModel(config: ck.config), task: data)
-                .evaluate(ck.parameters, quantization: .fullPrecision, examples: examples)
+            let model = BertModel(config: ck.config)
+            let q = try quantConfig.map { QuantConfig.ternaryW8A8.with(weightPrecisions: try $0.precisions(for: model.layout)) } ?? .fullPrecision
+            let ev = Evaluator<Float>(model: model, task: data).evaluate(ck.parameters, quantization: q, examples: examples)
             return CheckpointEvaluation(kind: kind, location: location, split: split, evaluation: ev, notes: ck.notes)
         case .student:
             let s = try QATRun.loadStudent(location)
             let config = location.appendingPathComponent(StudentFiles.checkpoint).appendingPathComponent(Checkpoint.configFile)
             try data.validate(against: s.model.config, configFile: config.path)
-            let ev = Evaluator<Float>(model: s.model, task: data).evaluate(s.parameters, quantization: s.quantization, examples: examples)
+            var q = s.quantization
+            if let quantConfig, case .student(let mode) = kind {
+                try quantConfig.check(appliesTo: q, mode: mode)
+                q = q.with(weightPrecisions: try quantConfig.precisions(for: s.model.layout))
+            }
+            let ev = Evaluator<Float>(model: s.model, task: data).evaluate(s.parameters, quantization: q, examples: examples)
             return CheckpointEvaluation(kind: kind, location: location, split: split, evaluation: ev)
         case .int8Export:
+            if let quantConfig {
+                throw OptionValueError(option: .weightPrecisions, value: quantConfig.path, reason: "an int8 export's weights are stored at 8 bits; give a checkpoint or QAT run directory")
+            }
             let r = try QuantizedEvaluation.run(export: location, task: data, examples: examples)
             return CheckpointEvaluation(kind: kind, location: location, split: split, evaluation: r.evaluation,
                                         reference: r.reference, maxLogitDifference: r.maxLogitDifference)

@@ -41,6 +41,8 @@ extension OptionName {
         case .trackCurvature: return "--track-curvature"
         case .probeExamples: return "--probe-examples"
         case .trackMinibatchEigs: return "--track-minibatch-eigs"
+        case .weightPrecisions: return "--quant-config"
+        case .sizeBudget: return "--budget-mb/--avg-bits"
         }
     }
 }

@@ -21,6 +21,7 @@ struct EvalCommand: ParsableCommand {
     var loadQuantized: String?
     @Option(help: "Examples scored: dev, dev-mismatched (MNLI) or train.") var split: EvaluationSplit = .dev
     @Option(help: "Evaluate the first N examples of the split (default: all).") var samples: Int?
+    @OptionGroup var quantConfig: QuantConfigOption
 
     func validate() throws {
         guard (checkpoint == nil) != (loadQuantized == nil) else {
@@ -34,7 +35,8 @@ struct EvalCommand: ParsableCommand {
         common.apply()
         let task = try taskOptions.source()
         let url = URL(fileURLWithPath: (checkpoint ?? loadQuantized)!)
-        let r = try CheckpointEvaluation.run(checkpoint: url, task: task, workspace: common.workspace, split: split, samples: samples)
+        let r = try CheckpointEvaluation.run(checkpoint: url, task: task, workspace: common.workspace, split: split, samples: samples,
+                                             quantConfig: quantConfig.file())
         for note in r.notes { common.events.note("checkpoint: \(note)") }
         let e = r.evaluation
         print("\(r.kind) on \(task.name) \(split.rawValue) (\(e.examples) examples)  [\(r.location.path)]")

@@ -22,6 +22,7 @@ struct HessianCommand: ParsableCommand {
     var loadQuantized: String?
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice = .trained
     @OptionGroup var analysis: HessianArguments
+    @OptionGroup var quantConfig: QuantConfigOption
     @Option(help: "Output directory (default <runs>/hessian-<task>-<mode>).") var out: String?
 
     func validate() throws {
@@ -41,10 +42,11 @@ struct HessianCommand: ParsableCommand {
         let o = try analysis.options(mode: mode, at: at, seed: common.seed)
         let ws = common.workspace
         // Rank 0 first: it trains what is missing; the others then load it.
-        let target = try World.rootFirst(comm) {
+        var target = try World.rootFirst(comm) {
             try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
                 ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: mode, at: at, checkpoint: checkpoint, seed: common.seed)
         }
+        try target.apply(quantConfig.file(), modes: [mode])
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("hessian-\(task.name)-\(mode.rawValue)")
         let r = try HessianStudy.run(target: target, options: o, outDir: dir, events: common.events, communicator: comm)
         guard comm.isRoot else { return }

@@ -25,6 +25,7 @@ struct LandscapeCommand: ParsableCommand {
     @Option(help: "trained (the method's student) or init (freshly quantized teacher).") var at: AnalysisPointChoice?
     @Option(help: "train (the method's loss with intervention) or task (task loss, no intervention).") var objective: ObjectiveChoice = .train
     @OptionGroup var surface: LandscapeArguments
+    @OptionGroup var quantConfig: QuantConfigOption
     @Option(help: "Output directory.") var out: String?
 
     func validate() throws {
@@ -63,12 +64,14 @@ struct LandscapeCommand: ParsableCommand {
                                     shardFromEnvironment: !comm.isDistributed)
         let ws = common.workspace
         // Rank 0 first: it trains what is missing; the others then load it.
-        let target = try World.rootFirst(comm) {
+        var target = try World.rootFirst(comm) {
             try loadQuantized.map { try AnalysisTarget.loadQuantized(URL(fileURLWithPath: $0), workspace: ws, task: task) }
                 ?? AnalysisTarget.resolve(workspace: ws, task: task, mode: o.modes[0].mode, at: point, checkpoint: checkpoint, seed: common.seed)
         }
+        try target.apply(quantConfig.file(), modes: o.modes.map(\.mode))
         let dir = out.map { URL(fileURLWithPath: $0) }
-            ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))")
+            ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))"
+                                      + (target.weightPrecisions == nil ? "" : "-mixed"))
         let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, events: common.events, communicator: comm)
         guard comm.isRoot else { return }
         print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")

@@ -28,6 +28,7 @@ struct QATCommand: ParsableCommand {
     @OptionGroup var q8bert: Q8BERTArguments
     @OptionGroup var curvature: CurvatureTrackingArguments
     @OptionGroup var trajectory: TrajectoryOptions
+    @OptionGroup var quantConfig: QuantConfigOption
 
     func run() throws {
         let comm = common.applyAcrossRanks()
@@ -44,6 +45,7 @@ struct QATCommand: ParsableCommand {
         try quant.apply(to: &cfg)
         try recipeOptions.apply(to: &cfg)
         try q8bert.apply(to: &cfg)
+        cfg.weightPrecisions = try quantConfig.file()?.precisions(for: teacher.model.layout)
         try cfg.validate()
         let suffix = phase == .all ? "" : "-\(phase.rawValue)"
         let dir = out.map { URL(fileURLWithPath: $0) }

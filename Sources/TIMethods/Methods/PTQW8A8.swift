@@ -16,7 +16,7 @@ public struct PTQW8A8: QATMethod {
     }
 
     public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
-        student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: quantization(config: config, ranges: nil),
+        student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: runQuantization(config: config, ranges: nil),
                                        batches: CalibrationBatches.draw(task: task, config: config),
                                        estimator: (config.ptq ?? PTQOptions()).estimator).ranges
     }

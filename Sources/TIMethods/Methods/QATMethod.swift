@@ -107,7 +107,13 @@ extension QATMethod {
     /// Resolves a finished run's student with the run's own quantization (saved ranges, PTQ options, learned steps).
     public func loadStudentWithQuantization(_ dir: URL, config: QATConfig) throws -> (student: StudentState, quantization: QuantConfig) {
         let s = try loadStudent(dir, config: config)
-        return (s, quantization(config: config, ranges: s.ranges))
+        return (s, runQuantization(config: config, ranges: s.ranges))
+    }
+
+    /// The quantization of a run: the method's scheme with the run's per-tensor weight precisions
+    /// (`QATConfig.weightPrecisions`). Training, calibration, saving and loading all take it from here.
+    public func runQuantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
+        quantization(config: config, ranges: ranges).with(weightPrecisions: config.weightPrecisions)
     }
 }
 

@@ -23,6 +23,13 @@ extension QATConfig {
     public func validate() throws {
         try ScheduleChecks.schedule(learningRate: learningRate, epochs: epochs, batchSize: batchSize, evalEvery: evalEvery)
         if let s = stepOneLength { try ScheduleChecks.require(s >= 1, .stepOne, s, "at least 1 step") }
+        if weightPrecisions != nil {
+            let method = mode.method
+            guard method.quantization(config: self, ranges: nil).acceptsWeightPrecisions, !method.writesInt8Export else {
+                throw OptionValueError(option: .weightPrecisions, value: nil,
+                                       reason: "\(mode.rawValue) keeps per-tensor quantizer state (learned steps, MSE ranges, rounding or an int8 export); per-tensor precisions apply to the ternary and uniform schemes")
+            }
+        }
     }
 }
 

@@ -49,7 +49,7 @@ public struct QATRun {
         var meta: QATRunMetadata? = nil
         try comm.onRoot {
             meta = try startMetadata(outDir, hash: configHash, resuming: resume != nil, teacherPath: teacherPath,
-                                     teacherDevMetric: teacherDevMetric, quantization: method.quantization(config: config, ranges: nil))
+                                     teacherDevMetric: teacherDevMetric, quantization: method.runQuantization(config: config, ranges: nil))
         }
         if let r = resume {
             student.parameters = r.parameters

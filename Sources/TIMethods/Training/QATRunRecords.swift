@@ -34,6 +34,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var distillation: DistillationTerms? = nil
     /// Q8BERT's EMA and STE choices (nil: Intel's, `Q8BERTOptions()`); `qat --mode Q8BERT` always sets it.
     public var q8bert: Q8BERTOptions? = nil
+    /// Per-tensor weight precisions (`--quant-config`, e.g. a sensitivity allocation); nil is the scheme's own.
+    public var weightPrecisions: WeightPrecisions? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 

@@ -46,7 +46,7 @@ extension QATRun {
 
     /// The method's quantization with the student's current ranges.
     func quantization(_ student: StudentState) -> QuantConfig {
-        config.mode.method.quantization(config: config, ranges: student.ranges)
+        config.mode.method.runQuantization(config: config, ranges: student.ranges)
     }
 
     /// One optimizer step: forward and backward of the step's objective, the method's gradient
