@@ -24,11 +24,14 @@ struct QATCommand: ParsableCommand {
     @Option(help: "Which step-1 model step 2 starts from: last or best (by the intervened dev metric).") var step1Option: StepOneSelection = .last
     @Flag(help: "Add the ground-truth loss to the distillation terms.") var withTaskLoss = false
     @OptionGroup var recipeOptions: QATRecipeOptions
+    @OptionGroup var telemetry: QATTelemetryOptions
+    @OptionGroup var layerOptions: InterventionLayerOptions
 
     func run() throws {
         let comm = common.applyAcrossRanks()
         let task = try taskOptions.source(defaultMaxSeqLength: recipe.values(task: taskOptions.task, layers: 0).maxSeqLength ?? 128)
         let ws = common.workspace
+        let layers = try layerOptions.resolve(mode: mode, workspace: ws, task: task)  // before a teacher is trained
         let teacher = try World.rootFirst(comm) { try ws.teacher(task) }  // an embedded teacher is trained once, by rank 0
         var request = QATSettingsRequest()
         request.recipe = recipe; request.learningRate = lr; request.epochs = epochs; request.batchSize = batchSize
@@ -39,6 +42,7 @@ struct QATCommand: ParsableCommand {
         cfg.stepOneSelection = step1Option == .last ? nil : step1Option
         try quant.apply(to: &cfg)
         try recipeOptions.apply(to: &cfg)
+        cfg.interventionLayers = layers
         try cfg.validate()
         let suffix = phase == .all ? "" : "-\(phase.rawValue)"
         let dir = out.map { URL(fileURLWithPath: $0) }
@@ -48,6 +52,7 @@ struct QATCommand: ParsableCommand {
         run.continuing = from.map { URL(fileURLWithPath: $0) }
         run.settings = settings
         run.communicator = comm
+        run.observers = telemetry.observers
         let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         guard comm.isRoot else { return }
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",

@@ -32,6 +32,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var sites: QuantizedSites? = nil
     /// Weights of the distillation terms; nil is every term with weight 1.
     public var distillation: DistillationTerms? = nil
+    /// The layers step 1's intervention applies in (sorted); nil is every layer.
+    public var interventionLayers: [Int]? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 

@@ -60,6 +60,7 @@ extension QATRun {
         let tracker = method.trainsRanges ? student.ranges.map { ActivationRangeTracker(state: $0) } : nil
         obj.rangeTracker = tracker
         obj.spec.distillationTerms = config.distillation
+        obj.spec.interventionLayers = config.interventionLayers
         var dropout = SeededRandom(seed: config.seed).derived("dropout/\(step)")
         var (terms, gradient) = dataParallelStep(obj, θ: student.parameters, batch: batch, dropoutSeed: dropout.next())
         if let tracker { student.ranges = tracker.state }
