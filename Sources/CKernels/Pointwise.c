@@ -260,8 +260,7 @@ void tia_softmax_rows_f32(const float *restrict x, long rows, long width, float 
 
 // TWN ternarization of one group: the two means over |clamp(w)| are summed in eight double lanes
 // (vectorizable, and closer to the exact mean than a running float sum), then rounded to float.
-TIA_CLONES
-void tia_ternarize_f32(const float *restrict w, long n, float clip, float *restrict out, float *restrict mask) {
+static inline float ternary_delta(const float *restrict w, long n, float clip) {
     double lane[8] = {0};
     long i = 0;
     for (; i + 8 <= n; i += 8)
@@ -272,7 +271,17 @@ void tia_ternarize_f32(const float *restrict w, long n, float clip, float *restr
     double total = 0;
     for (int k = 0; k < 8; k++) total += lane[k];
     for (; i < n; i++) { float c = fabsf(w[i]); total += c < clip ? c : clip; }
-    float delta = 0.7f * (float)(total / (double)n);
+    return 0.7f * (float)(total / (double)n);
+}
+
+// The threshold Δ tia_ternarize_f32 uses for the same group (oscillation telemetry reads it).
+TIA_CLONES
+float tia_ternary_delta_f32(const float *restrict w, long n, float clip) { return ternary_delta(w, n, clip); }
+
+TIA_CLONES
+void tia_ternarize_f32(const float *restrict w, long n, float clip, float *restrict out, float *restrict mask) {
+    long i;
+    float delta = ternary_delta(w, n, clip);
     double kept[8] = {0}, sum[8] = {0};
     for (i = 0; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++) {

@@ -55,6 +55,8 @@ public enum OptionName: String, CaseIterable, Sendable {
     case phase
     /// `QATRun.continuing`: the finished step-1 run a step-2 run continues.
     case continuing
+    /// `InterventionLayers.parse`: the layers a step-1 intervention applies in.
+    case interventionLayers
     /// `QuantizedSites.parse(parts:)`: the sub-layers a QAT student quantizes.
     case quantizedSites
     /// `QuantizedSites.parse(fullPrecisionActivations:)`: attention activations kept in full precision.

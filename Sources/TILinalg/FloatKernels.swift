@@ -55,4 +55,10 @@ public enum FloatKernels {
         precondition(T.self == Float.self, "FloatKernels: Float only")
         tia_ternarize_f32(f(w), count, Float(clip), f(out), f(mask))
     }
+
+    /// The threshold Δ `ternarize` uses for the same group (bit for bit); T must be Float.
+    public static func ternaryThreshold<T: BLASScalar>(_ w: UnsafePointer<T>, count: Int, clip: T) -> T {
+        precondition(T.self == Float.self, "FloatKernels: Float only")
+        return T(tia_ternary_delta_f32(f(w), count, Float(clip)))
+    }
 }

@@ -8,6 +8,8 @@ public struct ForwardOptions<T: BLASScalar> {
     public var quantization: QuantConfig
     public var frozen: FrozenPoint<T>?
     public var intervention: InterventionPoint?
+    /// The layers `intervention` applies in (nil: every layer); the others run the plain forward.
+    public var interventionLayers: [Int]?
     /// The teacher's trace on the same batch; required when `intervention` is set.
     public var teacher: ForwardTrace<T>?
     /// Seed of the dropout stream; nil means evaluation mode (no dropout).
@@ -27,6 +29,14 @@ public struct ForwardOptions<T: BLASScalar> {
                 rangeTracker: ActivationRangeTracker? = nil, inspector: ActivationInspector? = nil) {
         self.quantization = quantization; self.frozen = frozen; self.intervention = intervention
         self.teacher = teacher; self.dropoutSeed = dropoutSeed; self.rangeTracker = rangeTracker; self.inspector = inspector
+    }
+}
+
+extension ForwardOptions {
+    /// The intervention of layer l: `intervention` where `interventionLayers` includes l.
+    public func intervention(atLayer l: Int) -> InterventionPoint? {
+        guard let layers = interventionLayers else { return intervention }
+        return layers.contains(l) ? intervention : nil
     }
 }
 
@@ -109,7 +119,7 @@ public struct BertModel: Sendable {
                 }
                 let att = SelfAttention.forward(
                     input: x, params: p, offsets: offsets.layers[l], dims: d, attentionMask: batch.attentionMask, eps: eps,
-                    quant: quant, intervention: options.intervention, substitutes: subs, dropout: &rng,
+                    quant: quant, intervention: options.intervention(atLayer: l), substitutes: subs, dropout: &rng,
                     hiddenDropout: config.hiddenDropout, attentionDropout: config.attentionDropout)
                 let ffn = FeedForward.forward(input: att.blockOutput, params: p, offsets: offsets.layers[l], dims: d, eps: eps,
                                               quant: quant, dropout: &rng, hiddenDropout: config.hiddenDropout,

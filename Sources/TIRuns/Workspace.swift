@@ -75,6 +75,17 @@ public struct Workspace: Sendable {
         return (model, θ, result)
     }
 
+    /// The teacher's layer count without training it (options that name layers are checked first):
+    /// its config.json, else the default model an embedded task's teacher will have.
+    public func teacherLayerCount(_ task: TaskSource) throws -> Int {
+        let url = teacherDir(task).appendingPathComponent(Checkpoint.configFile)
+        if FileManager.default.fileExists(atPath: url.path) {
+            return try BertConfig(huggingFace: HFBertConfig.load(url: url), file: url.path).numLayers
+        }
+        guard case .embedded = task else { throw MissingTeacherError(directory: teacherDir(task).path, task: task) }
+        return Self.defaultConfig(for: try taskData(task)).numLayers
+    }
+
     /// The task's teacher; an embedded task's is trained now (default settings, seed 1) if missing.
     public func teacher(_ task: TaskSource) throws -> (model: BertModel, parameters: [Float], dir: URL, devMetric: Double?) {
         let dir = teacherDir(task)

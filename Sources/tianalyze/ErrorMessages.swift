@@ -34,6 +34,7 @@ extension OptionName {
         case .benchShape: return "--bench"
         case .phase: return "--phase"
         case .continuing: return "--from"
+        case .interventionLayers: return "--intervene-layers"
         case .quantizedSites: return "--quantize"
         case .fullPrecisionActivations: return "--fp-activations"
         case .distillationTerms: return "--kd-terms"

@@ -29,11 +29,14 @@ struct QATCommand: ParsableCommand {
     @OptionGroup var curvature: CurvatureTrackingArguments
     @OptionGroup var trajectory: TrajectoryOptions
     @OptionGroup var quantConfig: QuantConfigOption
+    @OptionGroup var telemetry: QATTelemetryOptions
+    @OptionGroup var layerOptions: InterventionLayerOptions
 
     func run() throws {
         let comm = common.applyAcrossRanks()
         let task = try taskOptions.source(defaultMaxSeqLength: recipe.values(task: taskOptions.task, layers: 0).maxSeqLength ?? 128)
         let ws = common.workspace
+        let layers = try layerOptions.resolve(mode: mode, workspace: ws, task: task)  // before a teacher is trained
         let teacher = try World.rootFirst(comm) { try ws.teacher(task) }  // an embedded teacher is trained once, by rank 0
         var request = QATSettingsRequest()
         request.recipe = recipe; request.learningRate = lr; request.epochs = epochs; request.batchSize = batchSize
@@ -46,6 +49,7 @@ struct QATCommand: ParsableCommand {
         try recipeOptions.apply(to: &cfg)
         try q8bert.apply(to: &cfg)
         cfg.weightPrecisions = try quantConfig.file()?.precisions(for: teacher.model.layout)
+        cfg.interventionLayers = layers
         try cfg.validate()
         let suffix = phase == .all ? "" : "-\(phase.rawValue)"
         let dir = out.map { URL(fileURLWithPath: $0) }
@@ -57,6 +61,7 @@ struct QATCommand: ParsableCommand {
         run.communicator = comm
         run.observers += try curvature.observers(data: run.task, config: cfg)
         run.observers += trajectory.observers
+        run.observers += telemetry.observers
         let (_, s, _) = try run.run(outDir: dir, teacherPath: teacher.dir.path, teacherDevMetric: teacher.devMetric, events: common.events)
         guard comm.isRoot else { return }
         print(String(format: "%@ on %@: dev %.4f (best %.4f), probe KD loss %.4f → %.4f, %d steps%@, %.0f s → %@",

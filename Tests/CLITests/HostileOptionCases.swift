@@ -4,7 +4,7 @@
 extension HostileCase {
     /// Judged by parsing in the test process; a sample also runs the executable (`processSample`).
     static let optionCases: [HostileCase] = (landscapeOptions + hessianOptions + trainingOptions + otherOptions + curvatureOptions).map { $0.atParseTime() }
-        + processSample
+        + processSample + HostileCase.layerCases
 
     /// A few option refusals through the real process: main prints the same line and exit code.
     static let processSample: [HostileCase] = [

@@ -54,6 +54,9 @@ void tia_softmax_rows_f32(const float *x, long rows, long width, float *y);
 /// α = mean |c| over |c| > Δ, out = α·sign(c)·1[|c| > Δ], mask = 1[|w| < clip]. Means summed in double.
 void tia_ternarize_f32(const float *w, long n, float clip, float *out, float *mask);
 
+/// The Δ = 0.7·mean|clamp(w, ±clip)| tia_ternarize_f32 computes for the same group, bit for bit.
+float tia_ternary_delta_f32(const float *w, long n, float clip);
+
 /// x_i *= m_i over n values.
 void tia_multiply_f32(float *x, const float *m, long n);
 void tia_multiply_f64(double *x, const double *m, long n);

@@ -25,8 +25,12 @@ public struct DistillationProbe {
         teacherTraces = Parallel.map(mine.count) { model.forward(effective: teacher, batch: bs[mine[$0]], options: ForwardOptions()) }
     }
 
-    public func measure(_ θ: [Float], quantization: QuantConfig) -> (kd: Double, attention: [Double], output: [Double]) {
-        let obj = BertObjective<Float>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .distillation))
+    /// With `intervention`, the KD loss and errors of the intervened forward (in the given layers; nil: every layer).
+    public func measure(_ θ: [Float], quantization: QuantConfig, intervention: (point: InterventionPoint, layers: [Int]?)? = nil)
+        -> (kd: Double, attention: [Double], output: [Double]) {
+        var spec = ObjectiveSpec(quantization: quantization, loss: .distillation, intervention: intervention?.point)
+        spec.interventionLayers = intervention?.layers
+        let obj = BertObjective<Float>(model: model, spec: spec)
         let L = model.config.numLayers
         var kd = 0.0, attn = [Double](repeating: 0, count: L), out = attn
         var count = 0

@@ -21,6 +21,8 @@ public struct Evaluator<T: BLASScalar> {
     public var batchSize: Int
     /// Ranks deal the batches out and gather the logits: each batch is evaluated whole, as by one process.
     public var communicator: Communicator
+    /// The layers an evaluation's intervention applies in (nil: every layer).
+    public var interventionLayers: [Int]? = nil
 
     public init(model: BertModel, task: TaskData, batchSize: Int = 128, communicator: Communicator = SingleProcess.shared) {
         self.model = model; self.task = task; self.batchSize = batchSize; self.communicator = communicator
@@ -40,8 +42,9 @@ public struct Evaluator<T: BLASScalar> {
         let computed = Parallel.map(mine.count) { k -> [Double] in
             let i = mine[k]
             let teacherTrace = intervention.map { model.forward(effective: $0.teacher, batch: batches[i], options: ForwardOptions()) }
-            let tr = model.forward(effective: θq, batch: batches[i],
-                                   options: ForwardOptions(quantization: quantization, intervention: intervention?.point, teacher: teacherTrace))
+            var options = ForwardOptions(quantization: quantization, intervention: intervention?.point, teacher: teacherTrace)
+            options.interventionLayers = interventionLayers
+            let tr = model.forward(effective: θq, batch: batches[i], options: options)
             return [Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size)] + tr.logits.array.map { Double($0) }
         }
         // Per batch: its loss sum, then its logits (exact in Double), in batch order on every rank.

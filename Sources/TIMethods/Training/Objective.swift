@@ -16,6 +16,8 @@ public struct ObjectiveSpec: Codable, Equatable, Sendable {
     /// Adds the ground-truth task loss to the distillation terms.
     public var includeTaskLoss: Bool
     public var intervention: InterventionPoint?
+    /// The layers `intervention` applies in; nil is every layer (and keeps the encoding of older specs).
+    public var interventionLayers: [Int]?
     /// Weights of the distillation terms; nil is every term with weight 1 (and keeps the encoding of
     /// specs from before the weights existed).
     public var distillationTerms: DistillationTerms?
@@ -124,6 +126,7 @@ public struct BertObjective<T: BLASScalar> {
                                         teacher: spec.intervention != nil ? teacher : nil, dropoutSeed: dropoutSeed,
                                         rangeTracker: rangeTracker)
         options.batchStatistics = batchStatistics
+        options.interventionLayers = spec.interventionLayers
         return (q, model.forward(effective: q.effective, batch: batch, options: options))
     }
 

@@ -15,7 +15,7 @@ final class QATRecorder {
     let steps: CSVLog?, evalLog: CSVLog?, layers: CSVLog?
     let communicator: Communicator
     let probe: DistillationProbe
-    let evaluator: Evaluator<Float>
+    var evaluator: Evaluator<Float>
     private(set) var evals: [QATEval]
     /// step1-evals.csv of runs with a step 1.
     let stepOne: StepOneEvalLog?

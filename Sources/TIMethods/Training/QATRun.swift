@@ -41,6 +41,7 @@ public struct QATRun {
         let total = phases.map(\.steps).reduce(0, +)
         let configHash = Self.configHash(config: config, teacher: teacher, task: task)
         try requireShares()
+        try InterventionLayers.check(config, layerCount: model.config.numLayers)
         if let done = try finishedOnEveryRank(outDir, hash: configHash) { return done }
         let resume = try openState(outDir, hash: configHash)
         var student = method.initialStudent(teacher: model, parameters: teacher, config: config)

@@ -49,6 +49,7 @@ extension QATRun {
         }
         try comm.agreeing { if comm.isRoot { try open() } }
         try comm.agreeing { if !comm.isRoot { try open() } }
+        recorder!.evaluator.interventionLayers = config.interventionLayers
         return recorder!
     }
 

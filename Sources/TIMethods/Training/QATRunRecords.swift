@@ -36,6 +36,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var q8bert: Q8BERTOptions? = nil
     /// Per-tensor weight precisions (`--quant-config`, e.g. a sensitivity allocation); nil is the scheme's own.
     public var weightPrecisions: WeightPrecisions? = nil
+    /// The layers step 1's intervention applies in (sorted); nil is every layer.
+    public var interventionLayers: [Int]? = nil
 
     public init(mode: QATMode) { self.mode = mode }
 
@@ -53,6 +55,7 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public func trainingObjective(intervention: InterventionPoint?, quantization: QuantConfig) -> ObjectiveSpec {
         var spec = mode.method.objective(intervention: intervention, quantization: quantization, includeTaskLoss: includeTaskLoss)
         spec.distillationTerms = distillation
+        spec.interventionLayers = interventionLayers
         return spec
     }
 }
