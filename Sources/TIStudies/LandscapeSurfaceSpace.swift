@@ -33,16 +33,13 @@ public struct TrajectoryGridPlane: Sendable {
         try AtomicFile.write(text, to: dir.appendingPathComponent(Self.pathFile))
     }
 
-    /// The path of the run in `dir` on its PCA plane; its point count must match `parameters`.
-    public static func load(run dir: URL, parameters: [Float]) throws -> TrajectoryGridPlane {
+    /// The path of the run in `dir` on its PCA plane.
+    public static func load(run dir: URL) throws -> TrajectoryGridPlane {
         let url = dir.appendingPathComponent(TrajectoryFile.name)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DataError.io(file: url.path, reason: "missing: train the run with `tianalyze qat --save-trajectory K` to draw its path")
         }
         let saved = try TrajectoryFile.read(url)
-        guard saved.origin.count == parameters.count else {
-            throw DataError.mismatch(file: url.path, reason: "holds \(saved.origin.count) parameters, the run's student \(parameters.count)")
-        }
         let (points, steps) = TrajectoryPCA.points(of: saved)
         do { return TrajectoryGridPlane(plane: try TrajectoryPCA.plane(points: points, steps: steps), origin: Checkpoint.hash(saved.origin)) } catch let e as LandscapeError {
             throw DataError.mismatch(file: url.path, reason: "\(e)")

@@ -23,9 +23,10 @@ extension LandscapeCommand {
         let runs = sources.runDirs
         let base = out.map { URL(fileURLWithPath: $0) } ?? ws.root.appendingPathComponent("landscape-\(task.name)-trajectory")
         var panels: [(dir: URL, origin: String)] = []
-        for runDir in runs {
+        // Every path is read and its plane computed before any surface is evaluated: a bad file fails at once.
+        let planes = try runs.map { try TrajectoryGridPlane.load(run: $0) }
+        for (runDir, plane) in zip(runs, planes) {
             let target = try World.rootFirst(comm) { try AnalysisTarget.fromRun(runDir, workspace: ws, task: task) }
-            let plane = try TrajectoryGridPlane.load(run: runDir, parameters: target.parameters)
             var o = try surface.options(modes: try requestedModes(fallback: [target.mode?.rawValue ?? "KD"]), objective: objective,
                                         seed: common.seed, shardFromEnvironment: !comm.isDistributed)
             o.trajectory = (runDir.lastPathComponent, plane)

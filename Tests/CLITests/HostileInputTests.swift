@@ -7,7 +7,7 @@ import Foundation
 import XCTest
 
 final class HostileInputTests: XCTestCase {
-    static let corpus = HostileCase.optionCases + HostileCase.fileCases + HostileCase.stateCases
+    static let corpus = HostileCase.optionCases + HostileCase.fileCases + HostileCase.stateCases + HostileCase.trajectoryCases
 
     func testCaseNamesAreUnique() {
         let names = Self.corpus.map(\.name)
