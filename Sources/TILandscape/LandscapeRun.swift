@@ -138,6 +138,11 @@ public struct LandscapeRun {
         return report()
     }
 
+    /// Finished points of a whole (or merged) grid in `dir`, in file order.
+    public static func finishedPoints(config: LandscapeConfig, in dir: URL) throws -> [LandscapePoint] {
+        try LandscapeCSVReader.scan(dir.appendingPathComponent("landscape.csv"), format: LandscapeCSVFormat(config: config), allowedPoint: { _ in true }).points
+    }
+
     /// Finished points in this shard's landscape.csv, in file order.
     public func readPoints() throws -> [LandscapePoint] {
         let format = LandscapeCSVFormat(config: config)

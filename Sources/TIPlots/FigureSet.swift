@@ -2,6 +2,8 @@
 // the run directory; CSV columns as documented in each plots/*.gp header):
 //
 //   landscape*/landscape.json + grid-<mode>-<q>.dat → <dir>-<q>      (landscape.gp, or landscape1d.gp for 1-D grids)
+//   landscape*/trajectory-path.dat (or trajectory-panels.txt) → <dir>-trajectory (landscape-trajectory.gp)
+//   landscape*/roughness-bars.dat                   → <dir>-roughness (roughness.gp)
 //   layer-mse.csv                                   → layer-mse      (layer,mode,attn_mse,out_mse)
 //   convergence/train-<run>.csv                     → convergence-loss   (step,phase,…,loss)
 //   convergence/dev-<run>.csv                       → convergence-metric (step,phase,metric; needs "teacher")
@@ -167,6 +169,7 @@ struct RunDirectoryScan {
         for name in names {
             let dir = runDir.appendingPathComponent(name)
             let json = dir.appendingPathComponent("landscape.json")
+            out += landscapeExtras(name, dir: dir, modes: nil)
             guard fm.fileExists(atPath: json.path) else {
                 let entries = (try? fm.contentsOfDirectory(atPath: dir.path)) ?? []
                 if entries.contains(where: { $0.hasPrefix("shard-") }) {

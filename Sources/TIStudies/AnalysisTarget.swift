@@ -48,13 +48,7 @@ public struct AnalysisTarget {
             θ = ck.parameters; path = checkpoint
         } else if at == .trained && !mode.method.studentIsTeacher {
             let s = try workspace.student(task, mode: mode, seed: seed)
-            // The run's own quantization: EMA/calibrated ranges, PTQ options, LSQ steps (and layout).
-            let loaded = try QATRun.loadStudent(s.dir)
-            let teacher = mode.method.teacherParameters(t.parameters, in: StudentState(model: loaded.model, parameters: loaded.parameters),
-                                                        quantization: loaded.quantization)
-            return AnalysisTarget(model: loaded.model, task: data, taskName: task, teacher: teacher, parameters: loaded.parameters,
-                                  checkpointPath: s.dir.appendingPathComponent("student").path,
-                                  checkpointHash: Checkpoint.hash(loaded.parameters), quantization: loaded.quantization, mode: mode)
+            return try fromRun(s.dir, mode: mode, teacher: t.parameters, data: data, task: task)
         }
         return AnalysisTarget(model: t.model, task: data, taskName: task, teacher: t.parameters, parameters: θ,
                               checkpointPath: path, checkpointHash: Checkpoint.hash(θ))

@@ -49,6 +49,15 @@ public struct LandscapeOptions: Sendable {
     public var eigenDirections: String? = nil
     public var shard: ShardSpec = .whole
     public var interpolate = false  // θ(t) = (1−t)·teacher + t·point
+    /// Interpolation from this point instead of the teacher (`--interpolate-runs A,B`: A's student),
+    /// with a label naming it in the configuration.
+    public var interpolationStart: (label: String, parameters: [Float])? = nil
+    /// Random directions from this seed instead of `seed` (the evaluation set stays `seed`'s), so
+    /// repeated direction pairs (`--direction-seeds`) average over the same examples.
+    public var directionSeed: UInt64? = nil
+    /// The PCA plane of a QAT run's saved trajectory (`--directions trajectory --run RUN`), with the
+    /// run's name for the configuration.
+    public var trajectory: (label: String, plane: TrajectoryGridPlane)? = nil
     public init() {}
 }
 
@@ -163,37 +172,7 @@ public enum LandscapeStudy {
         }
         let events = comm.isRoot ? events : .silent
         let examples = evaluationExamples(task: target.task, size: o.evalSize, seed: o.seed)
-        let layout = target.model.layout
-        let space: LandscapeSpace
-        let normalization: String
-        var seed = o.seed
-        if o.interpolate {
-            space = .between(target.teacher, target.parameters)
-            normalization = "interpolation teacher→point"
-        } else {
-            let directions: LandscapeDirections
-            if let file = o.eigenDirections {
-                let raw = try DirectionFile.read(URL(fileURLWithPath: file), layout: layout)
-                let wanted = o.oneDimensional ? 1 : 2
-                guard raw.count >= wanted else {
-                    throw DataError.mismatch(file: file, reason: "holds \(raw.count) eigenvector(s), the landscape needs \(wanted)")
-                }
-                directions = LandscapeDirections.fromVectors(Array(raw.vectors.prefix(wanted)), weights: target.parameters, layout: layout,
-                                                             normalization: o.directionOptions.normalization == .none ? nil : o.directionOptions)
-            } else if let file = o.directionFile {
-                // Rank 0 creates a missing file before the others read it.
-                if comm.isDistributed && !comm.isRoot { comm.barrier() }
-                directions = try LandscapeDirections.loadOrCreate(at: URL(fileURLWithPath: file), weights: target.parameters, layout: layout,
-                                                                   seed: o.seed, count: o.oneDimensional ? 1 : 2, options: o.directionOptions)
-                if comm.isDistributed && comm.isRoot { comm.barrier() }
-                seed = directions.seed ?? o.seed
-            } else {
-                directions = LandscapeDirections.random(weights: target.parameters, layout: layout, seed: o.seed,
-                                                        count: o.oneDimensional ? 1 : 2, options: o.directionOptions)
-            }
-            space = .around(target.parameters, directions: directions)
-            normalization = o.directionOptions.label
-        }
+        let (space, normalization, seed, plane) = try surfaceSpace(target: target, options: o, communicator: comm)
         let grid = try LandscapeGrid.parse(o.grid, kind: o.interpolate ? .interpolation : .directions, oneDimensional: o.oneDimensional,
                                            range: o.interpolate ? 0...1 : o.range)
         // The int8 route rounds differently from sgemm (1e-5-level loss differences through the 8-bit
@@ -206,13 +185,18 @@ public enum LandscapeStudy {
         let run = try LandscapeRun(config: config, space: space, outDir: outDir, shard: o.shard)
         let evaluator = ModelLandscapeEvaluator(target: target, modes: o.modes, objective: o.objective, examples: examples, batchSize: o.batchSize)
         let started = Date()
+        try comm.onRoot { try plane?.writePath(to: outDir) }
         let result = try run.run(evaluator) { p in
             events.progress(ProgressUpdate(label: "landscape", done: p.done, total: p.total, started: started, summary: { p.summary }))
         }
-        guard comm.isDistributed else { return (result, config) }
+        guard comm.isDistributed else {
+            if o.shard.isWhole { try writeRoughness(config: config, points: run.readPoints(), to: outDir) }
+            return (result, config)
+        }
         comm.barrier()  // every shard complete
         guard comm.isRoot else { return (result, config) }
         let merged = try LandscapeMerge.merge(rankShardsOf: comm.size, in: outDir)
+        try writeRoughness(config: config, points: LandscapeRun.finishedPoints(config: config, in: outDir), to: outDir)
         return (LandscapeProgress(done: merged.pointsDone, total: merged.pointsTotal, resumed: 0, secondsPerPoint: result.secondsPerPoint), config)
     }
 }

@@ -26,6 +26,7 @@ struct LandscapeCommand: ParsableCommand {
     @Option(help: "train (the method's loss with intervention) or task (task loss, no intervention).") var objective: ObjectiveChoice = .train
     @OptionGroup var surface: LandscapeArguments
     @OptionGroup var quantConfig: QuantConfigOption
+    @OptionGroup var sources: LandscapeSourceOptions
     @Option(help: "Output directory.") var out: String?
 
     func validate() throws {
@@ -44,6 +45,8 @@ struct LandscapeCommand: ParsableCommand {
             throw ValidationError("--shard and the \(comm.size) MPI ranks would both split the grid; drop --shard under mpirun/srun")
         }
         let task = try taskOptions.source()
+        if sources.directions == .trajectory { return try runTrajectories(comm, task: task) }
+        if sources.interpolateRuns != nil { return try runInterpolation(comm, task: task) }
         let names: [String]
         if loadQuantized != nil {
             // The export carries Q8BERT's activation quantizers only; other modes' schemes do not apply to it.
@@ -72,6 +75,7 @@ struct LandscapeCommand: ParsableCommand {
         let dir = out.map { URL(fileURLWithPath: $0) }
             ?? ws.root.appendingPathComponent("landscape-\(task.name)-\(point.rawValue)-\(names.joined(separator: "_"))"
                                       + (target.weightPrecisions == nil ? "" : "-mixed"))
+        if let seeds = try sources.seeds() { return try runDirectionSeeds(seeds, target: target, options: o, dir: dir, comm: comm) }
         let (p, config) = try LandscapeStudy.run(target: target, options: o, outDir: dir, events: common.events, communicator: comm)
         guard comm.isRoot else { return }
         print("landscape \(config.modes.joined(separator: ", ")) [\(o.objective.rawValue), \(point.rawValue)]: \(p.summary) → \(dir.path)")

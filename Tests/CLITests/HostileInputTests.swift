@@ -7,7 +7,7 @@ import Foundation
 import XCTest
 
 final class HostileInputTests: XCTestCase {
-    static let corpus = HostileCase.optionCases + HostileCase.fileCases + HostileCase.stateCases + HostileCase.sensitivityCases
+    static let corpus = HostileCase.optionCases + HostileCase.fileCases + HostileCase.stateCases + HostileCase.sensitivityCases + HostileCase.trajectoryCases
 
     func testCaseNamesAreUnique() {
         let names = Self.corpus.map(\.name)
