@@ -101,8 +101,10 @@ public struct Workspace: Sendable {
         return (BertModel(config: ck.config), ck.parameters, dir, info?.dev.metric)
     }
 
-    /// The trained student of a QAT mode (FP: the teacher), trained now if it is not on disk.
-    public func student(_ task: TaskSource, mode: QATMode, seed: UInt64 = 1, config: QATConfig? = nil) throws -> (model: BertModel, parameters: [Float], dir: URL) {
+    /// The trained student of a QAT mode (FP: the teacher), trained now (with `observers` riding
+    /// along) if it is not on disk.
+    public func student(_ task: TaskSource, mode: QATMode, seed: UInt64 = 1, config: QATConfig? = nil,
+                        observers: [QATObserver] = []) throws -> (model: BertModel, parameters: [Float], dir: URL) {
         var cfg = config ?? QATConfig(mode: mode)
         cfg.mode = mode; cfg.seed = seed
         try cfg.validate()  // before a teacher is trained on demand
@@ -113,8 +115,9 @@ public struct Workspace: Sendable {
         if !FileManager.default.fileExists(atPath: weights.path) {
             events.note("no \(mode.rawValue) student at \(dir.path): training it now")
             let data = try taskData(task)
-            _ = try QATRun(model: t.model, task: data, teacher: t.parameters, config: cfg)
-                .run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, events: events)
+            var run = QATRun(model: t.model, task: data, teacher: t.parameters, config: cfg)
+            run.observers = observers
+            _ = try run.run(outDir: dir, teacherPath: t.dir.path, teacherDevMetric: t.devMetric, events: events)
         }
         let ck = try Checkpoint.load(dir.appendingPathComponent("student"))
         return (BertModel(config: ck.config), ck.parameters, dir)

@@ -7,7 +7,7 @@ struct Tianalyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tianalyze",
         abstract: "Loss landscape, Hessian and convergence analysis of quantization-aware training of BERT.",
-        subcommands: [FineTuneCommand.self, QATCommand.self, CompareCommand.self, HessianCommand.self, SensitivityCommand.self, LandscapeCommand.self, MergeCommand.self, FiguresCommand.self, RenderTaskCommand.self, QuantReportCommand.self, EvalCommand.self, BenchCommand.self, ProbeCommand.self, TokenizeCommand.self, InterventionMapCommand.self])
+        subcommands: [FineTuneCommand.self, QATCommand.self, CompareCommand.self, HessianCommand.self, SensitivityCommand.self, LandscapeCommand.self, MergeCommand.self, FiguresCommand.self, RenderTaskCommand.self, QuantReportCommand.self, EvalCommand.self, BenchCommand.self, ProbeCommand.self, TokenizeCommand.self, InterventionMapCommand.self, DynamicsCommand.self])
 
     static func main() {
         BlasKernelSelection.reexecWithAVX512KernelsIfNeeded()

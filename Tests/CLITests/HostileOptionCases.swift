@@ -85,6 +85,10 @@ extension HostileCase {
         HostileCase("finetune evaluating every 0 steps", cli("finetune", "--eval-every", "0"), .refused(["--eval-every", "expected"])),
         HostileCase("finetune zero training examples", cli("finetune", "--train-size", "0"), .refused(["--train-size", "expected"])),
         HostileCase("finetune 10^12 training examples", cli("finetune", "--train-size", "1000000000000"), .refused(["--train-size", "expected"])),
+        HostileCase("dynamics unknown mode", cli("dynamics", "--modes", "KD,TI-X"), .refused(["TI-X"])),
+        HostileCase("dynamics grid of 2 points", cli("dynamics", "--grid", "2"), .refused(["--grid", "expected"])),
+        HostileCase("dynamics zero curvature interval", cli("dynamics", "--track-curvature", "0"), .refused(["--track-curvature", "expected"])),
+        HostileCase("dynamics malformed direction seeds", cli("dynamics", "--direction-seeds", "1,x"), .refused(["x"])),
         HostileCase("compare zero epochs", cli("compare", "--epochs", "0"), .refused(["--epochs", "expected"])),
         HostileCase("compare infinite learning rate", cli("compare", "--lr", "inf"), .refused(["--lr", "expected"])),
     ]
