@@ -158,7 +158,7 @@ public struct FigureSpec: Sendable, Equatable {
 
     // MARK: - Encoding lists for gnuplot's words()/word()
 
-    private static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {
+    static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {
         guard !files.isEmpty else { throw PlotError.noData(figure: name, reason: "no data files") }
         guard files.count == titles.count else {
             throw PlotError.noData(figure: name, reason: "\(files.count) files but \(titles.count) titles")

@@ -159,3 +159,34 @@ final class CurvatureOptionTests: XCTestCase {
         XCTAssertThrowsError(try o.validate()) { XCTAssertEqual(($0 as? OptionValueError)?.option, .trackCurvature) }
     }
 }
+
+final class CurvatureFigureDataTests: XCTestCase {
+    func testEachRunsCurvatureIsSplitByObjectiveAndItsMinibatchEigenvaluesCopied() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tia-curvfig-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        let kd = root.appendingPathComponent("kd"), ti = root.appendingPathComponent("ti"), bare = root.appendingPathComponent("bare")
+        let study = root.appendingPathComponent("study")
+        let header = CurvatureFiles.curvatureColumns.joined(separator: ",")
+        for d in [kd, ti, bare] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        try "\(header)\n0,0,task,5,0.1,-1,5,20,2,0.5,random\n10,0,task,4,0.1,-1,4,18,2,0.5,warm\n"
+            .write(to: kd.appendingPathComponent(CurvatureFiles.curvature), atomically: true, encoding: .utf8)
+        try "\(header)\n0,1,task,5,0.1,-1,5,20,2,0.5,random\n0,1,train,7,0.1,-2,7,30,3,0.5,random\n6,1,task,3,0.1,-1,3,15,2,0.5,warm\n6,1,train,8,0.1,-2,8,33,3,0.5,warm\n6,2,task,3,0.1,-1,3,15,2,0.5,warm\n6,2,train,2,0.1,-2,2,12,3,0.5,warm\n"
+            .write(to: ti.appendingPathComponent(CurvatureFiles.curvature), atomically: true, encoding: .utf8)
+        let minibatch = "step,phase,lambda_max,iterations\n1,1,9.5,12\n7,2,4.25,8\n"
+        try minibatch.write(to: ti.appendingPathComponent(CurvatureFiles.minibatch), atomically: true, encoding: .utf8)
+        // A file of an earlier collection, of a run that no longer tracks: removed.
+        try FileManager.default.createDirectory(at: study.appendingPathComponent("curvature"), withIntermediateDirectories: true)
+        try "stale".write(to: study.appendingPathComponent("curvature/curvature-OLD-task.csv"), atomically: true, encoding: .utf8)
+
+        let written = try FigureAssembly.collectCurvature(runs: [("KD", kd), ("TI-G", ti), ("MI", bare)], into: study)
+        XCTAssertEqual(written.map(\.lastPathComponent), ["curvature-KD-task.csv", "curvature-TI-G-task.csv", "curvature-TI-G-train.csv",
+                                                          "minibatch-TI-G.csv"])
+        func read(_ name: String) throws -> String { try String(contentsOf: study.appendingPathComponent("curvature/\(name)"), encoding: .utf8) }
+        XCTAssertEqual(try read("curvature-TI-G-train.csv"),
+                       "\(header)\n0,1,train,7,0.1,-2,7,30,3,0.5,random\n6,1,train,8,0.1,-2,8,33,3,0.5,warm\n6,2,train,2,0.1,-2,2,12,3,0.5,warm\n")
+        XCTAssertEqual(try read("curvature-TI-G-task.csv").split(separator: "\n").map { $0.split(separator: ",")[0] + "/" + $0.split(separator: ",")[1] },
+                       ["step/phase", "0/1", "6/1", "6/2"])
+        XCTAssertEqual(try read("minibatch-TI-G.csv"), minibatch)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: study.appendingPathComponent("curvature/curvature-OLD-task.csv").path))
+    }
+}
