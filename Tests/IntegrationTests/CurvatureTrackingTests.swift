@@ -95,8 +95,9 @@ final class CurvatureTrackingTests: XCTestCase {
         let expected = try rows(whole)
         XCTAssertEqual(withoutSeconds(try rows(killed)), withoutSeconds(expected))
         XCTAssertEqual(try rows(killed, CurvatureFiles.minibatch), try rows(whole, CurvatureFiles.minibatch))
-        // Steps 0, 4, 6 (end of step 1), 6 (start of step 2), 8, 12; two objectives each.
-        XCTAssertEqual(expected.map { "\($0[0])/\($0[1])" }, ["0/1", "0/1", "4/1", "4/1", "6/1", "6/1", "6/2", "6/2", "8/2", "8/2", "12/2", "12/2"])
+        // Steps 0, 4, 6 (end of step 1), 6 (start of step 2: its own loss only), 8, 12; task and train each.
+        XCTAssertEqual(expected.map { "\($0[0])/\($0[1])/\($0[2])" }, ["0/1/task", "0/1/train", "4/1/task", "4/1/train", "6/1/task", "6/1/train",
+                                                                  "6/2/train", "8/2/task", "8/2/train", "12/2/task", "12/2/train"])
         XCTAssertEqual(try rows(whole, CurvatureFiles.minibatch).map { $0[0] + "/" + $0[1] }, ["1/1", "5/1", "9/2"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: whole.appendingPathComponent(CurvatureFiles.warmStart).path),
                        "a finished run needs no warm starts")
