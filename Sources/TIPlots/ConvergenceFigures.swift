@@ -33,7 +33,7 @@ extension RunDirectoryScan {
                                                         metricName: info?.metricName ?? "dev metric", stepOne: stepOneSeries(runs))
             },
             catching("fig1-relative-time") { try relativeTime(info) },
-        ]
+        ] + curvatureFigures(step1: info?.step1)
     }
 
     /// convergence/step1-<run>.csv of the runs that have one.

@@ -14,6 +14,9 @@
 //   convergence/figure.json                         → optional {"teacher": 0.66, "target": 0.65, "step1": 2000,
 //                                                       "metricName": "dev accuracy", "runs": ["KD", "TI-G"],
 //                                                       "lossName": "training cross-entropy", "baseline": "KD"}
+//   curvature/curvature-<run>-<objective>.csv       → curvature      (step,…,lambda_max,lambda_max_err,lanczos_min,trace,trace_se;
+//                                                     step 1 shaded from convergence/figure.json's "step1")
+//   curvature/minibatch-<run>.csv                   → minibatch-eigs (step,phase,lambda_max; one panel per phase)
 //   hessian/eigs.csv                                → hessian-hist   (mode,example,lambda_pos,lambda_neg)
 //   hessian/density-<mode>.csv                      → hessian-density (x,density)
 //   speed-ratios.csv                                → speed-ratios   (quantity,ratio)

@@ -1,10 +1,11 @@
 // One curvature measurement of an objective at one point, as curvature tracking takes it along a
 // QAT run: the top eigenvalue by power iteration (warm-started from the previous measurement's
 // eigenvector when there is one), the Lanczos extremes of a short run, and a Hutchinson trace with
-// its standard error. Only the reported top pair takes the operator's refined (extrapolated)
-// product, as `hessian` does; Lanczos and the trace use the one-sided products, whose bias (below
-// 1e-6 relative in Double) is far under their own spread, so a measurement costs about
-// iterations + Lanczos steps + probes + 6 gradients.
+// its standard error. All of them use the objective's one-sided products in Double (bias about 1e-7
+// relative, see DatasetObjective), not the extrapolated products `hessian` reports its pairs with:
+// along a run the power iteration's own tolerance (1e-3) dominates, and the six gradients a refined
+// pair costs would be a fifth of a measurement. A measurement costs iterations + Lanczos steps +
+// probes gradients of the probe set, plus one forward per probe batch (and the teacher's, for KD).
 import Foundation
 import TILinalg
 import TICore
@@ -12,8 +13,8 @@ import TIAnalysis
 
 public struct CurvatureMeasurement: Sendable {
     public var lambdaMax: Double
-    /// ‖H·y − λ·y‖ of the returned pair plus the estimated truncation error of its product: an
-    /// eigenvalue of H lies within this distance of `lambdaMax`.
+    /// ‖H·y − λ·y‖ of the returned pair: an eigenvalue of H lies within this distance of `lambdaMax`
+    /// (for a symmetric H; the products' own bias, about 1e-7 relative, is not included).
     public var lambdaMaxError: Double
     public var iterations: Int
     public var lanczosMin: Double
@@ -31,15 +32,13 @@ public struct CurvatureMeasurement: Sendable {
     public static func measure<T: BLASScalar>(_ objective: DatasetObjective<T>, at θ: [T], options o: CurvatureTrackingOptions,
                                               start: [Double]?, rng: inout SeededRandom) throws -> CurvatureMeasurement {
         let began = Date()
-        let refined = objective.hessianOperator(at: θ)
-        let plain = OneSidedOperator(base: refined)
+        let plain = OneSidedOperator(base: objective.hessianOperator(at: θ))
         let top = try PowerIteration(count: 1, tolerance: o.tolerance, maxIterations: o.maxIterations)
-            .topEigenpairs(of: refined, rng: &rng, start: start)
+            .topEigenpairs(of: plain, rng: &rng, start: start)
         let lambda = top.result.values[0]
-        let error = abs(lambda) * top.result.residuals[0] + (top.result.errors?[0] ?? 0)
         let ext = try lanczosExtremes(plain, k: 1, steps: min(o.lanczosSteps, plain.dimension), tol: o.tolerance, rng: &rng)
         let trace = try HutchinsonTrace(minProbes: o.traceProbes, maxProbes: o.traceProbes, tolerance: 0).estimate(plain, rng: &rng)
-        return CurvatureMeasurement(lambdaMax: lambda, lambdaMaxError: error, iterations: top.result.iterations[0],
+        return CurvatureMeasurement(lambdaMax: lambda, lambdaMaxError: abs(lambda) * top.result.residuals[0], iterations: top.result.iterations[0],
                                     lanczosMin: ext.smallest.values[0], lanczosMax: ext.largest.values[0],
                                     trace: trace.mean, traceStandardError: trace.stderr, vector: top.vectors[0],
                                     warmStarted: start != nil, seconds: Date().timeIntervalSince(began))

@@ -4,8 +4,9 @@
 // intervention of the step at hand:
 //   - at the start of every phase, at the parameters its first step starts from (step = steps done);
 //   - after every K-th step, and after the last step of every phase.
-// So a phase boundary has two rows at the same step: the end of one phase (its objective) and the
-// start of the next. Each objective's power iteration starts from its previous top eigenvector.
+// So a phase boundary has rows of both phases at the same step: the end of one phase, and the next
+// phase's own loss at its start (the task loss again only when step 2 starts from step 1's best model
+// rather than its last). Each objective's power iteration starts from its previous top eigenvector.
 // Every random draw is keyed by (seed, objective, step, phase), never by what ran before, so a
 // resumed run (whose warm starts are saved at each checkpoint) writes the same rows.
 // `minibatchSteps`: the top eigenvalue of the task loss on that step's training minibatch at the
@@ -61,7 +62,8 @@ public final class CurvatureTracker: QATObserver {
         if minibatchSteps.contains(view.step) { try measureMinibatch(view, quantization: before) }
         guard let every = options.every else { return }
         if view.local == 0 {
-            try measure(view.parametersBefore, quantization: before, step: view.step - 1, phase: view.phase.number, intervention: view.intervention)
+            try measure(view.parametersBefore, quantization: before, step: view.step - 1, phase: view.phase.number, intervention: view.intervention,
+                        includingTask: view.step == 1 || context?.config.stepOneSelection == .best)
         }
         if view.step % every == 0 || view.local == view.phase.steps - 1 {
             try measure(view.student.parameters, quantization: view.quantization, step: view.step, phase: view.phase.number,
@@ -89,10 +91,12 @@ public final class CurvatureTracker: QATObserver {
         return out
     }
 
-    private func measure(_ θ: [Float], quantization q: QuantConfig, step: Int, phase: Int, intervention: InterventionPoint?) throws {
+    /// `includingTask` false: the task loss was measured at this very point when the previous phase ended.
+    private func measure(_ θ: [Float], quantization q: QuantConfig, step: Int, phase: Int, intervention: InterventionPoint?,
+                         includingTask: Bool = true) throws {
         guard let context, let model else { return }
         let θd = θ.map(Double.init)
-        for (name, spec) in objectives(intervention: intervention, quantization: q) {
+        for (name, spec) in objectives(intervention: intervention, quantization: q) where includingTask || name != ObjectiveChoice.task.rawValue {
             let objective = DatasetObjective<Double>(objective: BertObjective(model: model, spec: spec), batches: probe,
                                                      teacher: spec.needsTeacher ? context.teacherInStudentLayout.map(Double.init) : nil,
                                                      communicator: context.communicator)

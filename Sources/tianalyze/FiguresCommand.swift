@@ -51,6 +51,7 @@ struct FiguresCommand: ParsableCommand {
                     print("→ \(study.appendingPathComponent("convergence/" + FigureAssembly.relativeTimeFile).path)")
                 }
                 for note in found.notes { print(note) }
+                try FigureAssembly.collectCurvature(runs: runs, into: study)
             }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: ws.root.path)) ?? []
             let hessians = entries.filter { $0.hasPrefix("hessian-\(task.name)-") }.sorted().map { ws.root.appendingPathComponent($0) }

@@ -1,12 +1,13 @@
 // Curvature tracked along a tiny TI-G run (CurvatureTracker) against independent references: the
-// `hessian` study at the run's saved checkpoint of the same step on the same probe set, a dense
-// Hessian of one training minibatch, and an uninterrupted run for a killed-and-resumed one.
+// `hessian` study at the run's saved checkpoint of the same step on the same probe set, a long
+// Lanczos run on one training minibatch, and an uninterrupted run for a killed-and-resumed one.
 import XCTest
 import Foundation
 @testable import TIStudies
 import TICore
 import TIData
 import TILinalg
+import TIAnalysis
 
 final class CurvatureTrackingTests: XCTestCase {
     // 48 training examples in batches of 8 over 2 epochs: 12 steps, step 1 the first 6 (OI, CI, then MI).
@@ -25,6 +26,7 @@ final class CurvatureTrackingTests: XCTestCase {
         o.probeExamples = 16
         o.batchSize = 8
         o.minibatchSteps = [1, 5, 9]
+        o.lanczosSteps = 4; o.traceProbes = 4  // few: the tests check the rows, not the estimates' spread
         return o
     }
 
@@ -95,8 +97,9 @@ final class CurvatureTrackingTests: XCTestCase {
         let expected = try rows(whole)
         XCTAssertEqual(withoutSeconds(try rows(killed)), withoutSeconds(expected))
         XCTAssertEqual(try rows(killed, CurvatureFiles.minibatch), try rows(whole, CurvatureFiles.minibatch))
-        // Steps 0, 4, 6 (end of step 1), 6 (start of step 2), 8, 12; two objectives each.
-        XCTAssertEqual(expected.map { "\($0[0])/\($0[1])" }, ["0/1", "0/1", "4/1", "4/1", "6/1", "6/1", "6/2", "6/2", "8/2", "8/2", "12/2", "12/2"])
+        // Steps 0, 4, 6 (end of step 1), 6 (start of step 2: its own loss only), 8, 12; task and train each.
+        XCTAssertEqual(expected.map { "\($0[0])/\($0[1])/\($0[2])" }, ["0/1/task", "0/1/train", "4/1/task", "4/1/train", "6/1/task", "6/1/train",
+                                                                  "6/2/train", "8/2/task", "8/2/train", "12/2/task", "12/2/train"])
         XCTAssertEqual(try rows(whole, CurvatureFiles.minibatch).map { $0[0] + "/" + $0[1] }, ["1/1", "5/1", "9/2"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: whole.appendingPathComponent(CurvatureFiles.warmStart).path),
                        "a finished run needs no warm starts")
@@ -113,27 +116,21 @@ final class CurvatureTrackingTests: XCTestCase {
         }
     }
 
-    func testMinibatchEigenvalueIsTheTopOfTheDenseHessianOfThatBatch() throws {
+    func testMinibatchEigenvalueIsTheLargestMagnitudeEigenvalueOfThatBatch() throws {
         let dir = tempDir(), capture = StepCapture(step: 9)
         _ = try run(extra: [capture], dir: dir)
         let batch = try XCTUnwrap(capture.batch)
-        // The dense Hessian of the batch's task loss, one product per unit vector (forward differences in
-        // Double, about 1e-7 relative), symmetrized.
+        // Another algorithm on the batch's task loss: both ends of the spectrum from 80 Lanczos steps
+        // with full reorthogonalization, from its own start; the larger magnitude is the top eigenvalue.
         let spec = ObjectiveSpec(quantization: TeacherIntervention.gradual.defaultQuantization, loss: .task)
         let objective = DatasetObjective<Double>(objective: BertObjective(model: Self.model, spec: spec), batches: [batch], teacher: nil)
-        let θ = capture.before.map(Double.init), n = θ.count
-        var dense = [Double](repeating: 0, count: n * n)
-        for j in 0..<n {
-            var e = [Double](repeating: 0, count: n)
-            e[j] = 1
-            let column = objective.hessianVectorProduct(at: θ, along: e)
-            for i in 0..<n { dense[i * n + j] += column[i] / 2; dense[j * n + i] += column[i] / 2 }
-        }
-        let spectrum = try BLAS.symmetricEigen(dense, n: n, wantVectors: false).values
-        let top = spectrum.max { abs($0) < abs($1) }!
+        var rng = SeededRandom(seed: 99)
+        let ends = try lanczosExtremes(objective.hessianOperator(at: capture.before.map(Double.init)), k: 1, steps: 80, tol: 1e-5, rng: &rng)
+        let top = [ends.largest.values[0], ends.smallest.values[0]].max { abs($0) < abs($1) }!
+        XCTAssertTrue(ends.largest.converged[0] && ends.smallest.converged[0], "the reference converged: \(ends.largest.residuals) \(ends.smallest.residuals)")
         let row = try XCTUnwrap(try rows(dir, CurvatureFiles.minibatch).first { $0[0] == "9" })
         XCTAssertEqual(row[1], String(capture.phase))
-        XCTAssertEqual(try XCTUnwrap(Double(row[2])), top, accuracy: 2e-3 * abs(top), "dense spectrum top \(top)")
+        XCTAssertEqual(try XCTUnwrap(Double(row[2])), top, accuracy: 2e-3 * abs(top), "Lanczos top \(top)")
     }
 }
 
@@ -157,5 +154,36 @@ final class CurvatureOptionTests: XCTestCase {
         XCTAssertNoThrow(try o.check(devExamples: 24, totalSteps: 12))
         o.every = 0
         XCTAssertThrowsError(try o.validate()) { XCTAssertEqual(($0 as? OptionValueError)?.option, .trackCurvature) }
+    }
+}
+
+final class CurvatureFigureDataTests: XCTestCase {
+    func testEachRunsCurvatureIsSplitByObjectiveAndItsMinibatchEigenvaluesCopied() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tia-curvfig-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        let kd = root.appendingPathComponent("kd"), ti = root.appendingPathComponent("ti"), bare = root.appendingPathComponent("bare")
+        let study = root.appendingPathComponent("study")
+        let header = CurvatureFiles.curvatureColumns.joined(separator: ",")
+        for d in [kd, ti, bare] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+        try "\(header)\n0,0,task,5,0.1,-1,5,20,2,0.5,random\n10,0,task,4,0.1,-1,4,18,2,0.5,warm\n"
+            .write(to: kd.appendingPathComponent(CurvatureFiles.curvature), atomically: true, encoding: .utf8)
+        try "\(header)\n0,1,task,5,0.1,-1,5,20,2,0.5,random\n0,1,train,7,0.1,-2,7,30,3,0.5,random\n6,1,task,3,0.1,-1,3,15,2,0.5,warm\n6,1,train,8,0.1,-2,8,33,3,0.5,warm\n6,2,task,3,0.1,-1,3,15,2,0.5,warm\n6,2,train,2,0.1,-2,2,12,3,0.5,warm\n"
+            .write(to: ti.appendingPathComponent(CurvatureFiles.curvature), atomically: true, encoding: .utf8)
+        let minibatch = "step,phase,lambda_max,iterations\n1,1,9.5,12\n7,2,4.25,8\n"
+        try minibatch.write(to: ti.appendingPathComponent(CurvatureFiles.minibatch), atomically: true, encoding: .utf8)
+        // A file of an earlier collection, of a run that no longer tracks: removed.
+        try FileManager.default.createDirectory(at: study.appendingPathComponent("curvature"), withIntermediateDirectories: true)
+        try "stale".write(to: study.appendingPathComponent("curvature/curvature-OLD-task.csv"), atomically: true, encoding: .utf8)
+
+        let written = try FigureAssembly.collectCurvature(runs: [("KD", kd), ("TI-G", ti), ("MI", bare)], into: study)
+        XCTAssertEqual(written.map(\.lastPathComponent), ["curvature-KD-task.csv", "curvature-TI-G-task.csv", "curvature-TI-G-train.csv",
+                                                          "minibatch-TI-G.csv"])
+        func read(_ name: String) throws -> String { try String(contentsOf: study.appendingPathComponent("curvature/\(name)"), encoding: .utf8) }
+        XCTAssertEqual(try read("curvature-TI-G-train.csv"),
+                       "\(header)\n0,1,train,7,0.1,-2,7,30,3,0.5,random\n6,1,train,8,0.1,-2,8,33,3,0.5,warm\n6,2,train,2,0.1,-2,2,12,3,0.5,warm\n")
+        XCTAssertEqual(try read("curvature-TI-G-task.csv").split(separator: "\n").map { $0.split(separator: ",")[0] + "/" + $0.split(separator: ",")[1] },
+                       ["step/phase", "0/1", "6/1", "6/2"])
+        XCTAssertEqual(try read("minibatch-TI-G.csv"), minibatch)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: study.appendingPathComponent("curvature/curvature-OLD-task.csv").path))
     }
 }

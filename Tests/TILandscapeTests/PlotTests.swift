@@ -69,6 +69,18 @@ final class PlotTests: XCTestCase {
         }
         try write(eigs, run, "hessian/eigs.csv")
         try write("quantity,ratio\nforward,1.8\nbackward,2.3\nHessian-vector product,0.9\n", run, "speed-ratios.csv")
+        // Curvature along the runs (as FigureAssembly.collectCurvature splits curvature.csv) and per-minibatch eigenvalues.
+        let columns = "step,phase,objective,lambda_max,lambda_max_err,lanczos_min,lanczos_max,trace,trace_se,seconds,start\n"
+        for (series, scale, phases) in [("KD-task", 1.0, [0]), ("TI-G-task", 0.6, [1, 2]), ("TI-G-train", 0.4, [1, 2])] {
+            var rows = columns, minibatch = "step,phase,lambda_max,iterations\n"
+            for s in stride(from: 0, through: 2000, by: 100) {
+                let phase = phases.count == 1 ? 0 : (s <= 800 ? 1 : 2)
+                rows += "\(s),\(phase),task,\(scale * (30 + Double(s) / 100)),0.05,\(-scale * 3),\(scale * 30),\(scale * 400),\(scale * 20),1.5,warm\n"
+                minibatch += "\(s + 1),\(phase),\(scale * (25 + Double(s % 700) / 40)),12\n"
+            }
+            try write(rows, run, "curvature/curvature-\(series).csv")
+            if series.hasSuffix("-task") { try write(minibatch, run, "curvature/minibatch-\(series.dropLast(5)).csv") }
+        }
         // quant-report's CSVs: two outlier dimensions in the second layer's FFN residual sum.
         var dims = "site,dim,lo,hi,range\n"
         for site in ["attentionResidual.1", "ffnResidual.0", "ffnResidual.1"] {
@@ -106,12 +118,14 @@ final class PlotTests: XCTestCase {
         let report = try figures.renderAll(runDir: run, figuresDir: out)
         XCTAssertEqual(report.skipped, [])
         let expected = ["landscape-loss", "landscape-metric", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
-                        "convergence-loss", "convergence-metric", "fig1-relative-time", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges"]
+                        "convergence-loss", "convergence-metric", "fig1-relative-time", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges",
+                        "curvature", "minibatch-eigs"]
         XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
                        Set(expected.flatMap { ["\($0).png", "\($0).svg"] }))
         let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
         XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
-                                 "fig1-relative-time.gp", "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp"], "a script without a rendering test")
+                                 "fig1-relative-time.gp", "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp",
+                                 "curvature.gp", "minibatch-eigs.gp"], "a script without a rendering test")
         for url in report.rendered { try assertImage(url) }
         // The step-1 series is on Fig. 3c, Figure 1's legend carries the crossings and ratios, Fig. 4a's axis names the CE.
         let figure = { (name: String) in  // titles reach gnuplot with no-break spaces
@@ -121,6 +135,8 @@ final class PlotTests: XCTestCase {
         XCTAssertTrue(try figure("fig1-relative-time.svg").contains("target at 0.2 (0.533× KD"), "the crossing and ratio of TI-G")
         XCTAssertTrue(try figure("fig1-relative-time.svg").contains("relative to KD"))
         XCTAssertTrue(try figure("convergence-loss.svg").contains("training cross-entropy"))
+        XCTAssertTrue(try figure("curvature.svg").contains("step 1 (intervention)"), "step 1 shaded from figure.json")
+        XCTAssertTrue(try figure("minibatch-eigs.svg").contains("whole run") && figure("minibatch-eigs.svg").contains("step 2"), "a panel per phase")
         if let keep = ProcessInfo.processInfo.environment["TILANDSCAPE_KEEP_FIGURES"] {
             for url in report.rendered { try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep).appendingPathComponent(url.lastPathComponent)) }
         }
