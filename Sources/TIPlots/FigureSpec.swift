@@ -158,7 +158,7 @@ public struct FigureSpec: Sendable, Equatable {
 
     // MARK: - Encoding lists for gnuplot's words()/word()
 
-    private static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {
+    static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {
         guard !files.isEmpty else { throw PlotError.noData(figure: name, reason: "no data files") }
         guard files.count == titles.count else {
             throw PlotError.noData(figure: name, reason: "\(files.count) files but \(titles.count) titles")
@@ -168,7 +168,7 @@ public struct FigureSpec: Sendable, Equatable {
     }
 
     /// Paths are split on whitespace by the scripts, so they must not contain any.
-    private static func path(_ url: URL, figure: String) throws -> String {
+    static func path(_ url: URL, figure: String) throws -> String {
         guard !url.path.contains(where: \.isWhitespace) else {
             throw PlotError.noData(figure: figure, reason: "path '\(url.path)' contains whitespace, which the gnuplot scripts cannot take")
         }
@@ -176,7 +176,7 @@ public struct FigureSpec: Sendable, Equatable {
     }
 
     /// Titles become gnuplot words: spaces turn into no-break spaces so they survive words().
-    private static func words(_ items: [String], figure: String) throws -> String {
+    static func words(_ items: [String], figure: String) throws -> String {
         guard !items.isEmpty else { throw PlotError.noData(figure: figure, reason: "empty list") }
         return items.map { $0.isEmpty ? "-" : String($0.map { $0.isWhitespace ? "\u{00A0}" : $0 }) }.joined(separator: " ")
     }
