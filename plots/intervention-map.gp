@@ -31,8 +31,11 @@ pointIndex(p) = (p eq 'MI' ? 0 : (p eq 'CI' ? 1 : (p eq 'OI' ? 2 : NaN)))
 set ytics ('MI' 0, 'CI' 1, 'OI' 2) out nomirror
 set xtics 1 out nomirror
 set xlabel 'layer'
+# One-column stats filter by the y range: take them before fixing it.
+stats datafile using (pointIndex(strcol("point")) == pointIndex(strcol("point")) ? column("layer") : NaN) nooutput
+firstLayer = STATS_min; lastLayer = STATS_max
+set xrange [firstLayer - 0.5 : lastLayer + 0.5]
 set yrange [-0.5:2.5]
-set offsets 0.5, 0.5, 0, 0
 set palette defined (0 '#2166ac', 1 '#f7f7f7', 2 '#b2182b')
 set cbtics out
 set style fill solid 1.0 noborder
@@ -42,7 +45,9 @@ set multiplot layout 1, 3 title (exists("title") ? title : 'ratio to no interven
 do for [q in "loss_relative top_eigenvalue_relative output_mse_relative"] {
     set title (q eq 'loss_relative' ? 'KD loss' : (q eq 'top_eigenvalue_relative' ? 'top Hessian eigenvalue' : 'last-layer output MSE'))
     # Centre the colour scale on 1 (no change): blue below, red above.
+    set autoscale y
     stats datafile using (pointIndex(strcol("point")) == pointIndex(strcol("point")) ? abs(column(q) - 1) : NaN) nooutput
+    set yrange [-0.5:2.5]
     r = (STATS_max > 0 ? STATS_max : 1)
     set cbrange [1 - r : 1 + r]
     plot datafile using (column("layer")):(pointIndex(strcol("point"))):(0.5):(0.5):(column(q)) with boxxyerror fc palette, \
