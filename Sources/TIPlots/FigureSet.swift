@@ -127,6 +127,7 @@ struct RunDirectoryScan {
             guard !files.isEmpty else { throw SkippedFigure(reason: "hessian-density: no hessian/density-<mode>.csv") }
             return try FigureSpec.hessianDensity(files: files.map(\.url), titles: files.map(\.title))
         })
+        out += try oscillationAndMapFigures()  // OscillationFigures.swift
         out.append(catching("speed-ratios") { try FigureSpec.speedRatios(csv: try file("speed-ratios.csv")) })
         out.append(catching("quant-ranges") {
             let dims = try file("quant-report/quant-dims.csv"), sites = try file("quant-report/quant-sites.csv")

@@ -176,7 +176,7 @@ public struct FigureSpec: Sendable, Equatable {
     }
 
     /// Titles become gnuplot words: spaces turn into no-break spaces so they survive words().
-    private static func words(_ items: [String], figure: String) throws -> String {
+    static func words(_ items: [String], figure: String) throws -> String {
         guard !items.isEmpty else { throw PlotError.noData(figure: figure, reason: "empty list") }
         return items.map { $0.isEmpty ? "-" : String($0.map { $0.isWhitespace ? "\u{00A0}" : $0 }) }.joined(separator: " ")
     }

@@ -60,6 +60,7 @@ public enum FigureAssembly {
             if step1 == nil { step1 = lastStepOne }
             try writeDevCurve(dir, mode: mode, baselineTotal: budget, into: conv)
             try writeStepOneCurve(dir, mode: mode, into: conv)
+            try OscillationFigureData.write(dir, mode: mode, into: study)
             layerRows += try lastLayerRows(dir, mode: mode)
         }
         var info: [String: Any] = ["teacher": teacherMetric, "target": target, "metricName": "dev " + metricName,

@@ -97,6 +97,15 @@ final class PlotTests: XCTestCase {
             sites += "activation,\(a),\"\(label)\",8,-1,1,\(i == 3 ? "inf" : String(30 - 4 * i)),1024\n"
         }
         try write(sites, run, "quant-report/quant-sites.csv")
+        // Oscillation per step (KD single-phase, TI-G with a step 1 to shade) and an intervention map.
+        for (name, phase1) in [("KD", 0), ("TI-G", 12)] {
+            var osc = "step,phase,changed_fraction,oscillation_frequency,near_threshold_share\n"
+            for s in 0...40 { osc += "\(s),\(phase1 == 0 ? 0 : (s <= phase1 ? 1 : 2)),\(0.01 / Double(s + 1)),\(0.002 * (1 - exp(-Double(s) / 10))),0.03\n" }
+            try write(osc, run, "oscillation/osc-\(name).csv")
+        }
+        var map = "layer,point,loss,loss_relative,top_eigenvalue,top_eigenvalue_relative,output_mse,output_mse_relative,converged\nnone,none,1,1,10,1,0.01,1,1\n"
+        for l in 0..<4 { for (i, p) in ["MI", "CI", "OI"].enumerated() { map += "\(l),\(p),0.9,\(0.9 + 0.02 * Double(l + i)),9,\(1.1 - 0.05 * Double(i)),0.008,\(0.8 + 0.1 * Double(l)),1\n" } }
+        try write(map, run, "intervention-map.csv")
         return run
     }
 
@@ -119,13 +128,13 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(report.skipped, [])
         let expected = ["landscape-loss", "landscape-metric", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
                         "convergence-loss", "convergence-metric", "fig1-relative-time", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges",
-                        "curvature", "minibatch-eigs"]
+                        "curvature", "minibatch-eigs", "oscillation-KD", "oscillation-TI-G", "oscillation-compare", "intervention-map"]
         XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
                        Set(expected.flatMap { ["\($0).png", "\($0).svg"] }))
         let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
         XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
                                  "fig1-relative-time.gp", "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp",
-                                 "curvature.gp", "minibatch-eigs.gp"], "a script without a rendering test")
+                                 "curvature.gp", "minibatch-eigs.gp", "oscillation.gp", "intervention-map.gp"], "a script without a rendering test")
         for url in report.rendered { try assertImage(url) }
         // The step-1 series is on Fig. 3c, Figure 1's legend carries the crossings and ratios, Fig. 4a's axis names the CE.
         let figure = { (name: String) in  // titles reach gnuplot with no-break spaces
@@ -137,6 +146,8 @@ final class PlotTests: XCTestCase {
         XCTAssertTrue(try figure("convergence-loss.svg").contains("training cross-entropy"))
         XCTAssertTrue(try figure("curvature.svg").contains("step 1 (intervention)"), "step 1 shaded from figure.json")
         XCTAssertTrue(try figure("minibatch-eigs.svg").contains("whole run") && figure("minibatch-eigs.svg").contains("step 2"), "a panel per phase")
+        XCTAssertTrue(try figure("oscillation-TI-G.svg").contains("TI step 1"), "TI-G's step 1 is shaded")
+        XCTAssertFalse(try figure("oscillation-KD.svg").contains("TI step 1"), "KD has no step 1")
         if let keep = ProcessInfo.processInfo.environment["TILANDSCAPE_KEEP_FIGURES"] {
             for url in report.rendered { try? FileManager.default.copyItem(at: url, to: URL(fileURLWithPath: keep).appendingPathComponent(url.lastPathComponent)) }
         }
