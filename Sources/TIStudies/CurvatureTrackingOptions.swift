@@ -26,7 +26,7 @@ public struct CurvatureTrackingOptions: Codable, Equatable, Sendable {
 
     /// The K of `--track-curvature auto`: on the embedded default the tracking then costs at most a
     /// quarter of the run's time (docs/curvature.md).
-    public static let defaultEvery = 500
+    public static let defaultEvery = 1000
 
     public init() {}
 
