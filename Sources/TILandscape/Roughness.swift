@@ -20,6 +20,11 @@ public struct RoughnessMetrics: Sendable, Equatable {
     /// the total sum of squares about the mean: 0 for any quadratic surface.
     public var residualShare: Double
 
+    public init(laplacian: Double, totalVariation: Double, localMinima: Int, sharpness: Double, residualShare: Double) {
+        self.laplacian = laplacian; self.totalVariation = totalVariation; self.localMinima = localMinima
+        self.sharpness = sharpness; self.residualShare = residualShare
+    }
+
     public static let names = ["laplacian", "total_variation", "local_minima", "sharpness", "residual_share"]
     public var values: [Double] { [laplacian, totalVariation, Double(localMinima), sharpness, residualShare] }
 }
