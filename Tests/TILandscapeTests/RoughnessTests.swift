@@ -74,6 +74,13 @@ final class RoughnessTests: XCTestCase {
         XCTAssertEqual(m2.localMinima, 0)
     }
 
+    func testDivergedPointMakesTheMetricsNaN() throws {
+        let line = try LandscapeGrid.parse("5", oneDimensional: true)
+        let m = Roughness.measure([1, 0, .nan, 0, 1], on: line)
+        XCTAssertTrue(m.laplacian.isNaN && m.totalVariation.isNaN && m.sharpness.isNaN && m.residualShare.isNaN)
+        XCTAssertEqual(m.localMinima, 2, "the finite neighbours of the NaN still make minima")
+    }
+
     func testConstantSurfaceIsZeroOnEveryMetric() throws {
         for grid in [try LandscapeGrid.parse("11"), try LandscapeGrid.parse("11", oneDimensional: true),
                      try LandscapeGrid.parse("11", kind: .interpolation)] {
