@@ -39,6 +39,6 @@ set multiplot layout 1, n title (exists("title") ? title : '')
 do for [k=1:n] {
     set title word(metrics, k) noenhanced
     plot data index (k - 1) using 0:2:xtic(1) with boxes lc rgb '#21918c', \
-         '' index (k - 1) using 0:2:3:4 with yerrorbars lc rgb '#202020' pt -1 lw 1.5
+         '' index (k - 1) using 0:2:3:4 with yerrorbars lc rgb '#202020' pt 7 ps 0 lw 1.5
 }
 unset multiplot

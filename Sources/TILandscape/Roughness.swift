@@ -20,6 +20,11 @@ public struct RoughnessMetrics: Sendable, Equatable {
     /// the total sum of squares about the mean: 0 for any quadratic surface.
     public var residualShare: Double
 
+    public init(laplacian: Double, totalVariation: Double, localMinima: Int, sharpness: Double, residualShare: Double) {
+        self.laplacian = laplacian; self.totalVariation = totalVariation; self.localMinima = localMinima
+        self.sharpness = sharpness; self.residualShare = residualShare
+    }
+
     public static let names = ["laplacian", "total_variation", "local_minima", "sharpness", "residual_share"]
     public var values: [Double] { [laplacian, totalVariation, Double(localMinima), sharpness, residualShare] }
 }
@@ -31,6 +36,12 @@ public enum Roughness {
     public static func measure(_ values: [Double], on grid: LandscapeGrid, radius: Double? = nil) -> RoughnessMetrics {
         precondition(values.count == grid.pointCount, "Roughness: \(values.count) values for \(grid.pointCount) grid points")
         let nx = grid.x.num, ny = grid.y?.num ?? 1
+        // A diverged point (NaN, ±inf) has no place in a range or a fit: the surface's metrics are
+        // NaN, while its minima are still counted among the finite points.
+        guard values.allSatisfy(\.isFinite) else {
+            return RoughnessMetrics(laplacian: .nan, totalVariation: .nan, localMinima: strictLocalMinima(values, nx: nx, ny: ny),
+                                    sharpness: .nan, residualShare: .nan)
+        }
         let lo = values.min()!, hi = values.max()!
         let range = hi - lo
         let r = radius ?? 0.25 * min(grid.x.max - grid.x.min, grid.y.map { $0.max - $0.min } ?? .infinity)
@@ -76,7 +87,7 @@ public enum Roughness {
         for j in rows {
             for i in 1..<(nx - 1) {
                 let v = f[j * nx + i]
-                var lowest = true
+                var lowest = v.isFinite
                 for dy in dys { for dx in -1...1 where (dx != 0 || dy != 0) && f[(j + dy) * nx + i + dx] <= v { lowest = false } }
                 if lowest { n += 1 }
             }

@@ -11,6 +11,7 @@ import TIData
 public struct ModeRoughness: Sendable, Equatable {
     public var mode: String
     public var metrics: RoughnessMetrics
+    public init(mode: String, metrics: RoughnessMetrics) { self.mode = mode; self.metrics = metrics }
 }
 
 public struct RoughnessSummary: Sendable {

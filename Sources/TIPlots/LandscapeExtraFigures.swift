@@ -50,9 +50,15 @@ extension RunDirectoryScan {
             }
             return try FigureSpec.landscapeTrajectory(name: "\(name)-trajectory", gridFiles: grids,
                                                       paths: panels.map { $0.appendingPathComponent("trajectory-path.dat") },
-                                                      titles: panels.map(\.lastPathComponent))
+                                                      titles: panels.map(panelTitle))
         })
         return out
+    }
+
+    /// The run a panel draws: "landscape-count-trajectory-qat-count-KD-seed1" → "qat-count-KD-seed1".
+    private func panelTitle(_ dir: URL) -> String {
+        let name = dir.lastPathComponent
+        return name.range(of: "-trajectory-").map { String(name[$0.upperBound...]) } ?? name
     }
 
     /// The first mode of a panel's landscape (its grid files are named by it).

@@ -45,6 +45,7 @@ struct LandscapeCommand: ParsableCommand {
             throw ValidationError("--shard and the \(comm.size) MPI ranks would both split the grid; drop --shard under mpirun/srun")
         }
         let task = try taskOptions.source()
+        try checkSourceConflicts()
         if sources.directions == .trajectory { return try runTrajectories(comm, task: task) }
         if sources.interpolateRuns != nil { return try runInterpolation(comm, task: task) }
         let names: [String]

@@ -16,6 +16,25 @@ extension LandscapeCommand {
         return try names.map { try LandscapeMode(parsing: $0.trimmingCharacters(in: .whitespaces)) }
     }
 
+    /// Combinations a direction source cannot honour, refused before any teacher or student is loaded.
+    func checkSourceConflicts() throws {
+        if sources.directions == .trajectory { try refuseIgnoredOptions(by: "--directions trajectory") }
+        if sources.interpolateRuns != nil { try refuseIgnoredOptions(by: "--interpolate-runs") }
+        if sources.directionSeeds != nil,
+           let (flag, _) = [("--dir-file", surface.dirFile != nil), ("--eigen-dirs", surface.eigenDirs != nil), ("--interpolate", surface.interpolate)].first(where: \.1) {
+            throw ValidationError("--direction-seeds draws a random direction pair per seed; drop \(flag)")
+        }
+    }
+
+    /// Options the direction sources would otherwise ignore.
+    func refuseIgnoredOptions(by source: String) throws {
+        let ignored = [("--checkpoint", checkpoint != nil), ("--load-quantized", loadQuantized != nil), ("--at", at != nil),
+                       ("--interpolate", surface.interpolate), ("--dir-file", surface.dirFile != nil), ("--eigen-dirs", surface.eigenDirs != nil)]
+        if let (flag, _) = ignored.first(where: \.1) {
+            throw ValidationError("\(source) takes its points from the named runs; drop \(flag)")
+        }
+    }
+
     /// --directions trajectory --run A[,B…]: one surface per run around its student, on the PCA plane
     /// of its saved path; runs that share θ₀ are listed together for one side-by-side figure.
     func runTrajectories(_ comm: Communicator, task: TaskSource) throws {

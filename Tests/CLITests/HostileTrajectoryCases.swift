@@ -26,6 +26,10 @@ extension HostileCase {
     ]
 
     static let trajectoryFiles: [HostileCase] = [
+        HostileCase("landscape direction seeds with a direction file", cli("landscape", "--direction-seeds", "1,2", "--dir-file", "{S}/d.dir"),
+                    .refused(["--direction-seeds", "--dir-file"]), maxSeconds: 5),
+        HostileCase("landscape trajectory of a checkpoint", cli("landscape", "--directions", "trajectory", "--run", "{S}/run", "--checkpoint", "{S}/run"),
+                    .refused(["--directions trajectory", "--checkpoint"]), maxSeconds: 5) { try $0.write("x", to: "run/trajectory.bin") },
         HostileCase("landscape trajectory of a run saved without one", cli("landscape", "--directions", "trajectory", "--run", "{S}/run"),
                     .refused(["trajectory.bin", "--save-trajectory"]), maxSeconds: 5) { try $0.mkdir("run") },
         HostileCase("landscape trajectory file of another format", cli("landscape", "--directions", "trajectory", "--run", "{S}/run"),

@@ -31,6 +31,10 @@ final class PlotTests: XCTestCase {
                                  outDir: run.appendingPathComponent("landscape"))
         r.durable = false
         try r.run(ToyEvaluator())
+        // The trajectory over the contours and the roughness bars of the same surface.
+        let surface = Roughness.measure(config: r.config, points: try r.readPoints())
+        try RoughnessSummary(surfaces: [surface, surface]).write(to: r.directory)
+        try write("# step x y\n0 0.8 -0.2\n5 0.5 0.1\n10 0.2 0.15\n15 0 0\n", run, "landscape/trajectory-path.dat")
         let d1 = LandscapeDirections.random(weights: Toy.weights, layout: Toy.layout, seed: 3, count: 1)
         let space1 = LandscapeSpace.around(Toy.weights, directions: d1)
         var r1 = try LandscapeRun(config: Toy.config(grid: try LandscapeGrid.parse("-1:1:11", oneDimensional: true), space: space1),
@@ -126,7 +130,7 @@ final class PlotTests: XCTestCase {
         let out = run.appendingPathComponent("figures")
         let report = try figures.renderAll(runDir: run, figuresDir: out)
         XCTAssertEqual(report.skipped, [])
-        let expected = ["landscape-loss", "landscape-metric", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
+        let expected = ["landscape-loss", "landscape-metric", "landscape-trajectory", "landscape-roughness", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
                         "convergence-loss", "convergence-metric", "fig1-relative-time", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges",
                         "curvature", "minibatch-eigs", "oscillation-KD", "oscillation-TI-G", "oscillation-compare", "intervention-map"]
         XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
@@ -134,7 +138,8 @@ final class PlotTests: XCTestCase {
         let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
         XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
                                  "fig1-relative-time.gp", "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp",
-                                 "curvature.gp", "minibatch-eigs.gp", "oscillation.gp", "intervention-map.gp"], "a script without a rendering test")
+                                 "curvature.gp", "minibatch-eigs.gp", "oscillation.gp", "intervention-map.gp",
+                                 "landscape-trajectory.gp", "roughness.gp"], "a script without a rendering test")
         for url in report.rendered { try assertImage(url) }
         // The step-1 series is on Fig. 3c, Figure 1's legend carries the crossings and ratios, Fig. 4a's axis names the CE.
         let figure = { (name: String) in  // titles reach gnuplot with no-break spaces

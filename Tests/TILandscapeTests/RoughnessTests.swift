@@ -74,11 +74,44 @@ final class RoughnessTests: XCTestCase {
         XCTAssertEqual(m2.localMinima, 0)
     }
 
+    func testDivergedPointMakesTheMetricsNaN() throws {
+        let line = try LandscapeGrid.parse("5", oneDimensional: true)
+        let m = Roughness.measure([1, 0, .nan, 0, 1], on: line)
+        XCTAssertTrue(m.laplacian.isNaN && m.totalVariation.isNaN && m.sharpness.isNaN && m.residualShare.isNaN)
+        XCTAssertEqual(m.localMinima, 2, "the finite neighbours of the NaN still make minima")
+    }
+
     func testConstantSurfaceIsZeroOnEveryMetric() throws {
         for grid in [try LandscapeGrid.parse("11"), try LandscapeGrid.parse("11", oneDimensional: true),
                      try LandscapeGrid.parse("11", kind: .interpolation)] {
             let m = Roughness.measure([Double](repeating: 2.5, count: grid.pointCount), on: grid)
             XCTAssertEqual(m.values, [0, 0, 0, 0, 0])
         }
+    }
+}
+
+final class RoughnessSummaryTests: XCTestCase {
+    func metrics(_ v: Double) -> RoughnessMetrics {
+        RoughnessMetrics(laplacian: v, totalVariation: 2 * v, localMinima: 1, sharpness: v / 2, residualShare: 0.1 * v)
+    }
+
+    func testSeedsGiveIntervalsAndPairedDifferencesByHand() {
+        // Laplacian of KD over three seeds 1, 2, 3 and of MI 2, 4, 5: MI − KD = 1, 2, 2.
+        let surfaces = [(1.0, 2.0), (2, 4), (3, 5)].map { kd, mi in
+            [ModeRoughness(mode: "KD", metrics: metrics(kd)), ModeRoughness(mode: "MI", metrics: metrics(mi))]
+        }
+        let s = RoughnessSummary(surfaces: surfaces)
+        XCTAssertEqual(s.intervals[0][0].mean, 2)
+        XCTAssertEqual(s.intervals[0][0].halfWidth, 4.302652730 * 1 / 3.0.squareRoot(), accuracy: 1e-8, "s = 1, n = 3")
+        XCTAssertEqual(s.paired.count, 1)
+        XCTAssertEqual(s.paired[0].differences[0].mean, 5.0 / 3, accuracy: 1e-14)
+        XCTAssertEqual(s.paired[0].differences[0].halfWidth, 4.302652730 / 3, accuracy: 1e-8)
+        XCTAssertEqual(s.paired[0].differences[2].mean, 0, "local minima equal under both modes")
+        let lines = s.csv.split(separator: "\n")
+        XCTAssertEqual(lines[0], "mode,metric,n,mean,ci95_low,ci95_high")
+        XCTAssertTrue(lines[1].hasPrefix("KD,laplacian,3,2.0,"), String(lines[1]))
+        XCTAssertTrue(s.pairedCSV.contains("KD,MI,laplacian,3,"))
+        let single = RoughnessSummary(surfaces: [surfaces[0]])
+        XCTAssertTrue(single.csv.contains("KD,laplacian,1,1.0,,\n"), "one seed: no interval")
     }
 }
