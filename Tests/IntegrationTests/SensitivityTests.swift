@@ -78,6 +78,23 @@ final class SensitivityTests: XCTestCase {
         }
     }
 
+    func testQuantConfigReachesTheAnalysedObjective() throws {
+        var target = TinyAnalysisTarget.make(train: 16)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quant-config-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let name = "bert.encoder.layer.0.intermediate.dense.weight", url = dir.appendingPathComponent("a.json")
+        try Data("{\"blocks\": [{\"name\": \"\(name)\", \"shape\": [8, 8], \"precision\": 3}]}".utf8).write(to: url)
+        let kd = QATMode(rawValue: "KD")!, hash = target.checkpointHash
+        try target.apply(QuantConfigFile(path: url.path), modes: [kd])
+        let q = target.spec(mode: kd, objective: .task, phase: nil).quantization
+        XCTAssertEqual(q.weightQuantizer(for: target.model.layout[name]!), .uniform(bits: 3, symmetric: true, perRow: false))
+        let other = target.model.layout["bert.encoder.layer.0.output.dense.weight"]!
+        XCTAssertEqual(q.weightQuantizer(for: other), .ternary(clip: 2.5, perRow: false))
+        XCTAssertNotEqual(target.checkpointHash, hash, "resumable results keyed by the point must not mix precisions")
+        XCTAssertThrowsError(try target.apply(QuantConfigFile(path: url.path), modes: [QATMode(rawValue: "FP")!]))
+    }
+
     func testSchemesWithPerTensorStateRefusePrecisions() throws {
         var cfg = QATConfig(mode: QATMode(rawValue: "LSQ-W4A8")!)
         cfg.weightPrecisions = WeightPrecisions(["bert.pooler.dense.weight": .bits(4)])
