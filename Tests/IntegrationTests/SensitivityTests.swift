@@ -69,6 +69,27 @@ final class SensitivityTests: XCTestCase {
         XCTAssertEqual(ModelSize.storedBytes(layout: target.model.layout, precisions: precisions.byTensor), r.bytes)
     }
 
+    func testInterruptedEigenvaluesResumeToTheSameResult() throws {
+        let target = TinyAnalysisTarget.make(train: 16, studentNoise: 0.05)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sensitivity-resume-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var o = SensitivityOptions()
+        o.mode = QATMode(rawValue: "KD")!; o.samples = 8; o.batchSize = 8; o.traceProbes = 3; o.eigenIterations = 3
+        let whole = try SensitivityStudy.run(target: target, options: o, outDir: dir)
+        // Keep the header and three blocks, the fourth torn mid-line: as if killed during block 4.
+        let url = dir.appendingPathComponent("eigen-partial.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1 + whole.rows.count)
+        try (lines.prefix(4).joined(separator: "\n") + "\n" + lines[4].prefix(20)).write(to: url, atomically: true, encoding: .utf8)
+        let resumed = try SensitivityStudy.run(target: target, options: o, outDir: dir)
+        XCTAssertEqual(resumed.rows.map(\.lambdaMax), whole.rows.map(\.lambdaMax))
+        XCTAssertLessThan(resumed.hvpCount, whole.hvpCount, "three blocks were not recomputed")
+        // Another configuration does not reuse the file.
+        o.samples = 4
+        let other = try SensitivityStudy.run(target: target, options: o, outDir: dir)
+        XCTAssertNotEqual(other.rows.map(\.lambdaMax), whole.rows.map(\.lambdaMax))
+    }
+
     func testBudgetBelowTheSmallestAllocationIsRefusedBeforeAnyWork() {
         let target = TinyAnalysisTarget.make(train: 16)
         var o = SensitivityOptions()
