@@ -3,17 +3,19 @@
 # quantized weight), the HAWQ-V2 allocation of `tianalyze sensitivity` (ternary/2/3/4/8 bits per
 # tensor, chosen on the FP teacher's Hessian traces) against uniform precision of the same size:
 #   PTQ  the teacher quantized at those precisions (8-bit activations), no training: `eval --quant-config`
-#   QAT  one short KD run per seed (1 epoch on a 1600-example rendering of the task): `qat --quant-config`
+#   QAT  one short KD run per seed (1 epoch, 25 steps, on an 800-example rendering of the task, dev
+#        500 examples of it): `qat --quant-config`
 # Seeds 1 2 3 for QAT (PTQ has no random draw). Writes $OUT/summary.md (mean ± sample sd, min–max).
 source "$(dirname "$0")/common.sh"
 OUT=${OUT:-$RUNS/sensitivity-study}
-TRAIN=${TRAIN:-1600}
+TRAIN=${TRAIN:-800}
+DEV=${DEV:-500}
 SEEDS=${SEEDS:-"1 2 3"}
-mkdir -p "$OUT"
+mkdir -p "$OUT"; rm -f "$OUT/results.csv.new"   # a rerun appends afresh (finished QAT runs are reused)
 
 # sensitivity trains the teacher on demand. The short QAT reads a smaller rendering of the same
 # task; its runs are filed under <task>-text, whose teacher is the embedded task's own.
-$T render-task --task "$TASK" --out "$OUT/data" --train-size "$TRAIN" > /dev/null
+$T render-task --task "$TASK" --out "$OUT/data" --train-size "$TRAIN" --dev-size "$DEV" > /dev/null
 [ -e "$RUNS/teacher-$TASK-text" ] || ln -s "teacher-$TASK" "$RUNS/teacher-$TASK-text"
 
 # uniform.json <allocation.json> <precision>: the same tensors, every one at <precision>.
@@ -25,7 +27,7 @@ json.dump(d, sys.stdout, indent=1)' "$1" "$2"
 
 for bits in 3 4; do
   s="$OUT/sensitivity-avg$bits"
-  $T sensitivity --runs "$RUNS" --task "$TASK" --mode FP --avg-bits "$bits" --eigen-iter 0 --out "$s" > "$s.log"
+  $T sensitivity --runs "$RUNS" --task "$TASK" --mode FP --avg-bits "$bits" --eigen-iter 0 --trace-probes 60 --out "$s" > "$s.log"
   uniform "$s/allocation.json" "$bits" > "$OUT/uniform-$bits.json"
   for cfg in "mixed-$bits:$s/allocation.json" "uniform-$bits:$OUT/uniform-$bits.json"; do
     name=${cfg%%:*} file=${cfg#*:}
@@ -45,7 +47,7 @@ python3 - "$OUT" <<'PY' > "$OUT/summary.md"
 import csv, json, statistics, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(f"{out}/results.csv")))
-print("| budget | precision | size (bytes) | Σ Ω | PTQ dev acc. | QAT dev acc. (mean ± sd) | QAT min–max |")
+print("| budget | precision | size (bytes) | Σ Ω | PTQ: dev acc. | QAT: dev acc. mean ± sd | QAT: min–max |")
 print("|---|---|---|---|---|---|---|")
 for bits in (3, 4):
     alloc = json.load(open(f"{out}/sensitivity-avg{bits}/allocation.json"))

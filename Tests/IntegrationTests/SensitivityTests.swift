@@ -47,7 +47,7 @@ final class SensitivityTests: XCTestCase {
         // Ω = Tr/n · perturbation, per tensor and precision.
         for t in tensors {
             for p in SensitivityStudy.candidates.map(\.description) {
-                XCTAssertEqual(t.omega![p]!, t.trace.mean / Double(t.parameters) * t.perturbation![p]!, accuracy: 1e-12 * max(1, abs(t.omega![p]!)))
+                XCTAssertEqual(t.omega![p]!, max(t.trace.mean, 0) / Double(t.parameters) * t.perturbation![p]!, accuracy: 1e-12 * max(1, abs(t.omega![p]!)))
             }
         }
         // Round trip: allocation.json → --quant-config → the run's quantization quantizes each tensor at its precision.
