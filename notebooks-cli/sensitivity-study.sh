@@ -4,7 +4,7 @@
 # tensor, chosen on the FP teacher's Hessian traces) against uniform precision of the same size:
 #   PTQ  the teacher quantized at those precisions (8-bit activations), no training: `eval --quant-config`
 #   QAT  one short KD run per seed (1 epoch, 25 steps, on an 800-example rendering of the task, dev
-#        500 examples of it): `qat --quant-config`
+#        500 examples of it; --step-one 1 leaves out the dense early evaluations): `qat --quant-config`
 # Seeds 1 2 3 for QAT (PTQ has no random draw). Writes $OUT/summary.md (mean ± sample sd, min–max).
 source "$(dirname "$0")/common.sh"
 OUT=${OUT:-$RUNS/sensitivity-study}
@@ -27,14 +27,15 @@ json.dump(d, sys.stdout, indent=1)' "$1" "$2"
 
 for bits in 3 4; do
   s="$OUT/sensitivity-avg$bits"
-  $T sensitivity --runs "$RUNS" --task "$TASK" --mode FP --avg-bits "$bits" --eigen-iter 0 --trace-probes 60 --out "$s" > "$s.log"
+  [ -f "$s/allocation.json" ] ||
+    $T sensitivity --runs "$RUNS" --task "$TASK" --mode FP --avg-bits "$bits" --eigen-iter 0 --trace-probes 60 --out "$s" > "$s.log"
   uniform "$s/allocation.json" "$bits" > "$OUT/uniform-$bits.json"
   for cfg in "mixed-$bits:$s/allocation.json" "uniform-$bits:$OUT/uniform-$bits.json"; do
     name=${cfg%%:*} file=${cfg#*:}
     $T eval --runs "$RUNS" --task "$TASK" --checkpoint "$RUNS/teacher-$TASK" --quant-config "$file" \
       | awk -v n="$name" '/^headline/ { print n ",ptq,0," $3 }' >> "$OUT/results.csv.new"
     for seed in $SEEDS; do
-      $T qat --runs "$RUNS" --task "$TASK" --data-dir "$OUT/data" --mode KD --epochs 1 --eval-every 1000 --seed "$seed" \
+      $T qat --runs "$RUNS" --task "$TASK" --data-dir "$OUT/data" --mode KD --epochs 1 --step-one 1 --eval-every 1000 --seed "$seed" \
         --quant-config "$file" --out "$OUT/qat-$name-seed$seed" > /dev/null
       python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%s,qat,%s,%.6f" % (sys.argv[2], sys.argv[3], m["summary"]["finalDevMetric"]))' \
         "$OUT/qat-$name-seed$seed/metadata.json" "$name" "$seed" >> "$OUT/results.csv.new"
