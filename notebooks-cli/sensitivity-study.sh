@@ -45,13 +45,16 @@ done
 { echo "config,stage,seed,dev_accuracy"; cat "$OUT/results.csv.new"; } > "$OUT/results.csv" && rm "$OUT/results.csv.new"
 
 python3 - "$OUT" <<'PY' > "$OUT/summary.md"
-import csv, json, statistics, sys
+import csv, json, os, statistics, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(f"{out}/results.csv")))
-print("| budget | precision | size (bytes) | Σ Ω | PTQ: dev acc. | QAT: dev acc. mean ± sd | QAT: min–max |")
-print("|---|---|---|---|---|---|---|")
+print("| budget | precision | size (bytes) | Σ Ω | PTQ: dev acc. | QAT: dev acc. mean ± sd | QAT: min–max | QAT seeds |")
+print("|---|---|---|---|---|---|---|---|")
 for bits in (3, 4):
-    alloc = json.load(open(f"{out}/sensitivity-avg{bits}/allocation.json"))
+    f = f"{out}/sensitivity-avg{bits}/allocation.json"
+    if not os.path.exists(f):
+        print(f"| {bits} bits/weight | not measured | | | | | | |"); continue
+    alloc = json.load(open(f))
     uni = next(u for u in alloc["uniform"] if str(u["precision"]) == str(bits))
     mix = {}
     for b in alloc["blocks"]: mix[str(b["precision"])] = mix.get(str(b["precision"]), 0) + 1
@@ -60,7 +63,10 @@ for bits in (3, 4):
                                     (f"uniform-{bits}", f"uniform {bits}-bit", uni["bytes"], uni["omega"])):
         ptq = [float(r["dev_accuracy"]) for r in rows if r["config"] == name and r["stage"] == "ptq"]
         qat = [float(r["dev_accuracy"]) for r in rows if r["config"] == name and r["stage"] == "qat"]
-        sd = statistics.stdev(qat) if len(qat) > 1 else 0.0
-        print(f"| {bits} bits/weight | {what} | {size} | {omega:.4g} | {ptq[0]:.4f} | {statistics.mean(qat):.4f} ± {sd:.4f} | {min(qat):.4f}–{max(qat):.4f} |")
+        sd = statistics.stdev(qat) if len(qat) > 1 else float("nan")
+        q = f"{statistics.mean(qat):.4f} ± {sd:.4f}" if qat else "not measured"
+        mm = f"{min(qat):.4f}–{max(qat):.4f}" if qat else ""
+        p = f"{ptq[0]:.4f}" if ptq else "not measured"
+        print(f"| {bits} bits/weight | {what} | {size} | {omega:.4g} | {p} | {q} | {mm} | {len(qat)} |")
 PY
 cat "$OUT/summary.md"
