@@ -22,6 +22,8 @@
 //   speed-ratios.csv                                → speed-ratios   (quantity,ratio)
 //   quant-report/quant-dims.csv + quant-sites.csv   → quant-ranges   (site,dim,lo,hi,range; kind,name,…,sqnr_db),
 //                                                     highlighting the site with the widest dimension
+//   [sensitivity*/]sensitivity.csv                  → <folder>-blocks (block,kind,…,trace_per_param,…,allocated)
+//   [sensitivity*/]pareto.csv + uniform.csv         → <folder>-pareto (bytes,megabytes,avg_bits,omega; precision,…)
 //
 // Each figure is written as <figuresDir>/<name>.png and .svg. Missing data skips a figure (with
 // the reason in the report); a gnuplot failure is an error.
@@ -133,7 +135,27 @@ struct RunDirectoryScan {
             let dims = try file("quant-report/quant-dims.csv"), sites = try file("quant-report/quant-sites.csv")
             return try FigureSpec.quantRanges(dims: dims, sites: sites, site: try CSVColumn.argmax("range", label: "site", in: dims))
         })
+        out += sensitivity()
         return out
+    }
+
+    /// sensitivity.csv, pareto.csv and uniform.csv of a sensitivity run: the run directory itself, or
+    /// each `sensitivity*` folder in a study (figures named after the folder).
+    private func sensitivity() -> [Result<FigureSpec, SkippedFigure>] {
+        let folders = ((try? fm.contentsOfDirectory(atPath: runDir.path)) ?? []).filter { $0.hasPrefix("sensitivity") }.sorted()
+        let dirs = [(runDir, "sensitivity")] + folders.map { (runDir.appendingPathComponent($0), $0) }
+        return dirs.filter { fm.fileExists(atPath: $0.0.appendingPathComponent("sensitivity.csv").path) }.flatMap { dir, name in
+            [catching("\(name)-blocks") { try FigureSpec.sensitivityBlocks(name: "\(name)-blocks", csv: dir.appendingPathComponent("sensitivity.csv")) },
+             catching("\(name)-pareto") {
+                 try FigureSpec.sensitivityPareto(name: "\(name)-pareto", frontier: try file(dir, "pareto.csv"), uniform: try file(dir, "uniform.csv"))
+             }]
+        }
+    }
+
+    func file(_ dir: URL, _ name: String) throws -> URL {
+        let url = dir.appendingPathComponent(name)
+        guard fm.fileExists(atPath: url.path) else { throw SkippedFigure(reason: "\(url.path) not found") }
+        return url
     }
 
     func catching(_ name: String, _ body: () throws -> FigureSpec) -> Result<FigureSpec, SkippedFigure> {

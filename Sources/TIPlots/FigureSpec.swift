@@ -156,6 +156,17 @@ public struct FigureSpec: Sendable, Equatable {
         return FigureSpec(name: name, script: "quant-ranges.gp", variables: v)
     }
 
+    /// `tianalyze sensitivity`'s per-tensor Tr(H_b)/n_b and allocated bits (`sensitivity.csv`).
+    public static func sensitivityBlocks(name: String = "sensitivity-blocks", csv: URL) throws -> FigureSpec {
+        FigureSpec(name: name, script: "sensitivity-blocks.gp", variables: ["datafile": try path(csv, figure: name)])
+    }
+
+    /// The size/Σ Ω Pareto frontier (`pareto.csv`) with the uniform precisions and the allocation (`uniform.csv`).
+    public static func sensitivityPareto(name: String = "sensitivity-pareto", frontier: URL, uniform: URL) throws -> FigureSpec {
+        FigureSpec(name: name, script: "sensitivity-pareto.gp",
+                   variables: ["frontier": try path(frontier, figure: name), "uniform": try path(uniform, figure: name)])
+    }
+
     // MARK: - Encoding lists for gnuplot's words()/word()
 
     static func listVariables(name: String, files: [URL], titles: [String]) throws -> [String: String] {

@@ -40,6 +40,29 @@ public enum SizeBudget: Codable, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension SizeBudget {
+    private enum Key: String, CodingKey { case kind, value }
+
+    /// Written as {"kind": "megabytes" | "avg-bits", "value": v}.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        let v = try c.decode(Double.self, forKey: .value)
+        switch try c.decode(String.self, forKey: .kind) {
+        case "megabytes": self = .megabytes(v)
+        case "avg-bits": self = .averageBits(v)
+        case let k: throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "'\(k)': expected megabytes or avg-bits")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .megabytes(let m): try c.encode("megabytes", forKey: .kind); try c.encode(m, forKey: .value)
+        case .averageBits(let b): try c.encode("avg-bits", forKey: .kind); try c.encode(b, forKey: .value)
+        }
+    }
+}
+
 /// The sizes an allocation over `tensors` of a model's layout chooses among.
 public struct AllocationSizes: Sendable {
     public let tensors: [ParameterSlot]

@@ -29,12 +29,19 @@ public struct SensitivityRow: Codable, Sendable {
         lambdaMax = eigen?.values[0]; lambdaResidual = eigen?.residuals[0]; lambdaConverged = eigen?.converged[0]
     }
 
+    /// HAWQ-V2's Ω = Tr(H_b)/n_b · ‖Q(W) − W‖², with a negative trace estimate counted as 0: Ω presumes a
+    /// positive semi-definite block, and a negative Ω would reward the coarsest grid for a block whose
+    /// estimate is noise around zero. Ties (Ω = 0 at every width) go to the smallest size, ternary first.
+    public static func omega(trace: Double, parameters: Int, perturbation: Double) -> Double {
+        max(trace, 0) / Double(parameters) * perturbation
+    }
+
     mutating func addCandidates(_ candidates: [WeightPrecision], parameters θ: [Float], slot: ParameterSlot) {
         var p: [String: Double] = [:], w: [String: Double] = [:], s: [String: Int] = [:]
         for c in candidates {
             let e = SensitivityBlocks.perturbation(θ, slot: slot, precision: c)
             p[c.description] = e
-            w[c.description] = trace.mean / Double(parameters) * e
+            w[c.description] = SensitivityRow.omega(trace: trace.mean, parameters: parameters, perturbation: e)
             s[c.description] = ModelSize.storedBytes(slot, precision: c)
         }
         perturbation = p; omega = w; bytes = s
@@ -50,7 +57,7 @@ public struct SensitivityResult: Codable, Sendable {
     public var samples: Int
     public var hvpStep: Double
     public var hvpDifference: HVPDifference
-    public var definition = "Hessian of the stand-in loss w.r.t. the latent parameters (as tianalyze hessian); block traces by Hutchinson from the same Rademacher probes (Σ_{i∈b} z_i(Hz)_i); Ω_b = Tr(H_b)/n_b · ‖Q_b(W) − W‖²; sizes: codes at their bits (ternary 2) rounded up to bytes + one f32 scale per tensor (per row for word embeddings), other tensors f32; MB = 10⁶ bytes"
+    public var definition = "Hessian of the stand-in loss w.r.t. the latent parameters (as tianalyze hessian); block traces by Hutchinson from the same Rademacher probes (Σ_{i∈b} z_i(Hz)_i); Ω_b = max(Tr(H_b), 0)/n_b · ‖Q_b(W) − W‖²; sizes: codes at their bits (ternary 2) rounded up to bytes + one f32 scale per tensor (per row for word embeddings), other tensors f32; MB = 10⁶ bytes"
     public var fullTrace: BlockTraceEstimate
     public var rows: [SensitivityRow]
     public var budgetBytes: Int

@@ -71,20 +71,25 @@ public enum SensitivityStudy {
         let tick: ProgressHandler = { _, _, msg in done += 1; bar.update(done, msg) }
         var rng = SeededRandom(seed: o.seed).derived("sensitivity/trace")
         let traces = try BlockHutchinsonTrace(probes: o.traceProbes).estimate(full, blocks: blocks.map(\.coordinates), rng: &rng, progress: tick)
-        var eigen: [Eigenpairs?] = []
+        let stream = try EigenStream(dir: outDir, options: o, checkpointHash: target.checkpointHash)
+        let resumed = o.eigenIterations > 0 ? stream.finished() : [:]
+        if o.eigenIterations > 0 { try stream.open(keeping: resumed) }
+        var eigen: [EigenResult?] = []
         for (i, b) in blocks.enumerated() {
             guard o.eigenIterations > 0 else { eigen.append(nil); continue }
+            if let r = resumed[b.name] { eigen.append(r); done += o.eigenIterations; continue }
             let before = done
             var r = SeededRandom(seed: o.seed).derived("sensitivity/eigen/\(b.name)")
             let e = try PowerIteration(count: 1, tolerance: o.tolerance, maxIterations: o.eigenIterations)
                 .topEigenpairs(of: SubspaceOperator(base: full, slots: b.slots), rng: &r, progress: tick)
+            try stream.append(block: b.name, result: e.result)
             done = before + o.eigenIterations  // a block that converges early gives back its unused iterations to the ETA
             bar.update(done, "block \(i + 1)/\(blocks.count) \(b.name): λmax \(e.result.values[0])")
-            eigen.append(e)
+            eigen.append(e.result)
         }
 
         var rows = zip(blocks, zip(traces.blocks, eigen)).map { b, te in
-            SensitivityRow(block: b, trace: te.0, eigen: te.1?.result)
+            SensitivityRow(block: b, trace: te.0, eigen: te.1)
         }
         for i in rows.indices where blocks[i].kind == .tensor {
             rows[i].addCandidates(candidates, parameters: target.parameters, slot: blocks[i].slots[0])

@@ -56,7 +56,8 @@ struct FiguresCommand: ParsableCommand {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: ws.root.path)) ?? []
             let hessians = entries.filter { $0.hasPrefix("hessian-\(task.name)-") }.sorted().map { ws.root.appendingPathComponent($0) }
             try FigureAssembly.collectHessian(dirs: hessians, into: study)
-            for name in entries where name.hasPrefix("landscape-\(task.name)-") || name.hasPrefix("intervention-map-\(task.name)-") {
+            for name in entries where name.hasPrefix("landscape-\(task.name)-") || name.hasPrefix("intervention-map-\(task.name)-")
+                || name.hasPrefix("sensitivity-\(task.name)-") {
                 let link = study.appendingPathComponent(name)
                 try? FileManager.default.removeItem(at: link)
                 try FileManager.default.createSymbolicLink(at: link, withDestinationURL: ws.root.appendingPathComponent(name).standardizedFileURL.absoluteURL)

@@ -47,7 +47,7 @@ final class SensitivityTests: XCTestCase {
         // Ω = Tr/n · perturbation, per tensor and precision.
         for t in tensors {
             for p in SensitivityStudy.candidates.map(\.description) {
-                XCTAssertEqual(t.omega![p]!, t.trace.mean / Double(t.parameters) * t.perturbation![p]!, accuracy: 1e-12 * max(1, abs(t.omega![p]!)))
+                XCTAssertEqual(t.omega![p]!, max(t.trace.mean, 0) / Double(t.parameters) * t.perturbation![p]!, accuracy: 1e-12 * max(1, abs(t.omega![p]!)))
             }
         }
         // Round trip: allocation.json → --quant-config → the run's quantization quantizes each tensor at its precision.
@@ -69,6 +69,27 @@ final class SensitivityTests: XCTestCase {
         XCTAssertEqual(ModelSize.storedBytes(layout: target.model.layout, precisions: precisions.byTensor), r.bytes)
     }
 
+    func testInterruptedEigenvaluesResumeToTheSameResult() throws {
+        let target = TinyAnalysisTarget.make(train: 16, studentNoise: 0.05)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sensitivity-resume-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var o = SensitivityOptions()
+        o.mode = QATMode(rawValue: "KD")!; o.samples = 8; o.batchSize = 8; o.traceProbes = 3; o.eigenIterations = 3
+        let whole = try SensitivityStudy.run(target: target, options: o, outDir: dir)
+        // Keep the header and three blocks, the fourth torn mid-line: as if killed during block 4.
+        let url = dir.appendingPathComponent("eigen-partial.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1 + whole.rows.count)
+        try (lines.prefix(4).joined(separator: "\n") + "\n" + lines[4].prefix(20)).write(to: url, atomically: true, encoding: .utf8)
+        let resumed = try SensitivityStudy.run(target: target, options: o, outDir: dir)
+        XCTAssertEqual(resumed.rows.map(\.lambdaMax), whole.rows.map(\.lambdaMax))
+        XCTAssertLessThan(resumed.hvpCount, whole.hvpCount, "three blocks were not recomputed")
+        // Another configuration does not reuse the file.
+        o.samples = 4
+        let other = try SensitivityStudy.run(target: target, options: o, outDir: dir)
+        XCTAssertNotEqual(other.rows.map(\.lambdaMax), whole.rows.map(\.lambdaMax))
+    }
+
     func testBudgetBelowTheSmallestAllocationIsRefusedBeforeAnyWork() {
         let target = TinyAnalysisTarget.make(train: 16)
         var o = SensitivityOptions()
@@ -76,6 +97,23 @@ final class SensitivityTests: XCTestCase {
         XCTAssertThrowsError(try SensitivityStudy.run(target: target, options: o, outDir: URL(fileURLWithPath: "/nonexistent/never"))) { e in
             XCTAssertEqual((e as? OptionValueError)?.option, .sizeBudget)
         }
+    }
+
+    func testQuantConfigReachesTheAnalysedObjective() throws {
+        var target = TinyAnalysisTarget.make(train: 16)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quant-config-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let name = "bert.encoder.layer.0.intermediate.dense.weight", url = dir.appendingPathComponent("a.json")
+        try Data("{\"blocks\": [{\"name\": \"\(name)\", \"shape\": [8, 8], \"precision\": 3}]}".utf8).write(to: url)
+        let kd = QATMode(rawValue: "KD")!, hash = target.checkpointHash
+        try target.apply(QuantConfigFile(path: url.path), modes: [kd])
+        let q = target.spec(mode: kd, objective: .task, phase: nil).quantization
+        XCTAssertEqual(q.weightQuantizer(for: target.model.layout[name]!), .uniform(bits: 3, symmetric: true, perRow: false))
+        let other = target.model.layout["bert.encoder.layer.0.output.dense.weight"]!
+        XCTAssertEqual(q.weightQuantizer(for: other), .ternary(clip: 2.5, perRow: false))
+        XCTAssertNotEqual(target.checkpointHash, hash, "resumable results keyed by the point must not mix precisions")
+        XCTAssertThrowsError(try target.apply(QuantConfigFile(path: url.path), modes: [QATMode(rawValue: "FP")!]))
     }
 
     func testSchemesWithPerTensorStateRefusePrecisions() throws {

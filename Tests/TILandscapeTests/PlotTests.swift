@@ -110,6 +110,13 @@ final class PlotTests: XCTestCase {
         var map = "layer,point,loss,loss_relative,top_eigenvalue,top_eigenvalue_relative,output_mse,output_mse_relative,converged\nnone,none,1,1,10,1,0.01,1,1\n"
         for l in 0..<4 { for (i, p) in ["MI", "CI", "OI"].enumerated() { map += "\(l),\(p),0.9,\(0.9 + 0.02 * Double(l + i)),9,\(1.1 - 0.05 * Double(i)),0.008,\(0.8 + 0.1 * Double(l)),1\n" } }
         try write(map, run, "intervention-map.csv")
+        // tianalyze sensitivity's files in a study's sensitivity folder: two tensors and a group.
+        let sens = "sensitivity-count-FP-trained/"
+        try write("block,kind,parameters,trace,trace_stderr,trace_per_param,allocated\nbert.pooler.dense.weight,tensor,64,3,0.5,0.046875,4\n"
+                  + "bert.embeddings.word_embeddings.weight,tensor,128,-1,0.4,-0.0078125,ternary\nhead,group,200,2,1,0.01,\n", run, sens + "sensitivity.csv")
+        try write("bytes,megabytes,avg_bits,omega\n1000,0.001,2,5\n1040,0.00104,2.7,0.8\n1100,0.0011,4,0.05\n", run, sens + "pareto.csv")
+        try write("precision,bytes,megabytes,omega,allocated_bytes,allocated_omega\nternary,1000,0.001,5,1040,0.8\n4,1100,0.0011,0.05,1040,0.8\n",
+                  run, sens + "uniform.csv")
         return run
     }
 
@@ -132,14 +139,16 @@ final class PlotTests: XCTestCase {
         XCTAssertEqual(report.skipped, [])
         let expected = ["landscape-loss", "landscape-metric", "landscape-trajectory", "landscape-roughness", "landscape-1d-loss", "landscape-1d-metric", "layer-mse",
                         "convergence-loss", "convergence-metric", "fig1-relative-time", "hessian-hist", "hessian-density", "speed-ratios", "quant-ranges",
-                        "curvature", "minibatch-eigs", "oscillation-KD", "oscillation-TI-G", "oscillation-compare", "intervention-map"]
+                        "curvature", "minibatch-eigs", "oscillation-KD", "oscillation-TI-G", "oscillation-compare", "intervention-map",
+                        "sensitivity-count-FP-trained-blocks", "sensitivity-count-FP-trained-pareto"]
         XCTAssertEqual(Set(report.rendered.map(\.lastPathComponent)),
                        Set(expected.flatMap { ["\($0).png", "\($0).svg"] }))
         let scripts = Set(try FileManager.default.contentsOfDirectory(atPath: Self.plotsDir.path).filter { $0.hasSuffix(".gp") })
         XCTAssertEqual(scripts, ["landscape.gp", "landscape1d.gp", "layer-mse.gp", "convergence-loss.gp", "convergence-metric.gp",
                                  "fig1-relative-time.gp", "hessian-hist.gp", "hessian-density.gp", "speed-ratios.gp", "quant-ranges.gp",
                                  "curvature.gp", "minibatch-eigs.gp", "oscillation.gp", "intervention-map.gp",
-                                 "landscape-trajectory.gp", "roughness.gp"], "a script without a rendering test")
+                                 "landscape-trajectory.gp", "roughness.gp",
+                                 "sensitivity-blocks.gp", "sensitivity-pareto.gp"], "a script without a rendering test")
         for url in report.rendered { try assertImage(url) }
         // The step-1 series is on Fig. 3c, Figure 1's legend carries the crossings and ratios, Fig. 4a's axis names the CE.
         let figure = { (name: String) in  // titles reach gnuplot with no-break spaces
