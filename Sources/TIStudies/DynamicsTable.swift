@@ -39,15 +39,18 @@ public enum DynamicsTable {
     /// Reads a finished tracked QAT run: metadata.json + evals.csv (ConvergenceReport), curvature.csv,
     /// and the roughness.csv of a landscape around its student when `roughness` is given.
     /// `stepOneEnd`: the step "end of step 1" is read at (for a TI run its own step-1 length; for a
-    /// single-phase run, the TI runs' length so the columns compare at the same step).
+    /// single-phase run, the TI runs' length so the columns compare at the same step; nil in the
+    /// record when the run has no measurement at that step).
     public static func record(runDir: URL, teacherMetric: Double, stepOneEnd: Int?, roughness: URL?) throws -> DynamicsRecord {
         let c = try ConvergenceReport.row(runDir: runDir, teacherMetric: teacherMetric)
         let curve = try taskCurvature(runDir.appendingPathComponent(CurvatureFiles.curvature))
         var r = DynamicsRecord(mode: c.mode, seed: c.seed, stepsToHalfProbeLoss: c.stepsToHalfProbeLoss, finalProbeLoss: c.finalProbeLoss,
                                finalMetric: c.finalMetric, lambdaStart: curve.first!.lambda, lambdaStepOneEnd: nil, lambdaEnd: curve.last!.lambda,
                                roughness: [:])
+        // Only a measurement at that very step counts (a one-phase run measured there when its K
+        // divides it); an earlier row would repeat the start as if it were the end of step 1.
         if let s1 = stepOneEnd ?? c.stepOneLength {
-            r.lambdaStepOneEnd = curve.last(where: { $0.step <= s1 && $0.phase <= 1 })?.lambda
+            r.lambdaStepOneEnd = curve.last(where: { $0.step == s1 && $0.phase <= 1 })?.lambda
         }
         if let roughness { r.roughness = try meanRoughness(roughness) }
         return r

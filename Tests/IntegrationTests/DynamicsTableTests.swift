@@ -52,10 +52,11 @@ final class DynamicsTableTests: XCTestCase {
         XCTAssertEqual(r.stepsToHalfProbeLoss, c.stepsToHalfProbeLoss)
         XCTAssertEqual(r.finalProbeLoss, c.finalProbeLoss)
         for (k, name) in RoughnessMetrics.names.enumerated() { XCTAssertEqual(r.roughness[name], Double(k) + 0.5) }
-        // A single-phase run compares at the TI runs' step: a given stepOneEnd picks the last row at or before it.
-        let at5 = try DynamicsTable.record(runDir: dir, teacherMetric: 1, stepOneEnd: 5, roughness: nil)
-        XCTAssertEqual(at5.lambdaStepOneEnd, task.last { $0.0 <= 5 && $0.1 <= 1 }!.2)
-        XCTAssertEqual(at5.roughness, [:])
+        // A single-phase run compares at the TI runs' step: a row at exactly that step, else none.
+        let at4 = try DynamicsTable.record(runDir: dir, teacherMetric: 1, stepOneEnd: 4, roughness: nil)
+        XCTAssertEqual(at4.lambdaStepOneEnd, try XCTUnwrap(task.first { $0.0 == 4 }).2)
+        XCTAssertEqual(at4.roughness, [:])
+        XCTAssertNil(try DynamicsTable.record(runDir: dir, teacherMetric: 1, stepOneEnd: 5, roughness: nil).lambdaStepOneEnd)
     }
 
     func record(_ mode: String, _ seed: UInt64, steps: Int?, loss: Double, lambda: Double) -> DynamicsRecord {
