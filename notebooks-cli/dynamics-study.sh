@@ -10,8 +10,11 @@ source "$(dirname "$0")/common.sh"
 TASKS=${TASKS:-count pair-count pair-distance}
 SEEDS=${SEEDS:-1,2,3}
 GRID=${GRID:-9}
+EPOCHS=${EPOCHS:-1}   # the docs' table; the default QAT budget is 3
+K=${K:-125}
 for task in $TASKS; do
-  $T dynamics --runs "$RUNS" --task "$task" --modes KD,TI-G --seeds "$SEEDS" --grid "$GRID" --eval-size 64
+  $T dynamics --runs "$RUNS" --task "$task" --modes KD,TI-G --seeds "$SEEDS" --epochs "$EPOCHS" \
+    --track-curvature "$K" --grid "$GRID" --eval-size 64
   first=${SEEDS%%,*}
   $T landscape --runs "$RUNS" --task "$task" --mode KD --objective task --directions trajectory \
     --run "$RUNS/qat-$task-KD-seed$first,$RUNS/qat-$task-TI-G-seed$first" --grid "$GRID" --eval-size 64 \
