@@ -11,18 +11,9 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var taskOptions: TaskOptions
-    @Option(help: "Comma-separated modes.") var modes: String = "KD,TI-G"
-    @Option(help: "Comma-separated seeds.") var seeds: String = "1"
-    @Option(help: "Budget N in epochs for runs trained now (the same for every mode).") var epochs: Int = QATConfig.defaults.epochs
-    @Option(parsing: .unconditional, help: "Peak learning rate for runs trained now (the same for every mode), in (0, 1].")
-    var lr: Double = QATConfig.defaults.learningRate
+    @OptionGroup var runSet: RunSetOptions
     @Option(help: "Dev metric for Figure 1's iterations to target; default 0.99 × the FP teacher's.") var target: Double?
     @Option(help: "Run whose budget is Figure 1's x unit (needed for every seed).") var baseline: String = "KD"
-
-    func validate() throws {
-        try Domain.count(epochs, "--epochs", Domain.epochs)
-        try Domain.learningRate(lr)
-    }
 
     func run() throws {
         common.apply()
@@ -31,10 +22,10 @@ struct CompareCommand: ParsableCommand {
         let teacher = try ws.teacher(task)
         let info = try InputFile.decodeJSON(FineTuneResult.self, from: teacher.dir.appendingPathComponent("teacher.json"))
         var rows: [ConvergenceRow] = [], curves: [RelativeTimeRun] = []
-        for seed in try parseList(seeds, UInt64.init) {
-            for mode in try parseList(modes, QATMode.init(rawValue:)) {
+        for seed in try runSet.seedList(default: "1") {
+            for mode in try runSet.modeList() {
                 var cfg = QATConfig(mode: mode)
-                cfg.epochs = epochs; cfg.learningRate = lr
+                cfg.epochs = runSet.epochs; cfg.learningRate = runSet.lr
                 _ = try ws.student(task, mode: mode, seed: seed, config: cfg)
                 rows.append(try ConvergenceReport.row(runDir: ws.studentDir(task, mode, seed: seed), teacherMetric: info.dev.metric))
                 curves.append(try RelativeTimeRun.read(runDir: ws.studentDir(task, mode, seed: seed)))

@@ -12,10 +12,7 @@ struct DynamicsCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var taskOptions: TaskOptions
-    @Option(help: "Comma-separated modes.") var modes: String = "KD,TI-G"
-    @Option(help: "Comma-separated training seeds.") var seeds: String = "1,2,3"
-    @Option(help: "Budget in epochs of every run.") var epochs: Int = QATConfig.defaults.epochs
-    @Option(parsing: .unconditional, help: "Peak learning rate of every run, in (0, 1].") var lr: Double = QATConfig.defaults.learningRate
+    @OptionGroup var runSet: RunSetOptions
     @Option(help: "Measure curvature every K steps (and at every phase boundary).") var trackCurvature: Int = CurvatureTrackingOptions.defaultEvery
     @Option(help: "Dev examples curvature is measured on.") var probeExamples: Int = CurvatureTrackingOptions().probeExamples
     @Option(help: "Save the trajectory every K steps (for landscape --directions trajectory).") var saveTrajectory: Int = 20
@@ -24,8 +21,6 @@ struct DynamicsCommand: ParsableCommand {
     @Option(help: "Dev examples each surface point averages over.") var evalSize: Int = 128
 
     func validate() throws {
-        try Domain.count(epochs, "--epochs", Domain.epochs)
-        try Domain.learningRate(lr)
         try Domain.count(trackCurvature, "--track-curvature", Domain.steps, "steps")
         try Domain.count(probeExamples, "--probe-examples", Domain.examples, "examples")
         try Domain.count(saveTrajectory, "--save-trajectory", Domain.steps, "steps")
@@ -36,13 +31,13 @@ struct DynamicsCommand: ParsableCommand {
 
     func options() throws -> DynamicsOptions {
         var o = DynamicsOptions()
-        o.modes = try parseList(modes, QATMode.init(rawValue:))
-        o.seeds = try parseList(seeds, UInt64.init)
+        o.modes = try runSet.modeList()
+        o.seeds = try runSet.seedList(default: "1,2,3")
         o.directionSeeds = try parseList(directionSeeds, UInt64.init)
         guard !o.modes.isEmpty, !o.seeds.isEmpty, !o.directionSeeds.isEmpty else {
             throw ValidationError("--modes, --seeds and --direction-seeds each need at least one value")
         }
-        o.epochs = epochs; o.learningRate = lr
+        o.epochs = runSet.epochs; o.learningRate = runSet.lr
         o.curvature.every = trackCurvature; o.curvature.probeExamples = probeExamples
         o.trajectoryEvery = saveTrajectory
         o.landscape.grid = String(grid); o.landscape.evalSize = evalSize; o.landscape.seed = common.seed
