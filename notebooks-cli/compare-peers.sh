@@ -32,6 +32,9 @@ export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$T
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TRANSFORMERS_VERBOSITY=error
 "$PY" notebooks-cli/peers/compare.py --tianalyze "$T" --runs "$RUNS" --out "$OUT" --task "$TASK" \
     --threads "$THREADS" --grid "$GRID" --rounds "$ROUNDS" ${COMPARE_ARGS:-} | tee "$OUT.log"
-gnuplot -e "datafile='$OUT/speed-ratios.csv'; out='$OUT/speed-ratios.png'; title='tianalyze speed-up over PyTorch ($THREADS thread(s))'; ylabel='peer time / tianalyze time'" \
-    plots/speed-ratios.gp
-echo "chart: $OUT/speed-ratios.png"
+# The chart needs the speed section's rows (skipped with --skip speed: no chart).
+if [ "$(wc -l < "$OUT/speed-ratios.csv")" -gt 1 ]; then
+  gnuplot -e "datafile='$OUT/speed-ratios.csv'; out='$OUT/speed-ratios.png'; title='tianalyze speed-up over PyTorch ($THREADS thread(s))'; ylabel='peer time / tianalyze time'" \
+      plots/speed-ratios.gp
+  echo "chart: $OUT/speed-ratios.png"
+fi
