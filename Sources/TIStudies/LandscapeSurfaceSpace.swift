@@ -40,8 +40,7 @@ public struct TrajectoryGridPlane: Sendable {
             throw DataError.io(file: url.path, reason: "missing: train the run with `tianalyze qat --save-trajectory K` to draw its path")
         }
         let saved = try TrajectoryFile.read(url)
-        let (points, steps) = TrajectoryPCA.points(of: saved)
-        do { return TrajectoryGridPlane(plane: try TrajectoryPCA.plane(points: points, steps: steps), origin: Checkpoint.hash(saved.origin)) } catch let e as LandscapeError {
+        do { return TrajectoryGridPlane(plane: try TrajectoryPCA.plane(of: saved), origin: Checkpoint.hash(saved.origin)) } catch let e as LandscapeError {
             throw DataError.mismatch(file: url.path, reason: "\(e)")
         }
     }

@@ -40,8 +40,8 @@ final class TrajectoryPCATests: XCTestCase {
 
         let saved = try TrajectoryFile.read(url)
         XCTAssertEqual(saved.steps, (1..<m).map { 5 * $0 })
-        let (points, steps) = TrajectoryPCA.points(of: saved)
-        let plane = try TrajectoryPCA.plane(points: points, steps: steps)
+        let steps = [0] + saved.steps
+        let plane = try TrajectoryPCA.plane(of: saved)
         let v1 = plane.directions[0].map(Double.init), v2 = plane.directions[1].map(Double.init)
         XCTAssertEqual(abs(BLAS.dot(v1, e1)), 1, accuracy: 1e-3, "first direction is e1 up to sign")
         XCTAssertEqual(abs(BLAS.dot(v2, e2)), 1, accuracy: 1e-3, "second direction is e2 up to sign")
@@ -61,6 +61,34 @@ final class TrajectoryPCATests: XCTestCase {
         }
         // The coordinates are the known ones up to sign: along e1 relative to the last point.
         XCTAssertEqual(abs(plane.coordinates[0].x), along[m - 1], accuracy: 1e-3)
+    }
+
+    /// The plane does not depend on how many parameters each pass reads: stretches of 7 (which
+    /// split the vector unevenly) against one pass, and the float16 file against its decoded points.
+    func testStretchesAndDecodedPointsGiveTheSamePlane() throws {
+        let n = 101, m = 6
+        var rng = SeededRandom(seed: 5)
+        let truth: [[Float]] = (0..<m).map { _ in rng.normalVector(n) }
+        let origin = truth[0]
+        var bytes = TrajectoryFile.header(origin: origin, every: 1)
+        for i in 1..<m { bytes += TrajectoryFile.entry(step: i, parameters: truth[i], origin: origin) }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tia-pca-\(UUID().uuidString).bin")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        try Data(bytes).write(to: url)
+        let saved = try TrajectoryFile.read(url)
+        let decoded = [saved.origin] + saved.steps.indices.map(saved.point)
+        let a = try TrajectoryPCA.plane(path: saved, steps: Array(0..<m), stretch: 7)
+        let b = try TrajectoryPCA.plane(points: decoded, steps: Array(0..<m))
+        XCTAssertEqual(a.centre, b.centre)
+        for k in 0..<2 {
+            XCTAssertEqual(a.variances[k], b.variances[k], accuracy: 1e-12 * b.variances[0])
+            let sign: Float = BLAS.dot(a.directions[k], b.directions[k]) < 0 ? -1 : 1
+            for j in 0..<n { XCTAssertEqual(a.directions[k][j], sign * b.directions[k][j], accuracy: 1e-5) }
+        }
+        for (p, q) in zip(a.coordinates, b.coordinates) {
+            XCTAssertEqual(abs(p.x), abs(q.x), accuracy: 1e-9)
+            XCTAssertEqual(abs(p.y), abs(q.y), accuracy: 1e-9)
+        }
     }
 
     func testStraightPathHasNoPlane() {
