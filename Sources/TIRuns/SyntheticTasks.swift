@@ -16,6 +16,18 @@ public enum EmbeddedTask: String, CaseIterable, Codable, Sendable {
 
     public static let `default` = EmbeddedTask.count
 
+    /// The teacher's peak learning rate when none is given. At 1e-3 the regression task's teacher is
+    /// thrown off course at the end of warm-up: on an AVX2 host seed 1 fell from dev Pearson 0.72 to
+    /// below 0.25 and early stopping kept the 0.72 weights; seed 2 wandered between 0.6 and 0.8 and
+    /// reached 0.95 only by step 1700. At 5e-4 seed 1 reaches 0.997 by step 800 (docs/results.md).
+    /// The classification tasks train well at 1e-3.
+    public var teacherLearningRate: Double {
+        switch self {
+        case .count, .pairCount: return 1e-3
+        case .pairDistance: return 5e-4
+        }
+    }
+
     public var numLabels: Int {
         switch self {
         case .count: return 8

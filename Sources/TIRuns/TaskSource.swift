@@ -45,6 +45,15 @@ public enum TaskSource: Equatable, Sendable {
         }
     }
 
+    /// The teacher's schedule when none is given: the embedded task's own learning rate for a
+    /// generated task (trained from scratch), the common defaults otherwise.
+    public func defaultTeacherConfig(seed: UInt64 = 1) -> FineTuneConfig {
+        var c = FineTuneConfig()
+        c.seed = seed
+        if case .embedded(let e) = self { c.learningRate = e.teacherLearningRate }
+        return c
+    }
+
     /// Text sources need the model's tokenizer; the embedded generator does not.
     public var needsTokenizer: Bool {
         if case .embedded = self { return false }

@@ -94,7 +94,7 @@ public struct Workspace: Sendable {
                 throw MissingTeacherError(directory: dir.path, task: task)
             }
             events.note("no teacher at \(dir.path): training it now (task \(e.rawValue), default settings)")
-            try trainTeacher(task, config: FineTuneConfig())
+            try trainTeacher(task, config: task.defaultTeacherConfig())
         }
         let ck = try Checkpoint.load(dir)
         let info = try? JSONDecoder().decode(FineTuneResult.self, from: Data(contentsOf: dir.appendingPathComponent("teacher.json")))

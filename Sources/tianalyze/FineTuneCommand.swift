@@ -23,7 +23,7 @@ struct FineTuneCommand: ParsableCommand {
     func run() throws {
         let comm = common.applyAcrossRanks()
         let task = try taskOptions.source()
-        let cfg = training.config(seed: common.seed)
+        let cfg = training.config(task.defaultTeacherConfig(seed: common.seed))
         let ws = common.workspace
         let dir = out.map { URL(fileURLWithPath: $0) } ?? ws.teacherDir(task)
         try PathChecks.notOverwriting(dir.path, out == nil ? "--out (default)" : "--out",
@@ -39,23 +39,24 @@ struct FineTuneCommand: ParsableCommand {
 
 /// The teacher's training schedule: the flags that become `FineTuneConfig`.
 struct FineTuneArguments: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Peak learning rate, in (0, 1].") var lr: Double = FineTuneConfig().learningRate
+    @Option(parsing: .unconditional, help: "Peak learning rate, in (0, 1] (default 1e-3; 5e-4 for the embedded pair-distance).") var lr: Double?
     @Option(help: "Epoch budget (early stopping on dev may end sooner).") var epochs: Int = FineTuneConfig().epochs
     @Option(help: "Batch size.") var batchSize: Int = FineTuneConfig().batchSize
     @Option(help: "Early stopping: evaluations without dev improvement before stopping.") var patience: Int = FineTuneConfig().patience
     @Option(help: "Evaluate on dev every this many steps.") var evalEvery: Int = FineTuneConfig().evalEvery
 
     func validate() throws {
-        try Domain.learningRate(lr)
+        if let lr { try Domain.learningRate(lr) }
         try Domain.count(epochs, "--epochs", Domain.epochs)
         try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
         try Domain.count(patience, "--patience", Domain.patience, "evaluations")
         try Domain.count(evalEvery, "--eval-every", Domain.steps, "steps")
     }
 
-    func config(seed: UInt64) -> FineTuneConfig {
-        var c = FineTuneConfig()
-        c.seed = seed; c.learningRate = lr; c.epochs = epochs; c.batchSize = batchSize; c.patience = patience; c.evalEvery = evalEvery
+    /// `defaults` (the task's) with every option given on the command line.
+    func config(_ defaults: FineTuneConfig) -> FineTuneConfig {
+        var c = defaults
+        c.learningRate = lr ?? defaults.learningRate; c.epochs = epochs; c.batchSize = batchSize; c.patience = patience; c.evalEvery = evalEvery
         return c
     }
 }
