@@ -1,6 +1,6 @@
 // Qualcomm-style post-training quantization W8A8: symmetric weights (min-max or MSE range), asymmetric
-// activations at every Linear input and output and at the residual sums, ranges calibrated on seeded
-// training batches, no training steps. Options (estimator, quant-dict, PEG) come from `QATConfig.ptq`.
+// activations at the seed's W8A8 sites (PTQ.seedW8A8Sites), ranges calibrated on seeded training
+// batches, no training steps. Options (estimator, quant-dict, PEG) come from `QATConfig.ptq`.
 import TIQuant
 import TIModel
 
