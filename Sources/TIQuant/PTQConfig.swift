@@ -20,6 +20,12 @@ public struct PTQOptions: Codable, Equatable, Sendable {
     public var quantDict: [String: Int] = [:]
     /// Per-embedding-group quantization at some sites; nil is per tensor everywhere.
     public var peg: PEGOptions? = nil
+    /// The seed's choices (PTQSeedOptions.swift); nil is `PTQSeedOptions()`, the seed's base W8A8
+    /// command. Optional so that configurations saved before it decode and hash as they did.
+    public var seed: PTQSeedOptions? = nil
+
+    /// `seed` resolved.
+    public var seedOptions: PTQSeedOptions { seed ?? PTQSeedOptions() }
 
     public init() {}
 }
@@ -102,11 +108,11 @@ extension QuantConfig {
     public static func ptq(_ o: PTQOptions = PTQOptions()) -> QuantConfig {
         var w: [WeightSite: WeightQuantizer] = [:]
         for s in WeightSite.allCases {
-            w[s] = o.weightRange == .mse ? .symmetricMSE(bits: o.weightBits, golden: true)
+            w[s] = o.weightRange == .mse ? .symmetricMSE(bits: o.weightBits, golden: o.seedOptions.weightSearch == .goldenSection)
                                          : .uniform(bits: o.weightBits, symmetric: true, perRow: false)
         }
         var a: [ActivationSite: ActivationQuantizer] = [:]
-        for s in PTQ.seedW8A8Sites { a[s] = .calibrated(bits: o.activationBits) }
+        for s in o.seedOptions.quantSetup.sites { a[s] = .calibrated(bits: o.activationBits) }
         for (name, bits) in o.quantDict { for s in PTQ.quantDictSites[name] ?? [] { a[s] = .calibrated(bits: bits) } }
         if let p = o.peg {
             for name in p.sites where PTQ.pegSiteNames.contains(name) {
@@ -117,7 +123,8 @@ extension QuantConfig {
         }
         let mixed = o.quantDict.keys.sorted().map { "\($0)\(o.quantDict[$0]!)" }.joined(separator: ",")
         let peg = o.peg.map { "-peg-\($0.permute ? "ngp" : "ng")\($0.groups)-" + $0.sites.joined(separator: ",") } ?? ""
-        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg,
+        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg
+                               + o.seedOptions.quantSetup.nameSuffix,
                            weights: w, activations: a)
     }
 }
