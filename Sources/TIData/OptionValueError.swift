@@ -75,6 +75,10 @@ public enum OptionName: String, CaseIterable, Sendable {
     case weightPrecisions
     /// `SensitivityOptions.budget`: the model-size budget of a bit allocation.
     case sizeBudget
+    /// `PTQOptions.weightBits`: the seed's `--n-bits`.
+    case nBits
+    /// `PTQOptions.activationBits`: the seed's `--n-bits-act`.
+    case nBitsAct
 }
 
 public struct OptionValueError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -10,8 +10,14 @@ extension PTQ {
     /// sites see the quantization of earlier ones).
     public static func calibrate<T: BLASScalar>(model: BertModel, latent θ: [T], config: QuantConfig, batches: [Batch],
                                                 estimator: RangeEstimator) -> QuantConfig {
+        calibrate(model: model, latent: θ, config: config, batches: batches,
+                  tracker: ActivationRangeTracker(state: ActivationRangeState(), estimator: estimator))
+    }
+
+    /// `calibrate` with a tracker set up by the caller (search method, site overrides: `PTQOptions.rangeTracker`).
+    public static func calibrate<T: BLASScalar>(model: BertModel, latent θ: [T], config: QuantConfig, batches: [Batch],
+                                                tracker: ActivationRangeTracker) -> QuantConfig {
         let q = QuantizedParameters(latent: θ, layout: model.layout, config: config).effective
-        let tracker = ActivationRangeTracker(state: ActivationRangeState(), estimator: estimator)
         for b in batches {
             _ = model.forward(effective: q, batch: b, options: ForwardOptions(quantization: config, rangeTracker: tracker))
         }

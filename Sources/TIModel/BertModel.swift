@@ -108,7 +108,7 @@ public struct BertModel: Sendable {
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!
             let emb: EmbeddingTrace<T> = Embeddings.forward(batch: batch, params: p, offsets: offsets, dims: d, eps: eps,
-                                                            dropout: &rng, hiddenDropout: config.hiddenDropout)
+                                                            quant: quant, dropout: &rng, hiddenDropout: config.hiddenDropout)
             var x = emb.output
             var layers: [LayerTrace<T>] = []
             layers.reserveCapacity(config.numLayers)

@@ -13,7 +13,8 @@ public struct FeedForwardTrace<T: BLASScalar> {
     var activatedQ: Buffer<T>, activatedMask: STEMask<T>?
     var dropMask: Buffer<T>?
     var norm: LayerNormCache<T>
-    public var output: Buffer<T>              // [N, H] layer output
+    var normMask: STEMask<T>?                 // PTQ W8A8: the quantizer of the LayerNorm output
+    public var output: Buffer<T>              // [N, H] layer output, quantized where the scheme says so
 }
 
 public enum FeedForward {
@@ -39,12 +40,13 @@ public enum FeedForward {
         if let dropMask { projected.multiply(by: dropMask) }
         projected.add(x)
         let (sum, sumMask) = quant.apply(.ffnResidual, projected)
-        let out = Buffer<T>(uninitialized: n * h)
+        let normOutput = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: sum.p, rows: n, width: h, gain: θ + o.outputNorm.gain,
-                                     bias: θ + o.outputNorm.bias, eps: eps, y: out.p)
+                                     bias: θ + o.outputNorm.bias, eps: eps, y: normOutput.p)
+        let (out, normMask) = quant.applyIfQuantized(.outputNorm, normOutput)
         return FeedForwardTrace(input: x, inputQ: xq, inputMask: xMask, hidden: hidden, hiddenMask: hiddenMask,
                                 projectedMask: projectedMask, sumMask: sumMask, activated: activated, cdf: cdf,
-                                activatedQ: aq, activatedMask: aMask, dropMask: dropMask, norm: norm, output: out)
+                                activatedQ: aq, activatedMask: aMask, dropMask: dropMask, norm: norm, normMask: normMask, output: out)
     }
 
     /// Adds the gradient with respect to the FFN input into dInput and parameter gradients into g.
@@ -54,7 +56,9 @@ public enum FeedForward {
     ) {
         let n = d.rows, h = d.hidden, f = d.ffn
         let dSum = Buffer<T>(count: n * h)
-        LayerNorm.backward(dy: dOutput.p, cache: tr.norm, rows: n, width: h, gain: θ + o.outputNorm.gain,
+        let dNorm = tr.normMask == nil ? dOutput : dOutput.copy()  // never mutate the caller's gradient
+        tr.normMask?.backward(dNorm, grads: g)
+        LayerNorm.backward(dy: dNorm.p, cache: tr.norm, rows: n, width: h, gain: θ + o.outputNorm.gain,
                            dx: dSum.p, dGain: g + o.outputNorm.gain, dBias: g + o.outputNorm.bias)
         tr.sumMask?.backward(dSum, grads: g)
         dInput.add(dSum)  // residual

@@ -6,6 +6,7 @@ public struct HeadTrace<T: BLASScalar> {
     package var cls: Buffer<T>                       // [B, H] hidden state of [CLS]
     var clsQ: Buffer<T>, clsMask: STEMask<T>?
     package var pooled: Buffer<T>                    // [B, H] tanh output
+    var pooledOutMask: STEMask<T>?                   // PTQ W8A8: the quantizer of the tanh output (the seed's P)
     var preMask: STEMask<T>?, logitsMask: STEMask<T>?  // PTQ's pooler-output (P) and classifier-output (C) quantizers
     var dropMask: Buffer<T>?
     var pooledDropped: Buffer<T>
@@ -27,15 +28,16 @@ public enum Heads {
         let (preQ, preMask) = quant.apply(.poolerOutput, pre)
         let pooled = Buffer<T>(count: b * h)
         Tanh.forward(preQ.p, count: b * h, y: pooled.p)
+        let (pooledOut, pooledOutMask) = quant.applyIfQuantized(.pooled, pooled)
         let dropMask: Buffer<T>? = Dropout.mask(count: b * h, p: hiddenDropout, rng: &dropout, dims: d)
-        let dropped = dropMask == nil ? pooled : Buffer<T>(count: b * h)
-        if dropMask != nil { Dropout.apply(pooled.p, mask: dropMask, count: b * h, y: dropped.p) }
+        let dropped = dropMask == nil ? pooledOut : Buffer<T>(count: b * h)
+        if dropMask != nil { Dropout.apply(pooledOut.p, mask: dropMask, count: b * h, y: dropped.p) }
         let (pooledQ, pooledMask, pooledCodes) = quant.applyToLinearInput(.classifierInput, dropped)
         let logitsRaw = Buffer<T>(count: b * c)
         Linear.forward(x: pooledQ.p, codes: pooledCodes, rows: b, inFeatures: h, outFeatures: c, weight: θ + o.classifier.weight,
                        bias: θ + o.classifier.bias, y: logitsRaw.p)
         let (logits, logitsMask) = quant.apply(.logits, logitsRaw)
-        return HeadTrace(cls: cls, clsQ: clsQ, clsMask: clsMask, pooled: pooled, preMask: preMask, logitsMask: logitsMask,
+        return HeadTrace(cls: cls, clsQ: clsQ, clsMask: clsMask, pooled: pooled, pooledOutMask: pooledOutMask, preMask: preMask, logitsMask: logitsMask,
                          dropMask: dropMask,
                          pooledDropped: dropped, pooledQ: pooledQ, pooledMask: pooledMask, logits: logits)
     }
@@ -53,6 +55,7 @@ public enum Heads {
                         weight: θ + o.classifier.weight, dx: dDropped.p, dWeight: g + o.classifier.weight, dBias: g + o.classifier.bias)
         tr.pooledMask?.backward(dDropped, grads: g)
         if let m = tr.dropMask { dDropped.multiply(by: m) }
+        tr.pooledOutMask?.backward(dDropped, grads: g)
         let dPre = Buffer<T>(count: b * h)
         Tanh.backward(dy: dDropped.p, y: tr.pooled.p, count: b * h, dx: dPre.p)
         tr.preMask?.backward(dPre, grads: g)

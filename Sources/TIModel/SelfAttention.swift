@@ -31,6 +31,7 @@ public struct AttentionTrace<T: BLASScalar> {
     var q: Buffer<T>, k: Buffer<T>, v: Buffer<T>    // [N, H]
     var qh: Buffer<T>, qMask: STEMask<T>?, kh: Buffer<T>, kMask: STEMask<T>?
     public var scores: Buffer<T>           // [B, nh, T, T] pre-softmax, additive mask included
+    var scoresMask: STEMask<T>?              // PTQ W8A8: the quantizer of QKᵀ (before scale and mask)
     public var probs: Buffer<T>            // [B, nh, T, T] the student's own softmax
     public var probsUsed: Buffer<T>          // probabilities entering probs·V (the teacher's under MI)
     var probsDropMask: Buffer<T>?, probsDropped: Buffer<T>
@@ -43,7 +44,8 @@ public struct AttentionTrace<T: BLASScalar> {
     var projectedDropMask: Buffer<T>?
     var projectedMask: STEMask<T>?, sumMask: STEMask<T>?   // PTQ's O-output and residual-sum quantizers
     var norm: LayerNormCache<T>
-    public var blockOutput: Buffer<T>      // [N, H] LayerNorm(O + input)
+    var normMask: STEMask<T>?              // PTQ W8A8: the quantizer of the LayerNorm output
+    public var blockOutput: Buffer<T>      // [N, H] LayerNorm(O + input), quantized where the scheme says so
     public let intervention: InterventionPoint?
 }
 
@@ -84,15 +86,19 @@ public enum SelfAttention {
         // scores[b, head] = Q_bh·K_bhᵀ/√d + mask; heads are strided views (lda = H), no reshapes.
         let scores = Buffer<T>(uninitialized: d.batch * nh * tt * tt)
         let scale = 1 / T(hd).squareRoot()
+        // The seed's W8A8 quantizes QKᵀ itself: then the raw products come first, scale and mask after.
+        let quantizesScores = quant.quantizes(.scores)
         // One (sequence, head) pair per item: its GEMMs are too small to split, the pairs are many.
         forEachHead(d) { b, head in
             let src = b * tt * h + head * hd, dst = (b * nh + head) * tt * tt
-            T.gemm(transA: false, transB: true, m: tt, n: tt, k: hd, alpha: scale, a: qh.p + src, lda: h,
+            T.gemm(transA: false, transB: true, m: tt, n: tt, k: hd, alpha: quantizesScores ? 1 : scale, a: qh.p + src, lda: h,
                    b: kh.p + src, ldb: h, beta: 0, c: scores.p + dst, ldc: tt)
+            guard !quantizesScores else { return }
             for j in 0..<tt where attentionMask[b * tt + j] == 0 {
                 for i in 0..<tt { scores.p[dst + i * tt + j] += T(maskedScore) }
             }
         }
+        let scoresMask = quantizesScores ? quantizedScores(scores, scale: scale, attentionMask: attentionMask, dims: d, quant: quant) : nil
         let probs = Buffer<T>(uninitialized: skipSoftmax ? 0 : scores.count)
         if !skipSoftmax { Softmax.forward(scores.p, rows: d.batch * nh * tt, width: tt, y: probs.p) }
 
@@ -134,15 +140,16 @@ public enum SelfAttention {
             for i in 0..<(n * h) { sum.p[i] = projectedUsed.p[i] + x.p[i] }
         }
         let (sumQ, sumMask) = quant.apply(.attentionResidual, sum)
-        let blockOutput = Buffer<T>(uninitialized: n * h)
+        let normOutput = Buffer<T>(uninitialized: n * h)
         let norm = LayerNorm.forward(x: sumQ.p, rows: n, width: h, gain: θ + o.attentionNorm.gain,
-                                     bias: θ + o.attentionNorm.bias, eps: eps, y: blockOutput.p)
+                                     bias: θ + o.attentionNorm.bias, eps: eps, y: normOutput.p)
+        let (blockOutput, normMask) = quant.applyIfQuantized(.attentionNorm, normOutput)
         return AttentionTrace(
             input: x, inputQ: xq, inputMask: xMask, inputQK: inputQK, inputV: inputV, q: q, k: k, v: v,
-            qh: qh, qMask: qMask, kh: kh, kMask: kMask, scores: scores, probs: probs, probsUsed: probsUsed,
+            qh: qh, qMask: qMask, kh: kh, kMask: kMask, scores: scores, scoresMask: scoresMask, probs: probs, probsUsed: probsUsed,
             probsDropMask: probsDropMask, probsDropped: probsDropped, pq: pq, pMask: pMask, vq: vq, vMask: vMask,
             context: context, contextUsed: contextUsed, cq: cq, cMask: cMask, projected: projected,
-            projectedUsed: projectedUsed, projectedDropMask: dropMask, projectedMask: projectedMask, sumMask: sumMask, norm: norm, blockOutput: blockOutput,
+            projectedUsed: projectedUsed, projectedDropMask: dropMask, projectedMask: projectedMask, sumMask: sumMask, norm: norm, normMask: normMask, blockOutput: blockOutput,
             intervention: intervention)
     }
 
@@ -155,7 +162,9 @@ public enum SelfAttention {
     ) {
         let n = d.rows, h = d.hidden, tt = d.seq, nh = d.heads, hd = d.headDim
         let dSum = Buffer<T>(count: n * h)
-        LayerNorm.backward(dy: dBlock.p, cache: tr.norm, rows: n, width: h, gain: θ + o.attentionNorm.gain,
+        let dNorm = tr.normMask == nil ? dBlock : dBlock.copy()  // never mutate the caller's gradient
+        tr.normMask?.backward(dNorm, grads: g)
+        LayerNorm.backward(dy: dNorm.p, cache: tr.norm, rows: n, width: h, gain: θ + o.attentionNorm.gain,
                            dx: dSum.p, dGain: g + o.attentionNorm.gain, dBias: g + o.attentionNorm.bias)
         tr.sumMask?.backward(dSum, grads: g)
         dInput.add(dSum)  // residual
@@ -194,6 +203,11 @@ public enum SelfAttention {
         }
 
         let dInputQK = Buffer<T>(count: n * h), dInputV = Buffer<T>(count: n * h)
+        if let m = tr.scoresMask, let ds = dScores {  // the STE of QKᵀ's quantizer; the scale commutes with it
+            let masked = ds.copy()
+            m.backward(masked, grads: g)
+            dScores = masked
+        }
         if let dScores {
             let dqh = Buffer<T>(count: n * h), dkh = Buffer<T>(count: n * h)
             let scale = 1 / T(hd).squareRoot()
@@ -220,6 +234,23 @@ public enum SelfAttention {
         if !(tr.intervention?.detachesValueInput ?? false) { dxq.add(dInputV) }
         tr.inputMask?.backward(dxq, grads: g)
         dInput.add(dxq)
+    }
+
+    /// Quantizes the raw QKᵀ in `scores` as one tensor, then writes scale·Q(QKᵀ) + mask back into it.
+    static func quantizedScores<T: BLASScalar>(_ scores: Buffer<T>, scale: T, attentionMask: [Int], dims d: Dims,
+                                               quant: ActivationQuantization<T>) -> STEMask<T>? {
+        let (q, mask) = quant.apply(.scores, scores)
+        let tt = d.seq, block = tt * tt
+        for bh in 0..<(d.batch * d.heads) {
+            let b = bh / d.heads, off = bh * block
+            for i in 0..<tt {
+                for j in 0..<tt {
+                    let e = off + i * tt + j
+                    scores.p[e] = q.p[e] * scale + (attentionMask[b * tt + j] == 0 ? T(maskedScore) : 0)
+                }
+            }
+        }
+        return mask
     }
 
     /// body(b, head) for every sequence and head of the batch, across the thread budget; each pair

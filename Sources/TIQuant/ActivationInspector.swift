@@ -40,7 +40,7 @@ extension ActivationSite {
     /// Sites whose tensors are [rows, hidden] (per-dimension ranges make sense there).
     public var isHiddenWide: Bool {
         switch self {
-        case .probs, .outputInput, .intermediateOutput, .logits: return false
+        case .probs, .scores, .outputInput, .intermediateOutput, .logits: return false
         default: return true
         }
     }

@@ -105,8 +105,19 @@ public final class ActivationRangeTracker {
     public private(set) var state: ActivationRangeState
     /// How calibrated (asymmetric) quantizers turn observed tensors into [lo, hi]; unused by EMA ones.
     public let estimator: RangeEstimator
-    public init(state: ActivationRangeState, estimator: RangeEstimator = .currentMinMax) {
-        self.state = state; self.estimator = estimator
+    /// How `.mse` searches (grid: errors summed over batches; golden section: each batch alone).
+    public let search: RangeSearchMethod
+    /// Half-widths the `.mse` grid tries.
+    public let candidates: Int
+    /// Sites calibrated otherwise than the rest (the seed's `MSE_logits` setup).
+    public let siteEstimators: [ActivationSite: SiteEstimator]
+    /// The `.mse` grid searches in progress, by site key: the summed errors live here, not in `state`.
+    private var searches: [String: MSEGridSearch] = [:]
+
+    public init(state: ActivationRangeState, estimator: RangeEstimator = .currentMinMax, search: RangeSearchMethod = .grid,
+                candidates: Int = MSEGridSearch.defaultCandidates, siteEstimators: [ActivationSite: SiteEstimator] = [:]) {
+        self.state = state; self.estimator = estimator; self.search = search; self.candidates = candidates
+        self.siteEstimators = siteEstimators
     }
     func update(_ key: String, observedMaxAbs m: Double) -> Double { state.update(key, observedMaxAbs: m) }
 
@@ -117,15 +128,17 @@ public final class ActivationRangeTracker {
     /// the per-batch optima. Group ranges are the envelopes of their dimensions (PEG.quantize).
     public func observePerDimension<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int) -> ([Double], [Double]) {
         var (lo, hi) = PEG.dimensionRanges(x, count: n, width: width)
-        if estimator == .mse { (lo, hi) = PEG.mseDimensionRanges(x, count: n, width: width, bits: bits, lo: lo, hi: hi) }
+        if estimator == .mse || estimator == .mseShrinkMean { (lo, hi) = PEG.mseDimensionRanges(x, count: n, width: width, bits: bits, lo: lo, hi: hi) }
         let prev = state.ranges[key]
         if let p = prev, p.steps > 0, let pl = p.dimLo, let ph = p.dimHi {
             switch estimator {
             case .currentMinMax: break
+            case .allMinMax:
+                for j in 0..<width { lo[j] = min(pl[j], lo[j]); hi[j] = max(ph[j], hi[j]) }
             case .runningMinMax:
                 let m = RangeEstimator.runningMomentum
                 for j in 0..<width { lo[j] = m * pl[j] + (1 - m) * lo[j]; hi[j] = m * ph[j] + (1 - m) * hi[j] }
-            case .mse:
+            case .mse, .mseShrinkMean:
                 let t = Double(p.steps + 1)
                 for j in 0..<width { lo[j] = pl[j] + (lo[j] - pl[j]) / t; hi[j] = ph[j] + (hi[j] - ph[j]) / t }
             }
@@ -135,11 +148,32 @@ public final class ActivationRangeTracker {
     }
 
     /// Feeds one tensor to the estimator of `key` and returns the range to quantize it with.
-    func observe<T: BLASScalar>(_ key: String, _ x: UnsafePointer<T>, count n: Int, bits: Int) -> (Double, Double) {
-        let r = estimator.update(state.ranges[key], x, count: n, bits: bits)
+    public func observe<T: BLASScalar>(_ key: String, site: ActivationSite, _ x: UnsafePointer<T>, count n: Int, bits: Int) -> (Double, Double) {
+        let e = siteEstimators[site] ?? SiteEstimator(estimator: estimator, search: search)
+        let previous = state.ranges[key]
+        let r: TrackedRange
+        switch (e.estimator, e.search) {
+        case (.mse, .grid):
+            var s = searches[key] ?? MSEGridSearch(first: x, count: n, bits: bits, candidates: candidates)
+            s.accumulate(x, count: n)
+            searches[key] = s
+            r = TrackedRange(steps: (previous?.steps ?? 0) + 1, lo: s.best.lo, hi: s.best.hi)
+        case (.mse, .goldenSection):
+            let b = MSEGridSearch.goldenSection(x, count: n, bits: bits)
+            r = TrackedRange(steps: (previous?.steps ?? 0) + 1, lo: b.lo, hi: b.hi)
+        default:
+            r = e.estimator.update(previous, x, count: n, bits: bits)
+        }
         state.ranges[key] = r
         return (r.lo, r.hi)
     }
+}
+
+/// An estimator with its search method, for one site.
+public struct SiteEstimator: Codable, Equatable, Sendable {
+    public var estimator: RangeEstimator
+    public var search: RangeSearchMethod
+    public init(estimator: RangeEstimator, search: RangeSearchMethod) { self.estimator = estimator; self.search = search }
 }
 
 /// Counts how often each site was visited in one forward pass, giving each visit its key.

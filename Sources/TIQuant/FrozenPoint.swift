@@ -158,7 +158,7 @@ public struct ActivationQuantization<T: BLASScalar> {
             // LSQ sites take this path while they are calibrated (which initializes their steps) and in
             // a layout without step slots.
             let bits = q.bits
-            let r = tracker.map { $0.observe(key, x.p, count: n, bits: bits) } ?? config.ranges?.ranges[key].map { ($0.lo, $0.hi) }
+            let r = tracker.map { $0.observe(key, site: site, x.p, count: n, bits: bits) } ?? config.ranges?.ranges[key].map { ($0.lo, $0.hi) }
             if let r { ActivationQuantizer.asymmetric(x.p, count: n, bits: bits, lo: T(r.0), hi: T(r.1), out: out.p, mask: mask.p) }
             else { q.quantize(x.p, count: n, out: out.p, mask: mask.p) }
         } else if let key, case .perEmbeddingGroup(let bits, let groups, let permute) = q, hiddenWidth > 0 {
@@ -199,5 +199,17 @@ public struct ActivationQuantization<T: BLASScalar> {
         case .recording: f.recordDetached(x); return x
         case .replaying: return f.nextDetached()
         }
+    }
+}
+
+extension ActivationQuantization {
+    /// True when the config quantizes `site`.
+    public func quantizes(_ site: ActivationSite) -> Bool { config.activations[site] != nil }
+
+    /// `apply` at a site only some schemes visit (the seed-W8A8 sites): where the config does not
+    /// quantize it, the tensor passes untouched and unrecorded, so that the other schemes' passes and
+    /// reports stay what they were.
+    public func applyIfQuantized(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, STEMask<T>?) {
+        quantizes(site) ? apply(site, x) : (x, nil)
     }
 }

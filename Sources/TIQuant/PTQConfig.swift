@@ -1,6 +1,6 @@
 // Post-training quantization W8A8 (Qualcomm's transformer-quantization, semantics only): symmetric
-// per-tensor weights with a min-max or MSE range, asymmetric per-tensor activations at every Linear
-// input and output and at both residual sums, ranges calibrated on training batches, no training.
+// per-tensor weights with a min-max or MSE range, asymmetric per-tensor activations at the sites the
+// seed's quantized BERT quantizes (`PTQ.seedW8A8Sites`), ranges calibrated on training batches, no training.
 import TILinalg
 import TIData
 
@@ -20,6 +20,12 @@ public struct PTQOptions: Codable, Equatable, Sendable {
     public var quantDict: [String: Int] = [:]
     /// Per-embedding-group quantization at some sites; nil is per tensor everywhere.
     public var peg: PEGOptions? = nil
+    /// The seed's choices (PTQSeedOptions.swift); nil is `PTQSeedOptions()`, the seed's base W8A8
+    /// command. Optional so that configurations saved before it decode and hash as they did.
+    public var seed: PTQSeedOptions? = nil
+
+    /// `seed` resolved.
+    public var seedOptions: PTQSeedOptions { seed ?? PTQSeedOptions() }
 
     public init() {}
 }
@@ -57,12 +63,27 @@ public enum PTQ {
     /// The quant-dict names whose tensors are [rows, hidden], where PEG applies.
     public static let pegSiteNames: Set<String> = ["x", "h", "y"]
 
-    /// The seed's quant-dict names: `x` FFN input, `h` FFN output, `y` FFN residual sum, `P` pooler
-    /// output, `C` classifier output.
+    /// The seed's quant-dict names (its main.py): `e` both embedding sums, `s` scores, `p` probabilities,
+    /// `c` context, `g` attention output projection, `u` its residual sum, `x` attention LayerNorm output
+    /// (the FFN input), `h` FFN output, `y` FFN residual sum, `z` FFN LayerNorm output, `P` pooler
+    /// output (after tanh), `C` classifier output.
     public static let quantDictSites: [String: [ActivationSite]] = [
-        "x": [.intermediateInput], "h": [.ffnOutput], "y": [.ffnResidual], "P": [.poolerOutput], "C": [.logits]]
+        "e": [.embeddingTokenTypeSum, .embeddingSum], "s": [.scores], "p": [.probs], "c": [.contextInput],
+        "g": [.attentionOutputProjection], "u": [.attentionResidual], "x": [.attentionNorm], "h": [.ffnOutput],
+        "y": [.ffnResidual], "z": [.outputNorm], "P": [.pooled], "C": [.logits]]
 
-    /// Every activation site PTQ W8A8 quantizes.
+    /// The activation sites PTQ W8A8 quantizes: those of the seed's `QuantizedBertForSequenceClassification`
+    /// under quant setup `all`, in forward order. Embedding lookups are not quantized (the seed's
+    /// QuantEmbedding has FP32 outputs); the GELU and tanh outputs are (`outputInput`, `pooled`), their
+    /// inputs are not; every LayerNorm output is, so the next Linear's input needs no quantizer of its own.
+    public static let seedW8A8Sites: [ActivationSite] = [
+        .embeddingTokenTypeSum, .embeddingSum, .embeddingNorm,
+        .query, .key, .value, .scores, .probs, .contextInput, .attentionOutputProjection, .attentionResidual, .attentionNorm,
+        .outputInput, .ffnOutput, .ffnResidual, .outputNorm,
+        .pooled, .logits]
+
+    /// The Linear-boundary set: every Linear's input and output and both residual sums (PTQ W8A8's set
+    /// before it followed the seed's sites; LSQ W4A8 quantizes these).
     public static let sites: [ActivationSite] = ActivationSite.linearInputs + [
         .query, .key, .value, .attentionOutputProjection, .attentionResidual, .intermediateOutput, .ffnOutput,
         .ffnResidual, .poolerOutput, .logits]
@@ -87,11 +108,11 @@ extension QuantConfig {
     public static func ptq(_ o: PTQOptions = PTQOptions()) -> QuantConfig {
         var w: [WeightSite: WeightQuantizer] = [:]
         for s in WeightSite.allCases {
-            w[s] = o.weightRange == .mse ? .symmetricMSE(bits: o.weightBits, golden: true)
+            w[s] = o.weightRange == .mse ? .symmetricMSE(bits: o.weightBits, golden: o.seedOptions.weightSearch == .goldenSection)
                                          : .uniform(bits: o.weightBits, symmetric: true, perRow: false)
         }
         var a: [ActivationSite: ActivationQuantizer] = [:]
-        for s in PTQ.sites { a[s] = .calibrated(bits: o.activationBits) }
+        for s in o.seedOptions.quantSetup.sites { a[s] = .calibrated(bits: o.activationBits) }
         for (name, bits) in o.quantDict { for s in PTQ.quantDictSites[name] ?? [] { a[s] = .calibrated(bits: bits) } }
         if let p = o.peg {
             for name in p.sites where PTQ.pegSiteNames.contains(name) {
@@ -102,7 +123,8 @@ extension QuantConfig {
         }
         let mixed = o.quantDict.keys.sorted().map { "\($0)\(o.quantDict[$0]!)" }.joined(separator: ",")
         let peg = o.peg.map { "-peg-\($0.permute ? "ngp" : "ng")\($0.groups)-" + $0.sites.joined(separator: ",") } ?? ""
-        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg,
+        return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg
+                               + o.seedOptions.quantSetup.nameSuffix,
                            weights: w, activations: a)
     }
 }

@@ -34,6 +34,16 @@ public enum ActivationSite: String, CaseIterable, Codable, Sendable {
     case ffnResidual                // FFN2 output + FFN input, entering the LayerNorm: the seed's `y`
     case poolerOutput               // pooler Linear output before tanh: `P`
     case logits                     // classifier output: `C`
+    // Sites of the seed's W8A8 that sit between layers rather than at a Linear (PTQ W8A8). Quantizing a
+    // LayerNorm output quantizes the block output itself, so the residual branch carries it too, as in
+    // the seed, where the next Linear's input quantizer only reaches that Linear.
+    case embeddingTokenTypeSum      // word + token-type embeddings (the seed sums these first)
+    case embeddingSum               // … + position embeddings, entering the embedding LayerNorm
+    case embeddingNorm              // embedding LayerNorm output (hidden state 0)
+    case scores                     // QKᵀ before the 1/√d scale and the padding mask
+    case attentionNorm              // attention LayerNorm output (FFN input): the seed's `x`
+    case outputNorm                 // FFN LayerNorm output (layer output)
+    case pooled                     // pooler tanh output: the seed's `P`
 
     /// The sites TernaryBERT / TI quantize (kept explicit so that adding sites never changes those modes).
     public static let ternaryBERTSites: [ActivationSite] = [

@@ -2,33 +2,48 @@
 // the MSE estimator and the MSE weight quantizer.
 import TILinalg
 
-/// How the [lo, hi] of a calibrated activation quantizer is estimated from calibration batches.
+/// How the [lo, hi] of a calibrated activation quantizer is estimated from calibration batches (the
+/// seed's `--act-quant-method` names).
 public enum RangeEstimator: String, Codable, CaseIterable, Sendable {
     /// The last batch's [min, max].
     case currentMinMax = "current_minmax"
+    /// The [min, max] over every batch.
+    case allMinMax = "allminmax"
     /// An exponential moving average of each batch's min and max (momentum 0.9), started at the first batch.
     case runningMinMax = "running_minmax"
-    /// Per batch, the [α·min, α·max] that minimizes the quantization MSE of that batch (α ∈ (0, 1], grid
-    /// then golden section); the estimate is the mean over batches.
+    /// The seed's MSE estimator (MSERangeSearch.swift): range and offset searched, the error summed over
+    /// every batch (grid) or searched on each batch (golden section). The tracker keeps the sums.
     case mse = "MSE"
+    /// tianalyze's earlier MSE estimator: per batch the [α·min, α·max] that minimizes that batch's
+    /// quantization MSE (α ∈ (0, 1], grid then golden section); the estimate is the mean over batches.
+    case mseShrinkMean = "MSE-shrink-mean"
 
     public static let runningMomentum = 0.9
 
+    /// One estimator step from the previous estimate. `.mse` here searches this batch alone (the grid
+    /// the first batch lays out); `ActivationRangeTracker` carries its sums across batches.
     public func update<T: BLASScalar>(_ previous: TrackedRange?, _ x: UnsafePointer<T>, count n: Int, bits: Int) -> TrackedRange {
         var lo = Double.infinity, hi = -Double.infinity
         for i in 0..<n { let v = Double(x[i]); lo = min(lo, v); hi = max(hi, v) }
         let steps = (previous?.steps ?? 0) + 1
+        if self == .mse {
+            var s = MSEGridSearch(first: x, count: n, bits: bits)
+            s.accumulate(x, count: n)
+            return TrackedRange(steps: steps, lo: s.best.lo, hi: s.best.hi)
+        }
         guard let p = previous, p.steps > 0 else {
-            if self == .mse { (lo, hi) = Self.mseRange(x, count: n, bits: bits, lo: lo, hi: hi) }
+            if self == .mseShrinkMean { (lo, hi) = Self.mseRange(x, count: n, bits: bits, lo: lo, hi: hi) }
             return TrackedRange(steps: 1, lo: lo, hi: hi)
         }
         switch self {
-        case .currentMinMax:
+        case .currentMinMax, .mse:
             return TrackedRange(steps: steps, lo: lo, hi: hi)
+        case .allMinMax:
+            return TrackedRange(steps: steps, lo: min(p.lo, lo), hi: max(p.hi, hi))
         case .runningMinMax:
             let m = Self.runningMomentum
             return TrackedRange(steps: steps, lo: m * p.lo + (1 - m) * lo, hi: m * p.hi + (1 - m) * hi)
-        case .mse:
+        case .mseShrinkMean:
             let (l, h) = Self.mseRange(x, count: n, bits: bits, lo: lo, hi: hi)
             let t = Double(steps)
             return TrackedRange(steps: steps, lo: p.lo + (l - p.lo) / t, hi: p.hi + (h - p.hi) / t)

@@ -44,6 +44,8 @@ extension OptionName {
         case .trackMinibatchEigs: return "--track-minibatch-eigs"
         case .weightPrecisions: return "--quant-config"
         case .sizeBudget: return "--budget-mb/--avg-bits"
+        case .nBits: return "--n-bits"
+        case .nBitsAct: return "--n-bits-act"
         }
     }
 }

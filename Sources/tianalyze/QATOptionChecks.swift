@@ -31,6 +31,7 @@ extension QATCommand {
         let teacher = (try? taskOptions.source()).map { common.workspace.teacherDir($0).path }
         try QATOptionChecks.output(out, teacherDir: teacher, dataDir: taskOptions.dataDir)
         try q8bert.check(mode: mode)
+        try quant.check(mode: mode)
     }
 }
 
@@ -38,5 +39,8 @@ extension QuantizationOptions {
     func validate() throws {
         try Domain.count(calibrationBatches, "--calibration-batches", Domain.calibration, "batches")
         try Domain.count(calibrationBatchSize, "--calibration-batch-size", Domain.batch, "examples")
+        try Domain.count(nBits, "--n-bits", PTQSeedOptions.bitsDomain, "bits")
+        try Domain.count(nBitsAct, "--n-bits-act", PTQSeedOptions.bitsDomain, "bits")
+        try Domain.count(actNumCandidates, "--act-num-candidates", PTQSeedOptions.candidatesDomain, "candidates")
     }
 }

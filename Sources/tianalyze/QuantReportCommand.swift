@@ -25,6 +25,7 @@ struct QuantReportCommand: ParsableCommand {
         try Domain.count(batchSize, "--batch-size", Domain.batch, "examples")
         try PathChecks.inputFolder(runDir, "--run")
         if let out { try PathChecks.outputFolder(out, "--out") }
+        try quant.check(mode: mode)
     }
 
     func run() throws {

@@ -33,7 +33,7 @@ final class BoundaryTests: XCTestCase {
     }
 
     func testQuantizationOptionValues() {
-        assertOptionError(.quantDict, value: "z=16", mentions: "NAME=BITS") { _ = try PTQ.parseQuantDict("x=16,z=16") }
+        assertOptionError(.quantDict, value: "q=16", mentions: "NAME=BITS") { _ = try PTQ.parseQuantDict("x=16,q=16") }
         assertOptionError(.quantDict, value: " x=40", mentions: "2…16") { _ = try PTQ.parseQuantDict("h=8, x=40") }
         assertOptionError(.pegSites, value: "y,q", mentions: "x, h, y") { _ = try PEGOptions.parse("ng6", sites: "y,q") }
         assertOptionError(.peg, value: "ng0", mentions: "ngK") { _ = try PEGOptions.parse("ng0", sites: "y") }

@@ -73,18 +73,23 @@ final class PTQTests: XCTestCase {
 
     func testQuantDictParsingAndMixedPrecisionConfig() throws {
         XCTAssertEqual(try PTQ.parseQuantDict("x=16, h=16,y=16"), ["x": 16, "h": 16, "y": 16])
-        XCTAssertThrowsError(try PTQ.parseQuantDict("z=16"))
+        XCTAssertThrowsError(try PTQ.parseQuantDict("q=16"))
         XCTAssertThrowsError(try PTQ.parseQuantDict("x=40"))
         XCTAssertThrowsError(try PTQ.parseQuantDict("x16"))
         var o = PTQOptions()
         o.quantDict = try PTQ.parseQuantDict("x=16,h=16,y=16")
         let c = QuantConfig.ptq(o)
-        XCTAssertEqual(c.activations[.intermediateInput], .calibrated(bits: 16))
+        XCTAssertEqual(c.activations[.attentionNorm], .calibrated(bits: 16))
         XCTAssertEqual(c.activations[.ffnOutput], .calibrated(bits: 16))
         XCTAssertEqual(c.activations[.ffnResidual], .calibrated(bits: 16))
         XCTAssertEqual(c.activations[.attentionResidual], .calibrated(bits: 8))
         XCTAssertEqual(c.activations[.logits], .calibrated(bits: 8))
-        XCTAssertNil(c.activations[.probs])
+        XCTAssertNil(c.activations[.intermediateInput])  // the attention LayerNorm output is quantized instead
+        XCTAssertEqual(try PTQ.parseQuantDict("e=16"), ["e": 16])
+        o.quantDict = ["e": 16, "P": 16]
+        XCTAssertEqual(QuantConfig.ptq(o).activations[.embeddingTokenTypeSum], .calibrated(bits: 16))
+        XCTAssertEqual(QuantConfig.ptq(o).activations[.embeddingSum], .calibrated(bits: 16))
+        XCTAssertEqual(QuantConfig.ptq(o).activations[.pooled], .calibrated(bits: 16))
         XCTAssertEqual(c.name, "ptq-w8a8-h16,x16,y16")
     }
 
@@ -92,8 +97,8 @@ final class PTQTests: XCTestCase {
         let model = BertModel(config: Tiny.config())
         let θ = Tiny.parameters(model, seed: 5)
         let c = PTQ.calibrate(model: model, latent: θ, config: .ptq(), batches: [Tiny.batch(), Tiny.batch()], estimator: .runningMinMax)
-        // 12 sites per layer × 2 layers + pooler input/output + classifier input/output.
-        XCTAssertEqual(c.ranges?.ranges.count, 28)
+        // 3 embedding sites + 13 sites per layer × 2 layers + pooler output + logits.
+        XCTAssertEqual(c.ranges?.ranges.count, 31)
         XCTAssertEqual(c.ranges?.ranges["ffnResidual.1"]?.steps, 2)
         let q = QuantizedParameters(latent: θ, layout: model.layout, config: c).effective
         let a = model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: c)).logits.array
@@ -111,7 +116,7 @@ final class PTQTests: XCTestCase {
         var cfg = QATConfig(mode: .ptqW8A8)
         cfg.devProbeSize = 16
         var o = PTQOptions()
-        o.calibrationBatches = 2; o.calibrationBatchSize = 8; o.estimator = .mse
+        o.calibrationBatches = 2; o.calibrationBatchSize = 8; o.estimator = .allMinMax
         cfg.ptq = o
         let teacher: [Float] = model.initialParameters(seed: 5, std: 0.3)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-ptq-\(UUID().uuidString)")

@@ -14,9 +14,12 @@ final class QuantReportTests: XCTestCase {
         let c = PTQ.calibrate(model: model, latent: θ, config: .ptq(), batches: [Tiny.batch()], estimator: .currentMinMax)
         let (sites, dims) = QuantReport.measure(model: model, parameters: θ, quantization: c, batches: [Tiny.batch()])
         let acts = sites.filter { $0.kind == "activation" && $0.quantizer != "none" }
-        XCTAssertEqual(acts.count, 28)  // every PTQ site of both layers and the head
-        // Sites PTQ leaves alone are reported too (attention probabilities), without noise.
-        XCTAssertEqual(sites.filter { $0.quantizer == "none" && $0.kind == "activation" }.map(\.name), ["probs.0", "probs.1"])
+        XCTAssertEqual(acts.count, 31)  // every PTQ site of the embeddings, both layers and the head
+        // Linear inputs PTQ leaves alone (their tensors are quantized LayerNorm or GELU outputs already) are
+        // reported too, without noise.
+        XCTAssertEqual(Set(sites.filter { $0.quantizer == "none" && $0.kind == "activation" }.map(\.name)),
+                       ["attentionInput.0", "intermediateInput.0", "intermediateOutput.0", "attentionInput.1", "intermediateInput.1",
+                        "intermediateOutput.1", "poolerInput.0", "poolerOutput.0", "classifierInput.0"])
         XCTAssertTrue(acts.allSatisfy { $0.bits == 8 && $0.sqnrDB.isFinite && $0.sqnrDB > 20 }, "\(acts.map(\.sqnrDB))")
         let weights = sites.filter { $0.kind == "weight" }
         XCTAssertEqual(weights.count, model.layout.slots.filter { $0.weightSite != nil }.count)

@@ -1,6 +1,6 @@
 // Qualcomm-style post-training quantization W8A8: symmetric weights (min-max or MSE range), asymmetric
-// activations at every Linear input and output and at the residual sums, ranges calibrated on seeded
-// training batches, no training steps. Options (estimator, quant-dict, PEG) come from `QATConfig.ptq`.
+// activations at the seed's W8A8 sites (PTQ.seedW8A8Sites), ranges calibrated on seeded training
+// batches, no training steps. Options (estimator, quant-dict, PEG) come from `QATConfig.ptq`.
 import TIQuant
 import TIModel
 
@@ -8,6 +8,7 @@ public struct PTQW8A8: QATMethod {
     public var mode: QATMode { .ptqW8A8 }
     public var loss: LossKind { .task }
     public var takesCalibrationOptions: Bool { true }
+    public var takesSeedPTQOptions: Bool { true }
 
     public func phases(total: Int, stepOne: Int) -> [TrainingPhase] { [] }
 
@@ -18,7 +19,7 @@ public struct PTQW8A8: QATMethod {
     public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
         student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: runQuantization(config: config, ranges: nil),
                                        batches: CalibrationBatches.draw(task: task, config: config),
-                                       estimator: (config.ptq ?? PTQOptions()).estimator).ranges
+                                       tracker: (config.ptq ?? PTQOptions()).rangeTracker()).ranges
     }
 }
 

@@ -37,6 +37,9 @@ public protocol QATMethod: Sendable {
     var takesCalibrationOptions: Bool { get }
     /// True when it learns its rounding by AdaRound (`QATConfig.adaRound`, always recorded).
     var takesAdaRoundOptions: Bool { get }
+    /// True when it takes the seed's PTQ choices (bit widths, estimator searches, quant setup:
+    /// `PTQOptions.seed`, always recorded).
+    var takesSeedPTQOptions: Bool { get }
     /// True when its analyses look at the teacher itself (FP): there is no student to train.
     var studentIsTeacher: Bool { get }
     /// True when its student directory carries an int8 export.
@@ -73,6 +76,7 @@ extension QATMethod {
     public var trainsRanges: Bool { false }
     public var takesCalibrationOptions: Bool { false }
     public var takesAdaRoundOptions: Bool { false }
+    public var takesSeedPTQOptions: Bool { false }
     public var studentIsTeacher: Bool { false }
     public var writesInt8Export: Bool { false }
 
