@@ -43,6 +43,12 @@ struct EvalCommand: ParsableCommand {
         print(String(format: "headline %@ %.4f", e.metricName, e.metric))
         for (name, value) in e.scores { print(String(format: "%@ %.4f", name, value)) }
         print(String(format: "loss %.4f", e.loss))
+        if let i = r.integer {
+            let steps = i.maxLogitDifferenceInSteps.map { String(format: " = %.3g logit steps of %.3g", $0, i.logitStep!) } ?? ""
+            print(String(format: "integer arithmetic (%d of %d Linears; %@): %@ %.4f, loss %.4f; max |Δlogit| vs fake-quantized %.3g%@; %d predictions changed",
+                         i.integerLayers, i.linearLayers, i.routes.joined(separator: ", "), i.evaluation.metricName, i.evaluation.metric,
+                         i.evaluation.loss, i.maxLogitDifference, steps, i.changedPredictions))
+        }
         if let f = r.reference, let d = r.maxLogitDifference {
             print(String(format: "fake-quantized student of the run: %@ %.4f, loss %.4f; max |Δlogit| %.3g", f.metricName, f.metric, f.loss, d))
         }
