@@ -7,7 +7,7 @@ import TILinalg
 import TIData
 import TICore
 
-public struct IntegerArithmeticEvaluation: Sendable {
+public struct IntegerArithmeticEvaluation: Sendable, Encodable {
     /// Dev metric and task loss of the integer-arithmetic model.
     public var evaluation: EvaluationResult
     /// Its logits, [examples, labels] in dev order.
@@ -30,6 +30,11 @@ public struct IntegerArithmeticEvaluation: Sendable {
     public var maxLogitDifferenceInSteps: Double?
     /// Examples whose arg-max label differs between the two (classification; 0 for regression).
     public var changedPredictions: Int
+
+    /// `eval --json` records everything but the logits.
+    enum CodingKeys: String, CodingKey {
+        case evaluation, integerLayers, linearLayers, routes, logitStep, maxLogitDifference, maxLogitDifferenceInSteps, changedPredictions
+    }
 }
 
 extension IntegerArithmeticEvaluation {

@@ -88,6 +88,22 @@ final class Q8BERTIntegerInferenceTests: XCTestCase {
         }
     }
 
+    /// A file whose bias scales do not match the ranges it carries, or int32 biases without a range,
+    /// is refused with the tensor named.
+    func testInconsistentExportsAreRefused() throws {
+        let e = try export()
+        var moved = e.q
+        moved.ranges!.ranges["classifierInput.0"]!.biased *= 2
+        XCTAssertThrowsError(try QuantizedExport.integerLinears(e.url, model: e.model, quantization: moved)) {
+            XCTAssertTrue("\($0)".contains("classifier.bias.scale") && "\($0)".contains("input step × weight step"), "\($0)")
+        }
+        var none = e.q
+        none.ranges = nil
+        XCTAssertThrowsError(try QuantizedExport.integerLinears(e.url, model: e.model, quantization: none)) {
+            XCTAssertTrue("\($0)".contains(".bias'") && "\($0)".contains("frozen 8-bit range"), "\($0)")
+        }
+    }
+
     /// The codes handed to the integer layers are the fake quantizer's: x̂ = code/s with s = 127/r.
     func testFrozenRangeCodesAreTheQuantizersRounding() throws {
         let e = try export()
