@@ -9,19 +9,11 @@ import TILinalg
 import TIData
 
 final class Q8BERTIntegerInferenceTests: XCTestCase {
-    /// A tiny Q8BERT model's export (ranges from one training-mode forward), loaded back.
+    /// A tiny Q8BERT model's export (Intel's EMA rule and STE), loaded back.
     func export() throws -> (model: BertModel, θ: [Float], q: QuantConfig, url: URL) {
-        let model = BertModel(config: Tiny.config())
-        let latent = Tiny.parameters(model, seed: 4).map(Float.init)
-        let tracker = ActivationRangeTracker(state: ActivationRangeState(decay: 0.9999, start: .firstValue, straightThrough: true))
-        let fake = QuantizedParameters(latent: latent, layout: model.layout, config: .q8bert).effective
-        _ = model.forward(effective: fake, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
-        let config = QATMode.q8bert.method.quantization(config: QATConfig(mode: .q8bert), ranges: tracker.state)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("q8int-\(UUID().uuidString).safetensors")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        try QuantizedExport.write(latent, model: model, config: config, to: url)
-        let (θ, q) = try QuantizedExport.load(url, model: model)
-        return (model, θ, q, url)
+        let e = try TinyQ8BERTExport(self, start: ActivationRangeState(decay: 0.9999, start: .firstValue, straightThrough: true))
+        let (θ, q) = try QuantizedExport.load(e.url, model: e.model)
+        return (e.model, θ, q, e.url)
     }
 
     /// 48 random sequences of the tiny vocabulary (ragged lengths): inputs beyond the ranges' batch clip.
