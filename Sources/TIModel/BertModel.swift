@@ -23,6 +23,8 @@ public struct ForwardOptions<T: BLASScalar> {
     public var keepsBackwardState = true
     /// Data-parallel training: the batch is one rank's share, and the quantizers' ranges are the global batch's.
     public var batchStatistics: GlobalBatchStatistics?
+    /// Inference of an int8 model: the Linear layers that run in integer arithmetic (Float only).
+    public var integerLinears: IntegerLinears?
 
     public init(quantization: QuantConfig = .fullPrecision, frozen: FrozenPoint<T>? = nil,
                 intervention: InterventionPoint? = nil, teacher: ForwardTrace<T>? = nil, dropoutSeed: UInt64? = nil,
@@ -107,6 +109,7 @@ public struct BertModel: Sendable {
         var rng: SeededRandom? = options.dropoutSeed.map { SeededRandom(seed: $0) }
         return θ.withUnsafeBufferPointer { tp in
             let p = tp.baseAddress!
+            quant.integerLinears = options.integerLinears?.bound(to: p)
             let emb: EmbeddingTrace<T> = Embeddings.forward(batch: batch, params: p, offsets: offsets, dims: d, eps: eps,
                                                             quant: quant, dropout: &rng, hiddenDropout: config.hiddenDropout)
             var x = emb.output

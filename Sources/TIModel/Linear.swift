@@ -5,12 +5,22 @@ import TIQuant
 
 public enum Linear {
     /// y[n, out] = x[n, in] · W[out, in]ᵀ + b[out]. With the codes of a quantized x and a ternary W
-    /// (Float), the product runs as an exact int8 GEMM (see Int8Lattice); otherwise as a float GEMM.
+    /// (Float), the product runs as an exact int8 GEMM (see Int8Lattice); with codes carrying integer
+    /// layers (IntegerLinears) and W one of them, as that layer's int8 × int8 + int32 bias; otherwise
+    /// as a float GEMM.
     public static func forward<T: BLASScalar>(
         x: UnsafePointer<T>, codes: Int8Lattice? = nil, rows n: Int, inFeatures k: Int, outFeatures m: Int,
         weight w: UnsafePointer<T>, bias b: UnsafePointer<T>?, y: UnsafeMutablePointer<T>
     ) {
-        if let codes, T.self == Float.self,
+        if let codes, T.self == Float.self, let table = codes.linears {
+            // Integer inference: this layer's int8 weights and int32 bias when it has them, else float.
+            if let layer = table.linear(weight: FloatKernels.f(w)) {
+                precondition(layer.inFeatures == k && layer.outFeatures == m && layer.inputStep == codes.step,
+                             "Linear: integer layer \(layer.outFeatures) × \(layer.inFeatures) on step \(layer.inputStep) given \(m) × \(k) on \(codes.step)")
+                codes.codes.withUnsafeBufferPointer { layer.forward($0.baseAddress!, rows: n, y: FloatKernels.f(y)) }
+                return
+            }
+        } else if let codes, T.self == Float.self,
            forwardInt8(codes, rows: n, inFeatures: k, outFeatures: m, weight: FloatKernels.f(w),
                        bias: b.map { FloatKernels.f($0) }, y: FloatKernels.f(y)) { return }
         if let b {

@@ -184,4 +184,7 @@ final class SiteCounter {
         counts[site] = c + 1
         return ActivationRangeState.key(site, c)
     }
+
+    /// The key the next visit of `site` will get, without counting it.
+    func peek(_ site: ActivationSite) -> String { ActivationRangeState.key(site, counts[site, default: 0]) }
 }

@@ -89,6 +89,8 @@ public struct ActivationQuantization<T: BLASScalar> {
     /// Data-parallel training: the tensors are one rank's rows of a batch split across ranks, and every
     /// range taken from a tensor (dynamic max|x| or [min, max], an EMA observation) is the batch's.
     public var statistics: GlobalBatchStatistics? = nil
+    /// Integer inference: the int8 Linears of this pass, bound to its parameter vector (IntegerLinears.swift).
+    public var integerLinears: IntegerLinears? = nil
 
     /// A loss-only pass may leave out sites whose result an intervention discards when nothing keys
     /// or records visits: no stored-range or learned-step quantizer, no recording, no inspector.

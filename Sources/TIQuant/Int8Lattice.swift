@@ -13,6 +13,8 @@ import TILinalg
 public struct Int8Lattice {
     public var codes: [Int8]
     public var step: Float
+    /// Integer inference (IntegerLinears.swift): the int8 layers the codes may be multiplied by.
+    public var linears: IntegerLinears? = nil
 }
 
 public enum Int8Path {
@@ -27,6 +29,7 @@ extension ActivationQuantization {
     /// take them (Float, a dynamic symmetric quantizer of ≤ 8 bits, no recording or replay, no
     /// inspector). The quantized values and the mask are exactly those `apply` gives.
     public func applyToLinearInput(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, STEMask<T>?, Int8Lattice?) {
+        if let integer = applyWithFrozenRangeCodes(site, x) { return integer }
         guard Int8Path.enabled, T.self == Float.self, frozen == nil, inspector == nil,
               case .symmetric(let bits, let clip)? = config.activations[site], bits <= 8
         else {

@@ -43,6 +43,8 @@ public struct CheckpointEvaluation {
     /// An int8 export inside its run: the run's fake-quantized student on the same examples.
     public var reference: EvaluationResult? = nil
     public var maxLogitDifference: Double? = nil
+    /// An int8 export: the file run in integer arithmetic beside its fake-quantized evaluation.
+    public var integer: IntegerArithmeticEvaluation? = nil
 }
 
 extension CheckpointEvaluation {
@@ -153,7 +155,7 @@ extension CheckpointEvaluation {
             }
             let r = try QuantizedEvaluation.run(export: location, task: data, examples: examples)
             return CheckpointEvaluation(kind: kind, location: location, split: split, evaluation: r.evaluation,
-                                        reference: r.reference, maxLogitDifference: r.maxLogitDifference)
+                                        reference: r.reference, maxLogitDifference: r.maxLogitDifference, integer: r.integer)
         }
     }
 }

@@ -9,7 +9,7 @@ import TIData
 import TICore
 
 public struct QuantizedEvaluationResult {
-    /// Dev metric and task loss of the int8 model.
+    /// Dev metric and task loss of the int8 model evaluated as a fake-quantized float model.
     public var evaluation: EvaluationResult
     /// Its logits, [examples, labels] in dev order.
     public var logits: [Float]
@@ -20,6 +20,8 @@ public struct QuantizedEvaluationResult {
     public var referenceLogits: [Float]?
     /// max |int8 logit − fake-quantized logit| over the evaluated examples.
     public var maxLogitDifference: Double?
+    /// The same file run in integer arithmetic, compared with `logits`.
+    public var integer: IntegerArithmeticEvaluation?
 }
 
 public enum QuantizedEvaluation {
@@ -46,17 +48,20 @@ public enum QuantizedEvaluation {
         return (model, θ, q)
     }
 
-    /// Logits of the first `examples` dev examples (all when nil), [examples, labels].
+    /// Logits of `examples`, [examples, labels]; with `integerLinears`, those layers in integer arithmetic.
     public static func logits(model: BertModel, effective θ: [Float], quantization: QuantConfig, examples: [Example],
-                              task: TaskData, batchSize: Int = 128) -> [Float] {
+                              task: TaskData, batchSize: Int = 128, integerLinears: IntegerLinears? = nil) -> [Float] {
         let batches = Batching.batches(examples, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression)
         return Parallel.map(batches.count) { i in
-            model.forward(effective: θ, batch: batches[i], options: ForwardOptions(quantization: quantization)).logits.array
+            var options = ForwardOptions<Float>(quantization: quantization)
+            options.integerLinears = integerLinears
+            return model.forward(effective: θ, batch: batches[i], options: options).logits.array
         }.flatMap { $0 }
     }
 
     /// Evaluates the export on the first `samples` of `examples` (default: the dev set; all when
-    /// `samples` is nil), and the run's fake-quantized student beside it when present.
+    /// `samples` is nil) as a fake-quantized float model and in integer arithmetic, and the run's
+    /// fake-quantized student beside it when present.
     public static func run(export url: URL, task: TaskData, samples: Int? = nil, examples: [Example]? = nil) throws -> QuantizedEvaluationResult {
         let (model, θ, q) = try load(url)
         guard model.config.numLabels == task.numLabels else {
@@ -67,6 +72,9 @@ public enum QuantizedEvaluation {
         let evaluation = Evaluator<Float>(model: model, task: task).evaluate(θ, quantization: q, examples: examples)
         let logits = logits(model: model, effective: θ, quantization: q, examples: examples, task: task)
         var result = QuantizedEvaluationResult(evaluation: evaluation, logits: logits)
+        let linears = try QuantizedExport.integerLinears(url, model: model, quantization: q)
+        result.integer = IntegerArithmeticEvaluation.run(model: model, effective: θ, quantization: q, linears: linears,
+                                                         examples: examples, task: task, fakeLogits: logits)
         let dir = url.deletingLastPathComponent()
         if FileManager.default.fileExists(atPath: dir.appendingPathComponent("metadata.json").path),
            FileManager.default.fileExists(atPath: dir.appendingPathComponent("student").path) {

@@ -47,6 +47,16 @@ enum PathChecks {
         }
     }
 
+    /// An output file: not a folder, in a folder this user can write, and none of the named inputs.
+    static func outputFile(_ path: String?, _ flag: String, inputs: [(flag: String, path: String?)]) throws {
+        guard let path else { return }
+        if isFolder(path) == true { throw Domain.refusal(flag, path, "a file to write, found a folder") }
+        try outputFolder(resolved(path).deletingLastPathComponent().path, flag)
+        for (inFlag, input) in inputs where input.map({ resolved($0).path == resolved(path).path }) == true {
+            throw Domain.refusal(flag, path, "a file apart from the input \(inFlag) (writing there would overwrite it)")
+        }
+    }
+
     /// An input that must be an existing folder (a checkpoint, a data folder).
     static func inputFolder(_ path: String?, _ flag: String) throws {
         guard let path else { return }

@@ -90,6 +90,12 @@ extension HostileCase {
     ]
 
     static let outputCases: [HostileCase] = [
+        HostileCase("eval json a folder", cli("eval", "--load-quantized", "{S}/x-int8.safetensors", "--json", "{S}/out"),
+                    .refused(["--json", "out", "folder"]), maxSeconds: 5) {
+            try $0.write("x", to: "x-int8.safetensors"); try $0.mkdir("out")
+        },
+        HostileCase("eval json is its input export", cli("eval", "--load-quantized", "{S}/x-int8.safetensors", "--json", "{S}/./x-int8.safetensors"),
+                    .refused(["--json", "overwrite"]), maxSeconds: 5) { try $0.write("x", to: "x-int8.safetensors") },
         HostileCase("finetune output is its input checkpoint", cli("finetune", "--checkpoint", "{S}/ck", "--out", "{S}/ck"), .refused(["--out", "ck"]), maxSeconds: 5) {
             try $0.checkpoint("ck")
         },

@@ -50,6 +50,15 @@ final class QuantizedEvaluationTests: XCTestCase {
         let (deq, q) = try QuantizedExport.load(export, model: run.model)
         let direct = QuantizedEvaluation.logits(model: run.model, effective: deq, quantization: q, examples: run.data.dev, task: run.data)
         XCTAssertEqual(direct, r.logits)
+        // The same file in integer arithmetic (int8 × int8 + int32 bias in every Linear): its logits
+        // within one step of the classifier's output grid of the fake-quantized evaluation's.
+        let integer = try XCTUnwrap(r.integer)
+        XCTAssertEqual(integer.integerLayers, integer.linearLayers)
+        XCTAssertEqual(integer.linearLayers, 2 * 6 + 2)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(integer.maxLogitDifferenceInSteps), 1, "\(integer.maxLogitDifference)")
+        XCTAssertEqual(integer.evaluation.metric, r.evaluation.metric)
+        XCTAssertEqual(integer.evaluation.loss, r.evaluation.loss, accuracy: 1e-5 * max(1, r.evaluation.loss))
+        XCTAssertEqual(integer.changedPredictions, 0)
         // The check can fail: an export of weights 10 % off lands far outside the tolerance.
         let bad = tempDir("q8-bad")
         try FileManager.default.copyItem(at: run.dir, to: bad)

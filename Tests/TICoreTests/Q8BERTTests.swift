@@ -127,15 +127,8 @@ final class Q8BERTTests: XCTestCase {
     }
 
     func testExportRoundTripEvaluatesToTheFakeQuantizedLogits() throws {
-        let model = BertModel(config: Tiny.config())
-        let θ = Tiny.parameters(model, seed: 4).map(Float.init)
-        let tracker = ActivationRangeTracker(state: ActivationRangeState())
-        let fake = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
-        _ = model.forward(effective: fake, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
-        let config = QATMode.q8bert.method.quantization(config: QATConfig(mode: .q8bert), ranges: tracker.state)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("q8-\(UUID().uuidString).safetensors")
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        try QuantizedExport.write(θ, model: model, config: config, to: url)
+        let export = try TinyQ8BERTExport(self)
+        let (model, θ, fake, ranges, config, url) = (export.model, export.latent, export.fake, export.ranges, export.config, export.url)
 
         let file = try SafeTensorsFile.read(url: url)
         XCTAssertEqual(file.info("bert.encoder.layer.0.attention.self.query.weight")?.dtype, .i8)
@@ -149,7 +142,7 @@ final class Q8BERTTests: XCTestCase {
                                     ("classifier.bias", "classifier.weight", "classifierInput.0")] {
             XCTAssertEqual(file.info(bias)?.dtype, .i32, bias)
             let b = θ[model.layout.slot(bias).range], w = θ[model.layout.slot(weight).range]
-            let stepW = Double(w.map(abs).max()!) / 127, stepX = try XCTUnwrap(tracker.state.threshold(key)) / 127
+            let stepW = Double(w.map(abs).max()!) / 127, stepX = try XCTUnwrap(ranges.threshold(key)) / 127
             let expected = b.map { Double(Int32((Double($0) / (stepX * stepW)).rounded(.toNearestOrEven))) }
             XCTAssertEqual(try file.values(bias, as: Double.self), expected, bias)
             XCTAssertEqual(Double(try file.values(QuantizedExport.scaleName(bias), as: Float.self)[0]), stepX * stepW, accuracy: 1e-6 * stepX * stepW)
@@ -158,7 +151,7 @@ final class Q8BERTTests: XCTestCase {
 
         let (loaded, q) = try QuantizedExport.load(url, model: model)
         XCTAssertTrue(q.weights.isEmpty)
-        XCTAssertEqual(q.ranges, tracker.state)
+        XCTAssertEqual(q.ranges, ranges)
         // Dequantized codes·scale sit on the fake quantizer's grid up to float rounding; int32 biases
         // within half their (tiny) accumulator step.
         for slot in model.layout.slots {

@@ -23,6 +23,8 @@ public struct Evaluator<T: BLASScalar> {
     public var communicator: Communicator
     /// The layers an evaluation's intervention applies in (nil: every layer).
     public var interventionLayers: [Int]? = nil
+    /// Inference of an int8 model: the Linear layers run in integer arithmetic (IntegerLinears).
+    public var integerLinears: IntegerLinears? = nil
 
     public init(model: BertModel, task: TaskData, batchSize: Int = 128, communicator: Communicator = SingleProcess.shared) {
         self.model = model; self.task = task; self.batchSize = batchSize; self.communicator = communicator
@@ -44,6 +46,7 @@ public struct Evaluator<T: BLASScalar> {
             let teacherTrace = intervention.map { model.forward(effective: $0.teacher, batch: batches[i], options: ForwardOptions()) }
             var options = ForwardOptions(quantization: quantization, intervention: intervention?.point, teacher: teacherTrace)
             options.interventionLayers = interventionLayers
+            options.integerLinears = integerLinears
             let tr = model.forward(effective: θq, batch: batches[i], options: options)
             return [Double(obj.taskLoss(tr.logits, batch: batches[i]).0) * Double(batches[i].size)] + tr.logits.array.map { Double($0) }
         }
