@@ -31,6 +31,8 @@ extension QATCommand {
         let teacher = (try? taskOptions.source()).map { common.workspace.teacherDir($0).path }
         try QATOptionChecks.output(out, teacherDir: teacher, dataDir: taskOptions.dataDir)
         try q8bert.check(mode: mode)
+        try quant.refuseUnusedPEGOptions(mode: mode)
+        try lsq.check(mode: mode)
     }
 }
 
@@ -38,5 +40,10 @@ extension QuantizationOptions {
     func validate() throws {
         try Domain.count(calibrationBatches, "--calibration-batches", Domain.calibration, "batches")
         try Domain.count(calibrationBatchSize, "--calibration-batch-size", Domain.batch, "examples")
+        do {
+            if let peg { _ = try PEGOptions.parse(peg, sites: pegSites, sharedH: pegPermuteSharedH) }
+        } catch {
+            throw ValidationError("\(ErrorMessages.forCommandLine(error))")
+        }
     }
 }

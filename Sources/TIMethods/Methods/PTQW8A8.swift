@@ -8,6 +8,7 @@ public struct PTQW8A8: QATMethod {
     public var mode: QATMode { .ptqW8A8 }
     public var loss: LossKind { .task }
     public var takesCalibrationOptions: Bool { true }
+    public var takesPEGOptions: Bool { true }
 
     public func phases(total: Int, stepOne: Int) -> [TrainingPhase] { [] }
 
@@ -18,7 +19,8 @@ public struct PTQW8A8: QATMethod {
     public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
         student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: runQuantization(config: config, ranges: nil),
                                        batches: CalibrationBatches.draw(task: task, config: config),
-                                       estimator: (config.ptq ?? PTQOptions()).estimator).ranges
+                                       estimator: (config.ptq ?? PTQOptions()).estimator,
+                                       pegSharedH: config.ptq?.peg?.permuteSharedH ?? false).ranges
     }
 }
 

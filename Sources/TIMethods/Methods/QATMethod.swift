@@ -37,6 +37,10 @@ public protocol QATMethod: Sendable {
     var takesCalibrationOptions: Bool { get }
     /// True when it learns its rounding by AdaRound (`QATConfig.adaRound`, always recorded).
     var takesAdaRoundOptions: Bool { get }
+    /// True when its quantization groups activations by `QATConfig.ptq.peg` (PEG).
+    var takesPEGOptions: Bool { get }
+    /// True when it learns quantizer ranges by LSQ (`QATConfig.lsq`, always recorded).
+    var takesLSQOptions: Bool { get }
     /// True when its analyses look at the teacher itself (FP): there is no student to train.
     var studentIsTeacher: Bool { get }
     /// True when its student directory carries an int8 export.
@@ -73,6 +77,8 @@ extension QATMethod {
     public var trainsRanges: Bool { false }
     public var takesCalibrationOptions: Bool { false }
     public var takesAdaRoundOptions: Bool { false }
+    public var takesPEGOptions: Bool { false }
+    public var takesLSQOptions: Bool { false }
     public var studentIsTeacher: Bool { false }
     public var writesInt8Export: Bool { false }
 
