@@ -20,12 +20,20 @@ public enum ParameterRole: String, Codable, Sendable {
     }
 }
 
-/// What a learned scale (role `.scale`, e.g. an LSQ step) scales.
+/// What a learned quantizer parameter (role `.scale`, e.g. an LSQ step) belongs to.
 public enum ScaleTarget: Codable, Sendable, Hashable {
-    /// Another tensor of the same layout, by name.
+    /// The step of another tensor of the same layout, by name.
     case slot(String)
-    /// A tensor computed in the forward pass, by the key its quantizer uses ("ffnResidual.2").
+    /// The step of a tensor computed in the forward pass, by the key its quantizer uses ("ffnResidual.2").
     case activation(String)
+    /// The zero point (offset, in grid codes) of such a tensor's asymmetric grid, by the same key.
+    case activationZeroPoint(String)
+
+    /// True for a step (kept positive); false for a zero point.
+    public var isStep: Bool {
+        if case .activationZeroPoint = self { return false }
+        return true
+    }
 }
 
 public struct ParameterSlot: Codable, Sendable, Equatable {

@@ -19,7 +19,7 @@ public enum Embeddings {
         let h = d.hidden, n = d.rows
         var sum = Buffer<T>(uninitialized: n * h)
         var tokenTypeSumMask: STEMask<T>? = nil, sumMask: STEMask<T>? = nil
-        if quant.quantizes(.embeddingTokenTypeSum) || quant.quantizes(.embeddingSum) {
+        if quant.visits(.embeddingTokenTypeSum) || quant.visits(.embeddingSum) {
             for r in 0..<n {
                 let w = θ + o.wordEmbeddings + batch.tokens[r] * h, t = θ + o.tokenTypeEmbeddings + batch.tokenTypes[r] * h
                 let out = sum.p + r * h

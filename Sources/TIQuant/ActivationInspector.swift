@@ -15,8 +15,12 @@ public final class ActivationInspector {
     }
     public private(set) var sites: [String: Site] = [:]
     public private(set) var order: [String] = []
+    /// Also record the sites only some schemes visit (the seed-W8A8 LayerNorm outputs) where the config
+    /// does not quantize them: PEG's full-precision range pass needs every site it will group; reports
+    /// keep to the sites their scheme visits.
+    public let recordsEverySite: Bool
 
-    public init() {}
+    public init(recordsEverySite: Bool = false) { self.recordsEverySite = recordsEverySite }
 
     func record<T: BLASScalar>(_ key: String, site: ActivationSite, quantizer: ActivationQuantizer?, x: Buffer<T>, quantized q: Buffer<T>, width: Int) {
         var s = sites[key] ?? { order.append(key); return Site(key: key, site: site, quantizer: quantizer) }()

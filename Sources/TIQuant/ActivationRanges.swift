@@ -26,9 +26,14 @@ public struct TrackedRange: Codable, Equatable, Sendable {
     /// PEG: per-hidden-dimension calibrated [lo, hi].
     public var dimLo: [Double]?
     public var dimHi: [Double]?
+    /// PEG with permutation: the hidden dimensions in the order their groups take them, fixed from
+    /// full-precision ranges before calibration (PEGPermutation.swift); nil sorts by `dimLo`/`dimHi`.
+    public var order: [Int]?
 
-    public init(biased: Double = 0, steps: Int = 0, lo: Double = 0, hi: Double = 0, dimLo: [Double]? = nil, dimHi: [Double]? = nil) {
+    public init(biased: Double = 0, steps: Int = 0, lo: Double = 0, hi: Double = 0, dimLo: [Double]? = nil, dimHi: [Double]? = nil,
+                order: [Int]? = nil) {
         self.biased = biased; self.steps = steps; self.lo = lo; self.hi = hi; self.dimLo = dimLo; self.dimHi = dimHi
+        self.order = order
     }
 
     /// The range to quantize with. From 0, the EMA with the usual bias correction biased/(1 − decayᵗ):
@@ -121,6 +126,12 @@ public final class ActivationRangeTracker {
     }
     func update(_ key: String, observedMaxAbs m: Double) -> Double { state.update(key, observedMaxAbs: m) }
 
+    /// PEG: fixes the dimension order of `key` before any range is observed there (PEGPermutation.swift).
+    public func fixOrder(_ key: String, _ order: [Int]) {
+        precondition(state.ranges[key] == nil || state.ranges[key]!.steps == 0, "fixOrder: \(key) already has observed ranges")
+        state.ranges[key, default: TrackedRange()].order = order
+    }
+
     /// PEG: per-dimension ranges of this batch by the tracker's estimator, as the per-tensor estimators
     /// do it for one range: current_minmax keeps this batch's [min, max] of every dimension,
     /// running_minmax their moving average, and MSE searches each dimension's own [α·min, α·max] on
@@ -143,7 +154,8 @@ public final class ActivationRangeTracker {
                 for j in 0..<width { lo[j] = pl[j] + (lo[j] - pl[j]) / t; hi[j] = ph[j] + (hi[j] - ph[j]) / t }
             }
         }
-        state.ranges[key] = TrackedRange(steps: (prev?.steps ?? 0) + 1, lo: lo.min() ?? 0, hi: hi.max() ?? 0, dimLo: lo, dimHi: hi)
+        state.ranges[key] = TrackedRange(steps: (prev?.steps ?? 0) + 1, lo: lo.min() ?? 0, hi: hi.max() ?? 0, dimLo: lo, dimHi: hi,
+                                         order: prev?.order)
         return (lo, hi)
     }
 

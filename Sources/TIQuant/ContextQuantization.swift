@@ -36,7 +36,7 @@ extension ActivationQuantization {
         if let f = frozen, let mask {
             let offset = Buffer<T>(uninitialized: n)
             for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }
-            f.record(offset: offset, mask: mask, step: nil)
+            f.record(offset: offset, mask: mask, terms: [])
         }
         if let inspector {
             inspector.record(counter.next(site), site: site, quantizer: config.activations[site], x: x, quantized: out, width: hiddenWidth)

@@ -10,7 +10,7 @@ import TILinalg
 public final class FrozenPoint<T: BLASScalar> {
     public enum Phase { case recording, replaying }
     public private(set) var phase: Phase = .recording
-    private var activations: [(offset: Buffer<T>, mask: Buffer<T>, step: LSQActivationTerm<T>?)] = []
+    private var activations: [(offset: Buffer<T>, mask: Buffer<T>, terms: [LSQActivationTerm<T>])] = []
     private var detached: [Buffer<T>] = []
     private var activationCursor = 0, detachedCursor = 0
 
@@ -28,9 +28,9 @@ public final class FrozenPoint<T: BLASScalar> {
         detachedCursor = 0
     }
 
-    func record(offset: Buffer<T>, mask: Buffer<T>, step: LSQActivationTerm<T>?) { activations.append((offset, mask, step)) }
+    func record(offset: Buffer<T>, mask: Buffer<T>, terms: [LSQActivationTerm<T>]) { activations.append((offset, mask, terms)) }
 
-    func nextActivation(count: Int) -> (offset: Buffer<T>, mask: Buffer<T>, step: LSQActivationTerm<T>?) {
+    func nextActivation(count: Int) -> (offset: Buffer<T>, mask: Buffer<T>, terms: [LSQActivationTerm<T>]) {
         precondition(activationCursor < activations.count, "FrozenPoint: replay visits more quantizer sites than were recorded")
         let e = activations[activationCursor]
         activationCursor += 1
@@ -48,21 +48,21 @@ public final class FrozenPoint<T: BLASScalar> {
 }
 
 /// The backward of one activation quantizer, kept next to its forward (`ActivationQuantization.apply`):
-/// the STE mask, and for an LSQ site the learned step's ∂x̂/∂s.
+/// the STE mask, and for an LSQ site the learned step's ∂x̂/∂s (and zero point's ∂x̂/∂z_f).
 public struct STEMask<T: BLASScalar> {
     public let mask: Buffer<T>
-    /// LSQ activation sites only: where the step sits in the flat gradient and ∂x̂/∂s per entry.
-    public let step: LSQActivationTerm<T>?
+    /// LSQ activation sites only: where each learned parameter sits in the flat gradient and ∂x̂/∂p per entry.
+    public let terms: [LSQActivationTerm<T>]
 
-    public init(_ mask: Buffer<T>, step: LSQActivationTerm<T>? = nil) { self.mask = mask; self.step = step }
+    public init(_ mask: Buffer<T>, terms: [LSQActivationTerm<T>] = []) { self.mask = mask; self.terms = terms }
 
-    /// g ← mask ⊙ g, where g is the gradient at the quantizer's output. The step's gradient Σᵢ gᵢ·dᵢ is
-    /// taken first, from the unmasked g: clamped entries move with the step (d = grid bound) even though
-    /// no gradient passes to their input.
+    /// g ← mask ⊙ g, where g is the gradient at the quantizer's output. Each learned parameter's gradient
+    /// Σᵢ gᵢ·dᵢ is taken first, from the unmasked g: clamped entries move with the step and the zero point
+    /// even though no gradient passes to their input.
     public func backward(_ g: Buffer<T>, grads: UnsafeMutablePointer<T>) {
-        if let step {
-            precondition(step.d.count == g.count, "STEMask: gradient of \(g.count) entries, step derivative of \(step.d.count)")
-            grads[step.index] += T.dot(g.count, g.p, step.d.p)
+        for t in terms {
+            precondition(t.d.count == g.count, "STEMask: gradient of \(g.count) entries, parameter derivative of \(t.d.count)")
+            grads[t.index] += T.dot(g.count, g.p, t.d.p)
         }
         g.multiply(by: mask)
     }
@@ -125,27 +125,21 @@ public struct ActivationQuantization<T: BLASScalar> {
                 T.maskedAffine(mask: e.mask.p + r.lowerBound, x: x.p + r.lowerBound, offset: e.offset.p + r.lowerBound,
                                count: r.count, out: out.p + r.lowerBound)
             }
-            // LSQ: x̂ = mask·x + offset + d·s with s the step of the θ being replayed, so that finite
-            // differences (and Hessian-vector products) see the steps like any other parameter.
-            if let t = e.step, let key, let s = steps?[key] {
-                precondition(s.index == t.index, "FrozenPoint: replayed LSQ step \(key) moved in the layout")
-                for i in 0..<n { out.p[i] += t.d.p[i] * s.value }
+            // LSQ: x̂ = mask·x + offset + Σ d·(p − p₀) over the step (and zero point) p of the θ being
+            // replayed, so that finite differences (and Hessian-vector products) see them like any other
+            // parameter. Adding d·(p − p₀) rather than d·p (with d·p₀ taken out of the offset) adds exactly
+            // 0 at θ₀ and only the perturbation's rounding near it.
+            for t in e.terms {
+                guard let p = steps?.value(at: t.index) else { preconditionFailure("FrozenPoint: replayed LSQ parameter moved in the layout") }
+                let dp = p - t.value
+                for i in 0..<n { out.p[i] += t.d.p[i] * dp }
             }
-            return (out, STEMask(e.mask, step: e.step))
+            return (out, STEMask(e.mask, terms: e.terms))
         }
         let mask = Buffer<T>(uninitialized: n)
-        var stepTerm: LSQActivationTerm<T>? = nil
-        if let key, case .lsq(let bits) = q, tracker == nil, let s = steps?[key] {
-            // LSQ with the learned step s from θ and the zero point fixed at calibration (ranges), so
-            // that only s moves the grid: x̂ = s·(clamp(round(x/s) + z, 0, 2^b − 1) − z).
-            var lo: T = 0
-            for i in 0..<n { lo = min(lo, x.p[i]) }
-            if let statistics, config.ranges?.ranges[key] == nil { lo = statistics.range(lo: lo, hi: 0).lo }
-            let zero = config.ranges?.ranges[key].map { LSQ.zeroPoint(lo: $0.lo, hi: $0.hi, bits: bits) }
-                ?? LSQ.zeroPoint(lo: Double(lo), step: Double(s.value), bits: bits)  // uncalibrated: the tensor's own min
-            let d = Buffer<T>(uninitialized: n)
-            LSQ.quantizeActivation(x.p, count: n, bits: bits, step: s.value, zero: T(zero), out: out.p, mask: mask.p, d: d.p)
-            stepTerm = LSQActivationTerm(index: s.index, d: d)
+        var terms: [LSQActivationTerm<T>] = []
+        if let key, q.learnsStep, let t = applyLSQ(key, site: site, q, x, out: out, mask: mask) {
+            terms = t
         } else if let key, case .tracked(let bits) = q {
             // Training: update the EMA with this batch, then quantize with it. Evaluation: the frozen range.
             let r = tracker.map { $0.update(key, observedMaxAbs: Double(globalMaxAbs(x))) }
@@ -168,19 +162,19 @@ public struct ActivationQuantization<T: BLASScalar> {
             let r = tracker.map { $0.observePerDimension(key, x.p, count: n, width: w, bits: bits) }
                 ?? config.ranges?.ranges[key].flatMap { t in t.dimLo.flatMap { lo in t.dimHi.map { (lo, $0) } } }
                 ?? globalDimensionRanges(x, width: w)  // uncalibrated: the tensor's own ranges
-            PEG.quantize(x.p, count: n, width: w, bits: bits, dimLo: r.0, dimHi: r.1, groups: groups, permute: permute,
+            let order = (tracker?.state ?? config.ranges)?.ranges[key]?.order
+            PEG.quantize(x.p, count: n, width: w, bits: bits, dimLo: r.0, dimHi: r.1, groups: groups, permute: permute, order: order,
                          out: out.p, mask: mask.p)
         } else {
             q.quantize(x.p, count: n, out: out.p, mask: mask.p, across: statistics)
         }
         if let f = frozen {
-            // Recorded so that the replay reproduces out exactly at θ₀: offset = out − mask·x − d·s₀.
+            // Recorded so that the replay reproduces out exactly at θ₀: offset = out − mask·x.
             let offset = Buffer<T>(uninitialized: n)
             for i in 0..<n { offset.p[i] = out.p[i] - mask.p[i] * x.p[i] }
-            if let t = stepTerm, let key, let s = steps?[key] { for i in 0..<n { offset.p[i] -= t.d.p[i] * s.value } }
-            f.record(offset: offset, mask: mask, step: stepTerm)
+            f.record(offset: offset, mask: mask, terms: terms)
         }
-        return (out, STEMask(mask, step: stepTerm))
+        return (out, STEMask(mask, terms: terms))
     }
 
     /// max|x| of the batch x is this rank's share of (of x itself in one process).
@@ -212,6 +206,10 @@ extension ActivationQuantization {
     /// quantize it, the tensor passes untouched and unrecorded, so that the other schemes' passes and
     /// reports stay what they were.
     public func applyIfQuantized(_ site: ActivationSite, _ x: Buffer<T>) -> (Buffer<T>, STEMask<T>?) {
-        quantizes(site) ? apply(site, x) : (x, nil)
+        visits(site) ? apply(site, x) : (x, nil)
     }
+
+    /// True when the forward must form the tensor of `site` on its own: the config quantizes it, or an
+    /// inspector records every site (PEG's full-precision range pass).
+    public func visits(_ site: ActivationSite) -> Bool { quantizes(site) || inspector?.recordsEverySite == true }
 }

@@ -10,27 +10,37 @@ public enum PEG {
     /// Hidden dimensions of each of K groups: contiguous blocks of the identity, or of the dimensions
     /// sorted by calibrated range (hi − lo, ascending; ties by index) when `permute`.
     public static func groups(dimLo: [Double], dimHi: [Double], count k: Int, permute: Bool) -> [[Int]] {
-        let h = dimLo.count
-        let k = max(1, min(k, h))
-        var order = Array(0..<h)
-        if permute {
-            order.sort { a, b in
-                let ra = dimHi[a] - dimLo[a], rb = dimHi[b] - dimLo[b]
-                return ra != rb ? ra < rb : a < b
-            }
+        groups(order: permute ? rangeOrder(dimLo: dimLo, dimHi: dimHi) : Array(0..<dimLo.count), count: k)
+    }
+
+    /// The dimensions sorted by range hi − lo, ascending, ties by index: the seed's argsort of the ranges.
+    public static func rangeOrder(dimLo: [Double], dimHi: [Double]) -> [Int] {
+        Array(0..<dimLo.count).sorted { a, b in
+            let ra = dimHi[a] - dimLo[a], rb = dimHi[b] - dimLo[b]
+            return ra != rb ? ra < rb : a < b
         }
-        // Group sizes differ by at most one: group g takes order[g·h/k ..< (g+1)·h/k].
+    }
+
+    /// K contiguous blocks of `order`, sizes differing by at most one: group g takes
+    /// order[g·h/k ..< (g+1)·h/k]. (The seed requires h divisible by K; then the blocks are its groups.)
+    public static func groups(order: [Int], count k: Int) -> [[Int]] {
+        let h = order.count
+        let k = max(1, min(k, h))
         return (0..<k).map { g in Array(order[(g * h / k)..<((g + 1) * h / k)]) }
     }
 
-    /// Quantizes rows of `width` entries with one asymmetric b-bit grid per group of dimensions.
+    /// Quantizes rows of `width` entries with one asymmetric b-bit grid per group of dimensions. With
+    /// `permute`, the groups are blocks of `order` when given (the permutation fixed before calibration,
+    /// PEGPermutation.swift), else of the dimensions sorted by their calibrated ranges.
     public static func quantize<T: BLASScalar>(_ x: UnsafePointer<T>, count n: Int, width: Int, bits: Int,
-                                               dimLo: [Double], dimHi: [Double], groups k: Int, permute: Bool,
+                                               dimLo: [Double], dimHi: [Double], groups k: Int, permute: Bool, order: [Int]? = nil,
                                                out: UnsafeMutablePointer<T>, mask: UnsafeMutablePointer<T>) {
         precondition(n % width == 0 && dimLo.count == width && dimHi.count == width, "PEG: tensor is not [rows, \(width)]")
+        precondition(order.map { $0.count == width } ?? true, "PEG: permutation of \(order?.count ?? 0) dimensions for width \(width)")
         let grid = IntegerGrid.unsigned(bits: bits), (qlo, qhi) = grid.codeBounds(as: T.self)
         var scale = [T](repeating: 0, count: width), zero = scale
-        for g in groups(dimLo: dimLo, dimHi: dimHi, count: k, permute: permute) {
+        let blocks = permute ? (order ?? rangeOrder(dimLo: dimLo, dimHi: dimHi)) : Array(0..<width)
+        for g in groups(order: blocks, count: k) {
             let lo = min(g.map { dimLo[$0] }.min() ?? 0, 0), hi = max(g.map { dimHi[$0] }.max() ?? 0, 0)
             let s = hi > lo ? grid.step(width: T(hi - lo)) : 0
             let z = s > 0 ? grid.zeroPoint(lo: T(lo), step: s) : 0  // −T(lo) = T(−lo): rounding to T is odd-symmetric

@@ -30,38 +30,84 @@ public struct PTQOptions: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// PEG at the named sites (seed names `x`, `h`, `y`: the [rows, hidden] ones): K groups (K = hidden
-/// size for per-embedding), `permute` sorts dimensions by range first (the seed's `ngp`, per quantizer).
+/// PEG at the named sites (seed names `x`, `h`, `y`: the [rows, hidden] ones), or at every activation
+/// quantizer whose tensor is [rows, hidden] (`all`, the seed's `--per-groups`): K groups (K = hidden
+/// size for per-embedding), `permute` sorts dimensions by their full-precision range first (the seed's
+/// `ngp` / `--per-groups-permute`, one order per quantizer), `permuteSharedH` gives every permuted quantizer
+/// of an encoder layer the order of the layer's FFN output (the seed's `--per-groups-permute-shared-h`).
 public struct PEGOptions: Codable, Equatable, Sendable {
     public var groups: Int
     public var permute: Bool
     public var sites: [String]
-    public init(groups: Int = 6, permute: Bool = true, sites: [String] = ["y"]) {
-        self.groups = groups; self.permute = permute; self.sites = sites
+    public var permuteSharedH: Bool
+    public init(groups: Int = 6, permute: Bool = true, sites: [String] = ["y"], permuteSharedH: Bool = false) {
+        self.groups = groups; self.permute = permute; self.sites = sites; self.permuteSharedH = permuteSharedH
+    }
+
+    enum CodingKeys: String, CodingKey { case groups, permute, sites, permuteSharedH }
+
+    /// Options recorded before shared-h existed decode as per-quantizer permutations.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        groups = try c.decode(Int.self, forKey: .groups)
+        permute = try c.decode(Bool.self, forKey: .permute)
+        sites = try c.decode([String].self, forKey: .sites)
+        permuteSharedH = try c.decodeIfPresent(Bool.self, forKey: .permuteSharedH) ?? false
     }
 
     /// Groups as many as there are hidden dimensions (PEG clamps K to the width): per-embedding.
     public static let perEmbedding = 1 << 30
 
+    /// The `sites` value that groups every [rows, hidden] quantizer (`PTQ.pegAllSites`).
+    public static let allSites = "all"
+
     /// The seed's notation: `ngK` (K groups), `ngpK` (K groups after the range permutation) or `pe`
-    /// (per embedding); `sites` is a comma list of x, h, y.
-    public static func parse(_ text: String, sites: String) throws -> PEGOptions {
+    /// (per embedding); `sites` is `all` or a comma list of x, h, y; `sharedH` needs `ngpK`.
+    public static func parse(_ text: String, sites: String, sharedH: Bool = false) throws -> PEGOptions {
         let list = sites.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !list.isEmpty, list.allSatisfy(PTQ.pegSiteNames.contains) else {
-            throw OptionValueError(option: .pegSites, value: sites, reason: "expected a comma list of x, h, y")
+        guard list == [allSites] || (!list.isEmpty && list.allSatisfy(PTQ.pegSiteNames.contains)) else {
+            throw OptionValueError(option: .pegSites, value: sites, reason: "expected all or a comma list of x, h, y")
         }
-        if text == "pe" { return PEGOptions(groups: perEmbedding, permute: false, sites: list) }
-        let permute = text.hasPrefix("ngp")
-        guard text.hasPrefix("ng"), let k = Int(text.dropFirst(permute ? 3 : 2)), k >= 1 else {
-            throw OptionValueError(option: .peg, value: text, reason: "expected ngK, ngpK (K ≥ 1) or pe")
+        var o: PEGOptions
+        if text == "pe" {
+            o = PEGOptions(groups: perEmbedding, permute: false, sites: list)
+        } else {
+            let permute = text.hasPrefix("ngp")
+            guard text.hasPrefix("ng"), let k = Int(text.dropFirst(permute ? 3 : 2)), k >= 1 else {
+                throw OptionValueError(option: .peg, value: text, reason: "expected ngK, ngpK (K ≥ 1) or pe")
+            }
+            o = PEGOptions(groups: k, permute: permute, sites: list)
         }
-        return PEGOptions(groups: k, permute: permute, sites: list)
+        if sharedH {
+            guard o.permute else {
+                throw OptionValueError(option: .peg, value: text, reason: "--peg-permute-shared-h shares a permutation: expected ngpK")
+            }
+            o.permuteSharedH = true
+        }
+        return o
     }
+
+    /// The activation sites these options group.
+    public var activationSites: [ActivationSite] {
+        sites == [Self.allSites] ? PTQ.pegAllSites : sites.flatMap { PTQ.pegSiteNames.contains($0) ? PTQ.quantDictSites[$0] ?? [] : [] }
+    }
+
+    /// "-peg-ngp6-y", "-peg-ngp6-all-shared-h": the part of the config name.
+    var label: String { "-peg-\(permute ? "ngp" : "ng")\(groups)-" + sites.joined(separator: ",") + (permuteSharedH ? "-shared-h" : "") }
 }
 
 public enum PTQ {
     /// The quant-dict names whose tensors are [rows, hidden], where PEG applies.
     public static let pegSiteNames: Set<String> = ["x", "h", "y"]
+
+    /// Every PTQ W8A8 site whose tensor is [tokens, hidden]: the quantizers the seed's `--per-groups`
+    /// groups (both embedding sums and the embedding LayerNorm output; per layer Q, K, V, the context,
+    /// the attention output projection `g`, its residual sum `u` and LayerNorm output `x`, the FFN
+    /// output `h`, its residual sum `y` and LayerNorm output `z`). Not the scores, the probabilities,
+    /// the FFN's intermediate width, the pooler or the logits. PEG applies only where the setup quantizes.
+    public static let pegAllSites: [ActivationSite] = [
+        .embeddingTokenTypeSum, .embeddingSum, .embeddingNorm, .query, .key, .value, .contextInput,
+        .attentionOutputProjection, .attentionResidual, .attentionNorm, .ffnOutput, .ffnResidual, .outputNorm]
 
     /// The seed's quant-dict names (its main.py): `e` both embedding sums, `s` scores, `p` probabilities,
     /// `c` context, `g` attention output projection, `u` its residual sum, `x` attention LayerNorm output
@@ -114,15 +160,11 @@ extension QuantConfig {
         var a: [ActivationSite: ActivationQuantizer] = [:]
         for s in o.seedOptions.quantSetup.sites { a[s] = .calibrated(bits: o.activationBits) }
         for (name, bits) in o.quantDict { for s in PTQ.quantDictSites[name] ?? [] { a[s] = .calibrated(bits: bits) } }
-        if let p = o.peg {
-            for name in p.sites where PTQ.pegSiteNames.contains(name) {
-                for s in PTQ.quantDictSites[name]! {
-                    a[s] = .perEmbeddingGroup(bits: a[s]?.bits ?? o.activationBits, groups: p.groups, permute: p.permute)
-                }
-            }
+        for s in o.peg?.activationSites ?? [] where a[s] != nil {
+            a[s] = .perEmbeddingGroup(bits: a[s]?.bits ?? o.activationBits, groups: o.peg!.groups, permute: o.peg!.permute)
         }
         let mixed = o.quantDict.keys.sorted().map { "\($0)\(o.quantDict[$0]!)" }.joined(separator: ",")
-        let peg = o.peg.map { "-peg-\($0.permute ? "ngp" : "ng")\($0.groups)-" + $0.sites.joined(separator: ",") } ?? ""
+        let peg = o.peg?.label ?? ""
         return QuantConfig(name: "ptq-w\(o.weightBits)a\(o.activationBits)" + (mixed.isEmpty ? "" : "-" + mixed) + peg
                                + o.seedOptions.quantSetup.nameSuffix,
                            weights: w, activations: a)

@@ -140,15 +140,19 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
     /// PEG: asymmetric per group of hidden dimensions over calibrated per-dimension ranges (PEG.swift);
     /// `groups` = hidden size is per-embedding. Only for [rows, hidden] sites.
     case perEmbeddingGroup(bits: Int, groups: Int, permute: Bool)
-    /// LSQ activations: asymmetric b-bit with a learned step read from the parameter buffer and the
-    /// zero point fixed by the calibrated range (LSQ.swift). Calibrated like `.calibrated`, which also
+    /// LSQ activations (the seed's `asymmetric_uniform` with learned ranges): asymmetric b-bit with a
+    /// learned step and a learned zero point read from the parameter buffer (LSQ.swift; a layout without
+    /// zero-point slots keeps the one of the calibrated range). Calibrated like `.calibrated`, which also
     /// stands in where the layout has no step slot.
     case lsq(bits: Int)
+    /// LSQ activations, the seed's `symmetric_uniform`: a learned step, zero point 0, the signed grid
+    /// −2^(b−1) … 2^(b−1) − 1 when the calibrated range reaches below 0, else the unsigned 0 … 2^b − 1.
+    case lsqSymmetric(bits: Int)
 
     /// True for the quantizers whose range lives in an `ActivationRangeState` rather than in the tensor.
     public var usesStoredRange: Bool {
         switch self {
-        case .tracked, .calibrated, .perEmbeddingGroup, .lsq: return true
+        case .tracked, .calibrated, .perEmbeddingGroup, .lsq, .lsqSymmetric: return true
         case .symmetric, .asymmetric: return false
         }
     }
@@ -161,9 +165,17 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         }
     }
 
+    /// True for the LSQ quantizers, whose step (and zero point) are parameters.
+    public var learnsStep: Bool {
+        switch self {
+        case .lsq, .lsqSymmetric: return true
+        default: return false
+        }
+    }
+
     public var bits: Int {
         switch self {
-        case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b), .lsq(let b): return b
+        case .symmetric(let b, _), .asymmetric(let b), .tracked(let b), .calibrated(let b), .lsq(let b), .lsqSymmetric(let b): return b
         case .perEmbeddingGroup(let b, _, _): return b
         }
     }
@@ -176,6 +188,7 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
         case .calibrated(let b): return "asym\(b)(calibrated)"
         case .perEmbeddingGroup(let b, let k, let p): return "asym\(b)(peg,\(p ? "ngp" : "ng")\(k))"
         case .lsq(let b): return "asym\(b)(lsq)"
+        case .lsqSymmetric(let b): return "sym\(b)(lsq)"
         }
     }
 
@@ -192,6 +205,8 @@ public enum ActivationQuantizer: Codable, Equatable, Sendable {
             ActivationQuantizer.symmetric(bits: bits, clip: nil).quantize(x, count: n, out: out, mask: mask, across: across)
         case .calibrated(let bits), .perEmbeddingGroup(let bits, _, _), .lsq(let bits):  // (PEG without its width, LSQ without its step: per tensor)
             WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: false, out: out, mask: mask, across: across)
+        case .lsqSymmetric(let bits):
+            WeightQuantizer.uniformGrid(x, count: n, bits: bits, symmetric: true, out: out, mask: mask, across: across)
         }
     }
 

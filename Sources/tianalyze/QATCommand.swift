@@ -10,6 +10,7 @@ struct QATCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var quant: QuantizationOptions
+    @OptionGroup var lsq: LSQArguments
     @Option(help: "Method: \(QATMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: QATMode = MethodRegistry.defaultMode
     @OptionGroup var taskOptions: TaskOptions
     @Option(help: "Run directory (default <runs>/qat-<task>-<mode>-seed<seed>[-step1|-step2]).") var out: String?
@@ -48,6 +49,7 @@ struct QATCommand: ParsableCommand {
         try quant.apply(to: &cfg)
         try recipeOptions.apply(to: &cfg)
         try q8bert.apply(to: &cfg)
+        try lsq.apply(to: &cfg)
         cfg.weightPrecisions = try quantConfig.file()?.precisions(for: teacher.model.layout)
         cfg.interventionLayers = layers
         try cfg.validate()

@@ -32,6 +32,8 @@ extension QATCommand {
         try QATOptionChecks.output(out, teacherDir: teacher, dataDir: taskOptions.dataDir)
         try q8bert.check(mode: mode)
         try quant.check(mode: mode)
+        try quant.refuseUnusedPEGOptions(mode: mode)
+        try lsq.check(mode: mode)
     }
 }
 
@@ -42,5 +44,10 @@ extension QuantizationOptions {
         try Domain.count(nBits, "--n-bits", PTQSeedOptions.bitsDomain, "bits")
         try Domain.count(nBitsAct, "--n-bits-act", PTQSeedOptions.bitsDomain, "bits")
         try Domain.count(actNumCandidates, "--act-num-candidates", PTQSeedOptions.candidatesDomain, "candidates")
+        do {
+            if let peg { _ = try PEGOptions.parse(peg, sites: pegSites, sharedH: pegPermuteSharedH) }
+        } catch {
+            throw ValidationError("\(ErrorMessages.forCommandLine(error))")
+        }
     }
 }

@@ -36,8 +36,10 @@ struct QuantizationOptions: ParsableArguments {
     var quantDict: String?
     @Option(help: "PTQ per-embedding-group activations: ngK, ngpK (permuted by range) or pe (per embedding).")
     var peg: String?
-    @Option(help: "Sites for --peg: comma list of x, h, y.")
+    @Option(help: "Sites for --peg: all ([tokens, hidden] quantizers, the seed's --per-groups) or a comma list of x, h, y.")
     var pegSites: String = "y"
+    @Flag(help: "With --peg ngpK: each layer's grouped quantizers share the FFN output's permutation (the seed's --per-groups-permute-shared-h).")
+    var pegPermuteSharedH = false
     @OptionGroup var adaround: AdaRoundArguments
 
     func apply(to cfg: inout QATConfig) throws {
@@ -45,7 +47,8 @@ struct QuantizationOptions: ParsableArguments {
         o.calibrationBatches = calibrationBatches; o.calibrationBatchSize = calibrationBatchSize
         o.estimator = rangeEstimator; o.weightRange = weightRange
         if let q = quantDict { o.quantDict = try PTQ.parseQuantDict(q) }
-        if let p = peg { o.peg = try PEGOptions.parse(p, sites: pegSites) }
+        if let p = peg { o.peg = try PEGOptions.parse(p, sites: pegSites, sharedH: pegPermuteSharedH) }
+        try refuseUnusedPEGOptions(mode: cfg.mode)
         try adaround.apply(to: &cfg)
         try applySeedOptions(to: &o, mode: cfg.mode)
         guard cfg.mode.method.takesCalibrationOptions else {
@@ -90,6 +93,17 @@ struct QuantizationOptions: ParsableArguments {
         if let c = actNumCandidates { s.activationCandidates = c }
         if let q = quantSetup { s.quantSetup = q }
         o.seed = s
+    }
+
+    /// --peg, --peg-sites and --peg-permute-shared-h mean something only to a mode that groups activations.
+    func refuseUnusedPEGOptions(mode: QATMode) throws {
+        let given = [peg.map { "--peg \($0)" }, pegSites != "y" ? "--peg-sites \(pegSites)" : nil,
+                     pegPermuteSharedH ? "--peg-permute-shared-h" : nil].compactMap { $0 }
+        if !mode.method.takesPEGOptions, let first = given.first {
+            let takers = QATMode.allCases.filter { $0.method.takesPEGOptions }.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("\(first): PEG options apply to \(takers), not \(mode.rawValue)")
+        }
+        if peg == nil, let first = given.first { throw ValidationError("\(first) needs --peg (ngK, ngpK or pe)") }
     }
 }
 

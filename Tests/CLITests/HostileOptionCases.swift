@@ -12,6 +12,8 @@ extension HostileCase {
         HostileCase("process: qat learning rate 1e3", cli("qat", "--lr", "1e3"), .refused(["--lr", "expected"])),
         HostileCase("process: hessian tolerance NaN", cli("hessian", "--tol", "nan"), .refused(["--tol", "expected"])),
         HostileCase("process: Q8BERT's STE under KD", cli("qat", "--mode", "KD", "--ste", "clip-mask"), .refused(["--ste", "Q8BERT"])),
+        HostileCase("process: PEG shared-h under ADAROUND-W4", cli("qat", "--mode", "ADAROUND-W4", "--peg", "ngp6", "--peg-permute-shared-h"),
+                    .refused(["--peg", "PTQ-W8A8", "ADAROUND-W4"])),
     ]
 
     static let landscapeOptions: [HostileCase] = [
@@ -89,6 +91,14 @@ extension HostileCase {
         HostileCase("qat unknown STE", cli("qat", "--mode", "Q8BERT", "--ste", "identity"), .refused(["--ste", "identity"])),
         HostileCase("qat AdaRound learning rate 0", cli("qat", "--mode", "ADAROUND-W4", "--adaround-lr", "0"), .refused(["--adaround-lr", "expected"])),
         HostileCase("qat unknown AdaRound decay", cli("qat", "--mode", "ADAROUND-W4", "--adaround-decay-type", "sigmoid"), .refused(["--adaround-decay-type", "sigmoid"])),
+        HostileCase("qat PEG sites all mixed with names", cli("qat", "--mode", "PTQ-W8A8", "--peg", "ng6", "--peg-sites", "all,x"), .refused(["--peg-sites", "all,x", "expected"])),
+        HostileCase("qat PEG of zero groups", cli("qat", "--mode", "PTQ-W8A8", "--peg", "ngp0", "--peg-sites", "all"), .refused(["--peg", "ngp0", "expected"])),
+        HostileCase("qat PEG shared-h without a permutation", cli("qat", "--mode", "PTQ-W8A8", "--peg", "ng6", "--peg-permute-shared-h"), .refused(["--peg", "ngpK"])),
+        HostileCase("qat PEG sites without --peg", cli("qat", "--mode", "PTQ-W8A8", "--peg-sites", "all"), .refused(["--peg-sites", "needs --peg"])),
+        HostileCase("qat PEG shared-h without --peg", cli("qat", "--mode", "PTQ-W8A8", "--peg-permute-shared-h"), .refused(["--peg-permute-shared-h", "needs --peg"])),
+        HostileCase("qat PEG under LSQ", cli("qat", "--mode", "LSQ-W4A8", "--peg", "ngp6"), .refused(["--peg", "PTQ-W8A8", "LSQ-W4A8"])),
+        HostileCase("qat unknown LSQ activation method", cli("qat", "--mode", "LSQ-W4A8", "--qmethod-act", "asym"), .refused(["--qmethod-act", "asym"])),
+        HostileCase("qat LSQ activation method under PTQ", cli("qat", "--mode", "PTQ-W8A8", "--qmethod-act", "symmetric_uniform"), .refused(["--qmethod-act", "LSQ-W4A8", "PTQ-W8A8"])),
         HostileCase("qat negative sequence length", cli("qat", "--max-seq-length=-1"), .refused(["--max-seq-length", "expected"])),
         HostileCase("finetune NaN learning rate", cli("finetune", "--lr", "nan"), .refused(["--lr", "expected"])),
         HostileCase("finetune zero epochs", cli("finetune", "--epochs", "0"), .refused(["--epochs", "expected"])),

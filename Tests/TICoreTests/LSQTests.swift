@@ -32,9 +32,11 @@ final class LSQTests: XCTestCase {
         XCTAssertEqual(steps.count, 6 * config.numLayers + 2 + 3)
         // Activation steps after the weight steps: PTQ's 16 sites, 12 of them once per layer and the 4
         // head sites (pooler input/output, classifier input, logits) once.
-        let act = Array(allSteps.dropFirst(steps.count))
-        XCTAssertEqual(act.count, 12 * config.numLayers + 4)
-        XCTAssertTrue(act.allSatisfy { $0.name.hasPrefix("lsq.act.") })
+        let act = Array(allSteps.dropFirst(steps.count).prefix(12 * config.numLayers + 4))
+        XCTAssertTrue(act.allSatisfy { $0.name.hasPrefix("lsq.act.") && $0.name.hasSuffix(".step") })
+        // Then one zero point per asymmetric activation site visit (all of them in lsqW4A8).
+        let zeroPoints = Array(allSteps.dropFirst(steps.count + act.count))
+        XCTAssertEqual(zeroPoints.map(\.name), act.map { $0.name.replacingOccurrences(of: ".step", with: ".zero_point") })
         XCTAssertNotNil(model.layout[LSQ.activationStepName("ffnResidual.1")])
         XCTAssertNil(model.layout[LSQ.activationStepName("ffnResidual.2")])
         XCTAssertNotNil(model.layout[LSQ.activationStepName("logits.0")])
@@ -163,7 +165,7 @@ final class LSQTests: XCTestCase {
     /// (This checks the backward's wiring for a given d; d itself is checked against the quantizer above.)
     func testActivationStepGradientAgainstFiniteDifferences() {
         var (model, θ, c) = calibratedLSQ(seed: 31)
-        let act = model.layout.slots.filter { $0.name.hasPrefix("lsq.act.") }
+        let act = model.layout.slots.filter { $0.name.hasPrefix("lsq.act.") && $0.name.hasSuffix(".step") }  // zero points: LSQZeroPointTests
         for slot in act { θ[slot.offset] *= 0.6 }  // the calibrated range no longer covers the batch
         let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
         let frozen = FrozenPoint<Double>()
@@ -218,7 +220,7 @@ final class LSQTests: XCTestCase {
         let initial = LSQ.initialParameters(bert: teacher, model: ext, quantization: quantization)
         let moved = ext.layout.slots.filter { $0.role == .scale && θ[$0.offset] != initial[$0.offset] }
         XCTAssertGreaterThan(moved.count, 10, "the learned steps are trained")
-        let act = ext.layout.slots.filter { $0.name.hasPrefix("lsq.act.") }
+        let act = ext.layout.slots.filter { $0.name.hasPrefix("lsq.act.") && $0.name.hasSuffix(".step") }
         let actMoved = act.filter { θ[$0.offset] != initial[$0.offset] }
         XCTAssertGreaterThan(actMoved.count, act.count / 2, "the activation steps are trained, not fixed at calibration")
         // Still valid steps (the clamp keeps them positive). How far they move is Adam's business: its

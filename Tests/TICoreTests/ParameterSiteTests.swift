@@ -93,12 +93,18 @@ final class ParameterSiteTests: XCTestCase {
         }
         // Activation steps name the site visit they scale: "lsq.act.<key>.step" ↔ .activation(key).
         let activationSteps = steps.filter { if case .activation = $0.scales { return true }; return false }
-        XCTAssertEqual(weightSteps.count + activationSteps.count, steps.count)
+        // Zero points of the asymmetric activation sites (all of lsqW4A8's), after every step:
+        // "lsq.act.<key>.zero_point" ↔ .activationZeroPoint(key).
+        let zeroPoints = steps.filter { if case .activationZeroPoint = $0.scales { return true }; return false }
+        XCTAssertEqual(weightSteps.count + activationSteps.count + zeroPoints.count, steps.count)
+        XCTAssertEqual(zeroPoints.count, activationSteps.count)
+        XCTAssertEqual(Array(steps.suffix(zeroPoints.count)), zeroPoints)
         XCTAssertFalse(activationSteps.isEmpty)
         for step in activationSteps {
             guard case .activation(let key)? = step.scales else { continue }
             XCTAssertEqual(step.name, "lsq.act." + key + ".step")
             XCTAssertEqual(model.layout.scale(of: .activation(key)), step)
+            XCTAssertEqual(model.layout.scale(of: .activationZeroPoint(key))?.name, "lsq.act." + key + ".zero_point")
         }
         XCTAssertNotNil(model.layout.scale(of: .activation("ffnResidual.1")))
         XCTAssertNil(model.layout.scale(of: .activation("ffnResidual.2")))  // 2 layers: visits 0 and 1

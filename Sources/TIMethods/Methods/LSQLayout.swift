@@ -1,18 +1,23 @@
 // LSQ's place in the flat parameter buffer: one learned step per quantized weight tensor and per
-// activation site visit, appended after BERT's layout, with their initial values, gradient scales and
-// the clamp that keeps them positive. The quantizer arithmetic itself is in TIQuant/LSQ.swift.
+// activation site visit, and one learned zero point per asymmetric activation site visit, appended after
+// BERT's layout as named [1] views ("lsq.act.ffnResidual.2.step", "lsq.act.ffnResidual.2.zero_point"),
+// with their initial values, gradient scales and the clamp that keeps the steps positive. The quantizer
+// arithmetic itself is in TIQuant/LSQ.swift.
 import TILinalg
 import TIQuant
 import TIModel
 
 extension LSQ {
     /// Site visits with an LSQ activation quantizer, in layout order: every site of `ActivationSite`
-    /// that the config makes `.lsq`, once per layer (head sites once), keyed as the forward keys them.
-    public static func activationSlots(config: BertConfig, quantization: QuantConfig) -> [(key: String, site: ActivationSite, bits: Int)] {
-        ActivationSite.allCases.flatMap { site -> [(key: String, site: ActivationSite, bits: Int)] in
-            guard case .lsq(let bits)? = quantization.activations[site] else { return [] }
+    /// that the config makes `.lsq` or `.lsqSymmetric`, once per layer (head sites once), keyed as the
+    /// forward keys them; `learnsZeroPoint` for the asymmetric ones.
+    public static func activationSlots(config: BertConfig, quantization: QuantConfig)
+        -> [(key: String, site: ActivationSite, bits: Int, learnsZeroPoint: Bool)] {
+        ActivationSite.allCases.flatMap { site -> [(key: String, site: ActivationSite, bits: Int, learnsZeroPoint: Bool)] in
+            guard let q = quantization.activations[site], q.learnsStep else { return [] }
             let visits = headSites.contains(site) ? 1 : config.numLayers
-            return (0..<visits).map { (ActivationRangeState.key(site, $0), site, bits) }
+            let asymmetric: Bool = { if case .lsq = q { return true }; return false }()
+            return (0..<visits).map { (ActivationRangeState.key(site, $0), site, q.bits, asymmetric) }
         }
     }
 
@@ -48,14 +53,19 @@ extension LSQ {
         }
     }
 
-    /// BERT with one step slot per LSQ-quantized weight, then one per LSQ activation site visit, appended;
-    /// each step slot records what it scales, so nothing finds a step by its name.
+    /// BERT with one step slot per LSQ-quantized weight, then one per LSQ activation site visit, then one
+    /// zero-point slot per asymmetric site visit, appended; each slot records what it belongs to, so
+    /// nothing finds a step or zero point by its name.
     public static func model(config: BertConfig, quantization: QuantConfig) -> BertModel {
         let weights = quantizedWeights(config.parameterLayout, quantization)
             .map { (name: scaleName($0.name), shape: [1], role: ParameterRole.scale, scales: ScaleTarget?.some(.slot($0.name))) }
-        let activations = activationSlots(config: config, quantization: quantization)
+        let sites = activationSlots(config: config, quantization: quantization)
+        let steps = sites
             .map { (name: activationStepName($0.key), shape: [1], role: ParameterRole.scale, scales: ScaleTarget?.some(.activation($0.key))) }
-        return BertModel(config: config, appending: weights + activations)
+        let zeroPoints = sites.filter(\.learnsZeroPoint)
+            .map { (name: activationZeroPointName($0.key), shape: [1], role: ParameterRole.scale,
+                    scales: ScaleTarget?.some(.activationZeroPoint($0.key))) }
+        return BertModel(config: config, appending: weights + steps + zeroPoints)
     }
 
     /// BERT parameters extended with initial steps: for weights the MSE-optimal symmetric range over
@@ -73,13 +83,18 @@ extension LSQ {
         return full
     }
 
-    /// Sets every activation step to its calibrated start s₀ = (hi − lo)/(2^b − 1) (range widened to
-    /// contain 0, as the asymmetric grid does), so that training starts from PTQ's quantizer.
+    /// Sets every activation step to its calibrated start: s₀ = (hi − lo)/(2^b − 1) (range widened to
+    /// contain 0, as the asymmetric grid does) and z_f = −lo/s₀ (unrounded, as the seed) for asymmetric
+    /// sites, so that training starts from PTQ's quantizer; s₀ = max(|lo|, hi)/Q_P for symmetric ones.
     public static func initializeActivationSteps<T: BLASScalar>(_ θ: inout [T], model: BertModel, quantization: QuantConfig,
                                                                ranges: ActivationRangeState) {
         for a in activationSlots(config: model.config, quantization: quantization) {
             guard let r = ranges.ranges[a.key], let slot = model.layout.scale(of: .activation(a.key)) else { continue }
-            θ[slot.offset] = T(max(IntegerGrid.unsigned(bits: a.bits).step(lo: min(r.lo, 0), hi: max(r.hi, 0)), 1e-8))
+            let lo = min(r.lo, 0), hi = max(r.hi, 0)
+            let s = max(a.learnsZeroPoint ? IntegerGrid.unsigned(bits: a.bits).step(lo: lo, hi: hi)
+                                          : LSQ.symmetricActivationStep(lo: lo, hi: hi, bits: a.bits), 1e-8)
+            θ[slot.offset] = T(s)
+            if let z = model.layout.scale(of: .activationZeroPoint(a.key)) { θ[z.offset] = T(initialZeroPoint(lo: lo, step: s)) }
         }
     }
 
@@ -101,9 +116,9 @@ extension LSQ {
         1 / (Double(n) * Double(IntegerGrid.unsigned(bits: bits).qp)).squareRoot()
     }
 
-    /// Keeps every step positive after an optimizer update.
+    /// Keeps every step positive after an optimizer update (zero points are clamped in the forward).
     public static func clampSteps<T: BLASScalar>(_ θ: inout [T], model: BertModel) {
-        for slot in model.layout.slots where slot.role == .scale && slot.scales != nil {
+        for slot in model.layout.slots where slot.role == .scale && slot.scales?.isStep == true {
             θ[slot.offset] = max(θ[slot.offset], T(1e-8))
         }
     }

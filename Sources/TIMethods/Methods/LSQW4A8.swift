@@ -1,7 +1,8 @@
 // LSQ (learned step size quantization; Qualcomm's "QAT with learned ranges"): 4-bit weights and 8-bit
-// asymmetric activations whose steps are parameters in θ (LSQLayout.swift appends them to BERT's
-// layout). Activation steps start from ranges calibrated before step 0, which also fix the zero
-// points; the gradient scale 1/√(N·Q_P) preconditions each step's update; task loss.
+// activations whose steps, and for asymmetric activations (the seed's `--qmethod-act asymmetric_uniform`,
+// the default) zero points, are parameters in θ (LSQLayout.swift appends them to BERT's layout). They
+// start from ranges calibrated before step 0; the gradient scale 1/√(N·Q_P) preconditions each step's
+// update; task loss. `QATConfig.lsq` records the activation method of every run.
 import Foundation
 import TIData
 import TIQuant
@@ -11,9 +12,10 @@ public struct LSQW4A8: QATMethod {
     public var mode: QATMode { .lsqW4A8 }
     public var loss: LossKind { .task }
     public var takesCalibrationOptions: Bool { true }
+    public var takesLSQOptions: Bool { true }
 
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
-        QuantConfig.lsqW4A8.with(ranges: ranges)
+        QuantConfig.lsq(config.lsq ?? LSQOptions()).with(ranges: ranges)
     }
 
     /// BERT's layout extended with the steps; the teacher's vector extended with their initial values
@@ -41,7 +43,7 @@ public struct LSQW4A8: QATMethod {
         LSQ.clampSteps(&student.parameters, model: student.model)
     }
 
-    /// The HF checkpoint keeps BERT's layout; the learned steps sit next to it, in layout order.
+    /// The HF checkpoint keeps BERT's layout; the learned steps and zero points sit next to it, in layout order.
     public func saveArtifacts(_ student: StudentState, quantization: QuantConfig, bertCount: Int, to dir: URL) throws {
         let steps = Array(student.parameters[bertCount...])
         let names = student.model.layout.slots.filter { $0.offset >= bertCount }.map(\.name)

@@ -9,6 +9,7 @@ public struct PTQW8A8: QATMethod {
     public var loss: LossKind { .task }
     public var takesCalibrationOptions: Bool { true }
     public var takesSeedPTQOptions: Bool { true }
+    public var takesPEGOptions: Bool { true }
 
     public func phases(total: Int, stepOne: Int) -> [TrainingPhase] { [] }
 
@@ -19,7 +20,8 @@ public struct PTQW8A8: QATMethod {
     public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
         student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: runQuantization(config: config, ranges: nil),
                                        batches: CalibrationBatches.draw(task: task, config: config),
-                                       tracker: (config.ptq ?? PTQOptions()).rangeTracker()).ranges
+                                       tracker: (config.ptq ?? PTQOptions()).rangeTracker(),
+                                       pegSharedH: config.ptq?.peg?.permuteSharedH ?? false).ranges
     }
 }
 

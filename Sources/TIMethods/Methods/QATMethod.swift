@@ -40,6 +40,10 @@ public protocol QATMethod: Sendable {
     /// True when it takes the seed's PTQ choices (bit widths, estimator searches, quant setup:
     /// `PTQOptions.seed`, always recorded).
     var takesSeedPTQOptions: Bool { get }
+    /// True when its quantization groups activations by `QATConfig.ptq.peg` (PEG).
+    var takesPEGOptions: Bool { get }
+    /// True when it learns quantizer ranges by LSQ (`QATConfig.lsq`, always recorded).
+    var takesLSQOptions: Bool { get }
     /// True when its analyses look at the teacher itself (FP): there is no student to train.
     var studentIsTeacher: Bool { get }
     /// True when its student directory carries an int8 export.
@@ -77,6 +81,8 @@ extension QATMethod {
     public var takesCalibrationOptions: Bool { false }
     public var takesAdaRoundOptions: Bool { false }
     public var takesSeedPTQOptions: Bool { false }
+    public var takesPEGOptions: Bool { false }
+    public var takesLSQOptions: Bool { false }
     public var studentIsTeacher: Bool { false }
     public var writesInt8Export: Bool { false }
 

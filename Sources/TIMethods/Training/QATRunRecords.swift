@@ -23,6 +23,8 @@ public struct QATConfig: Codable, Equatable, Sendable {
     public var ptq: PTQOptions? = nil
     /// AdaRound options (its calibration batches come from `ptq`); nil is the defaults.
     public var adaRound: AdaRoundOptions? = nil
+    /// LSQ's activation method (`--qmethod-act`); nil is the seed's default (LSQ runs always record it).
+    public var lsq: LSQOptions? = nil
     /// Which phases this run covers; nil is all (kept nil so existing runs keep their hash).
     public var phase: QATPhaseSelection? = nil
     /// Which step-1 model step 2 starts from; nil is the last one.
