@@ -145,3 +145,48 @@ final class PTQSeedMSEEstimatorTests: XCTestCase {
         XCTAssertLessThan(Self.error(x, bits: 4, lo: g.lo, hi: g.hi), Self.error(x, bits: 4, lo: x.min()!, hi: x.max()!))
     }
 }
+
+final class PTQSeedOptionsTests: XCTestCase {
+    func testBitsAndQuantSetups() throws {
+        var o = PTQOptions()
+        try o.setBits(weights: 6, activations: nil)
+        XCTAssertEqual([o.weightBits, o.activationBits], [6, 6])
+        XCTAssertThrowsError(try o.setBits(weights: 8, activations: 1))
+        var s = PTQSeedOptions()
+        s.quantSetup = .fpLogits
+        o.seed = s
+        let c = QuantConfig.ptq(o)
+        XCTAssertNil(c.activations[.logits])
+        XCTAssertEqual(c.activations[.pooled], .calibrated(bits: 6))
+        XCTAssertEqual(c.weights[.query], .symmetricMSE(bits: 6, golden: true))
+        XCTAssertEqual(c.name, "ptq-w6a6-FP_logits")
+        s.weightSearch = .grid
+        o.seed = s
+        XCTAssertEqual(QuantConfig.ptq(o).weights[.classifier], .symmetricMSE(bits: 6, golden: false))
+        XCTAssertEqual(QuantConfig.ptq(PTQOptions()).name, "ptq-w8a8")  // the default keeps its name
+    }
+
+    func testMSELogitsCalibratesTheLogitsByGoldenSectionAndTheRestAsBefore() {
+        let model = BertModel(config: Tiny.config())
+        let θ = Tiny.parameters(model, seed: 6)
+        var o = PTQOptions()
+        var s = PTQSeedOptions()
+        s.quantSetup = .fpLogits
+        o.seed = s
+        let fp = PTQ.calibrate(model: model, latent: θ, config: .ptq(o), batches: [Tiny.batch()], tracker: o.rangeTracker())
+        s.quantSetup = .mseLogits
+        o.seed = s
+        let mse = PTQ.calibrate(model: model, latent: θ, config: .ptq(o), batches: [Tiny.batch()], tracker: o.rangeTracker())
+        // The logits are the last site: every other range is the same, and the logits the quantizer saw are
+        // those of the FP_logits network.
+        var others = mse.ranges!.ranges
+        others["logits.0"] = nil
+        XCTAssertEqual(others, fp.ranges!.ranges)
+        let q = QuantizedParameters(latent: θ, layout: model.layout, config: fp).effective
+        let logits = model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: fp)).logits.array
+        let g = MSEGridSearch.goldenSection(logits, count: logits.count, bits: 8)
+        XCTAssertEqual(mse.ranges!.ranges["logits.0"]!.lo, g.lo)
+        XCTAssertEqual(mse.ranges!.ranges["logits.0"]!.hi, g.hi)
+        XCTAssertNotEqual(g.hi, logits.max()!)  // not the min-max range `all` would give
+    }
+}
