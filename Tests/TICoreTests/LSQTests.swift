@@ -62,15 +62,8 @@ final class LSQTests: XCTestCase {
         var θ = LSQ.initialParameters(bert: bert, model: model, quantization: .lsqW4A8)
         for slot in model.layout.slots where slot.role == .scale { θ[slot.offset] *= 0.7 }  // more clamped entries
         let c = PTQ.calibrate(model: model, latent: θ, config: .lsqW4A8, batches: [Tiny.batch()], estimator: .currentMinMax)
-        let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
-        let frozen = FrozenPoint<Double>()
-        let g = obj.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
-        func fd(_ v: [Double]) -> Double {
-            centralDifference(step: 1e-5) { h in
-                frozen.beginReplay()
-                return obj.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
-            }
-        }
+        let standIn = FrozenStandIn(model: model, quantization: c, at: θ), g = standIn.gradient
+        func fd(_ v: [Double]) -> Double { standIn.difference(along: v, step: 1e-5) }
         // Each step alone (unit directions), then random directions over everything.
         var checked = 0
         for slot in model.layout.slots where slot.role == .scale {
@@ -167,15 +160,8 @@ final class LSQTests: XCTestCase {
         var (model, θ, c) = calibratedLSQ(seed: 31)
         let act = model.layout.slots.filter { $0.name.hasPrefix("lsq.act.") && $0.name.hasSuffix(".step") }  // zero points: LSQZeroPointTests
         for slot in act { θ[slot.offset] *= 0.6 }  // the calibrated range no longer covers the batch
-        let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
-        let frozen = FrozenPoint<Double>()
-        let g = obj.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
-        func fd(_ v: [Double], step: Double = 1e-5) -> Double {
-            centralDifference(step: step) { h in
-                frozen.beginReplay()
-                return obj.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
-            }
-        }
+        let standIn = FrozenStandIn(model: model, quantization: c, at: θ), g = standIn.gradient
+        func fd(_ v: [Double], step: Double = 1e-5) -> Double { standIn.difference(along: v, step: step) }
         var nonzero = 0
         for slot in act {
             var e = [Double](repeating: 0, count: θ.count)
