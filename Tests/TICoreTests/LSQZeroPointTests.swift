@@ -145,15 +145,8 @@ final class LSQZeroPointTests: XCTestCase {
     /// symmetric_uniform run keeps a layout without zero points through save and load.
     func testRunsTrainZeroPointsAndRecordTheMethod() throws {
         for method in LSQActivationMethod.allCases {
-            let data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 32)
-            let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 16, numLayers: 2, numHeads: 2,
-                                                     intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
-            var cfg = QATConfig(mode: .lsqW4A8)
-            cfg.epochs = 1; cfg.batchSize = 16; cfg.evalEvery = 2; cfg.devProbeSize = 16; cfg.learningRate = 1e-2
-            var p = PTQOptions(); p.calibrationBatches = 2; p.calibrationBatchSize = 16
-            cfg.ptq = p
+            var (model, data, cfg, teacher) = LSQRunFixture.make(learningRate: 1e-2)
             cfg.lsq = LSQOptions(activationMethod: method)
-            let teacher: [Float] = model.initialParameters(seed: 5, std: 0.3)
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-lsqz-\(UUID().uuidString)")
             addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
             let (θ, _, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg).run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)
