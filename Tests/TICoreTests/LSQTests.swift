@@ -62,15 +62,8 @@ final class LSQTests: XCTestCase {
         var θ = LSQ.initialParameters(bert: bert, model: model, quantization: .lsqW4A8)
         for slot in model.layout.slots where slot.role == .scale { θ[slot.offset] *= 0.7 }  // more clamped entries
         let c = PTQ.calibrate(model: model, latent: θ, config: .lsqW4A8, batches: [Tiny.batch()], estimator: .currentMinMax)
-        let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
-        let frozen = FrozenPoint<Double>()
-        let g = obj.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
-        func fd(_ v: [Double]) -> Double {
-            centralDifference(step: 1e-5) { h in
-                frozen.beginReplay()
-                return obj.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
-            }
-        }
+        let standIn = FrozenStandIn(model: model, quantization: c, at: θ), g = standIn.gradient
+        func fd(_ v: [Double]) -> Double { standIn.difference(along: v, step: 1e-5) }
         // Each step alone (unit directions), then random directions over everything.
         var checked = 0
         for slot in model.layout.slots where slot.role == .scale {
@@ -167,15 +160,8 @@ final class LSQTests: XCTestCase {
         var (model, θ, c) = calibratedLSQ(seed: 31)
         let act = model.layout.slots.filter { $0.name.hasPrefix("lsq.act.") && $0.name.hasSuffix(".step") }  // zero points: LSQZeroPointTests
         for slot in act { θ[slot.offset] *= 0.6 }  // the calibrated range no longer covers the batch
-        let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
-        let frozen = FrozenPoint<Double>()
-        let g = obj.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
-        func fd(_ v: [Double], step: Double = 1e-5) -> Double {
-            centralDifference(step: step) { h in
-                frozen.beginReplay()
-                return obj.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
-            }
-        }
+        let standIn = FrozenStandIn(model: model, quantization: c, at: θ), g = standIn.gradient
+        func fd(_ v: [Double], step: Double = 1e-5) -> Double { standIn.difference(along: v, step: step) }
         var nonzero = 0
         for slot in act {
             var e = [Double](repeating: 0, count: θ.count)
@@ -198,14 +184,7 @@ final class LSQTests: XCTestCase {
     }
 
     func testLSQRunTrainsTheSteps() throws {
-        let data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 32)
-        let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 16, numLayers: 2, numHeads: 2,
-                                                 intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
-        var cfg = QATConfig(mode: .lsqW4A8)
-        cfg.epochs = 1; cfg.batchSize = 16; cfg.evalEvery = 2; cfg.devProbeSize = 16; cfg.learningRate = 1e-3
-        var o = PTQOptions(); o.calibrationBatches = 2; o.calibrationBatchSize = 16
-        cfg.ptq = o
-        let teacher: [Float] = model.initialParameters(seed: 5, std: 0.3)
+        let (model, data, cfg, teacher) = LSQRunFixture.make()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-lsq-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         let (θ, summary, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg)
@@ -251,14 +230,8 @@ final class LSQTests: XCTestCase {
     /// An interrupted LSQ run resumes with its learned steps (weights and activations) and ends bit-identical.
     func testInterruptedLSQRunResumesWithItsSteps() throws {
         func setup() -> QATRun {
-            let data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 32)
-            let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 16, numLayers: 2, numHeads: 2,
-                                                     intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
-            var cfg = QATConfig(mode: .lsqW4A8)
-            cfg.epochs = 2; cfg.batchSize = 16; cfg.evalEvery = 2; cfg.devProbeSize = 16; cfg.learningRate = 1e-3
-            var o = PTQOptions(); o.calibrationBatches = 2; o.calibrationBatchSize = 16
-            cfg.ptq = o
-            return QATRun(model: model, task: data, teacher: model.initialParameters(seed: 5, std: 0.3), config: cfg)
+            let (model, data, cfg, teacher) = LSQRunFixture.make(epochs: 2)
+            return QATRun(model: model, task: data, teacher: teacher, config: cfg)
         }
         func dir() -> URL {
             let d = FileManager.default.temporaryDirectory.appendingPathComponent("tia-lsq-\(UUID().uuidString)")
@@ -273,5 +246,20 @@ final class LSQTests: XCTestCase {
         let (θb, _, _) = try setup().run(outDir: split, teacherPath: "t", teacherDevMetric: nil)
         XCTAssertEqual(θa.count, θb.count)
         XCTAssertEqual(θa.map(\.bitPattern), θb.map(\.bitPattern))
+    }
+}
+
+/// The short LSQ-W4A8 runs of the tests: a two-layer width-16 model on 64 `count` examples, batches of
+/// 16, two calibration batches of 16, and a teacher drawn from seed 5.
+enum LSQRunFixture {
+    static func make(epochs: Int = 1, learningRate: Double = 1e-3) -> (model: BertModel, data: TaskData, config: QATConfig, teacher: [Float]) {
+        let data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 32)
+        let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 16, numLayers: 2, numHeads: 2,
+                                                 intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
+        var cfg = QATConfig(mode: .lsqW4A8)
+        cfg.epochs = epochs; cfg.batchSize = 16; cfg.evalEvery = 2; cfg.devProbeSize = 16; cfg.learningRate = learningRate
+        var o = PTQOptions(); o.calibrationBatches = 2; o.calibrationBatchSize = 16
+        cfg.ptq = o
+        return (model, data, cfg, model.initialParameters(seed: 5, std: 0.3))
     }
 }

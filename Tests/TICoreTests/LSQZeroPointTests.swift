@@ -88,15 +88,8 @@ final class LSQZeroPointTests: XCTestCase {
         // Shrunk steps and shifted zero points (away from .5 ties): many entries clamp at both ends.
         for slot in model.layout.slots where slot.name.hasPrefix("lsq.act.") && slot.name.hasSuffix(".step") { θ[slot.offset] *= 0.6 }
         for (k, slot) in zeroPoints.enumerated() { θ[slot.offset] += k % 2 == 0 ? 3.2 : -0.3 }
-        let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
-        let frozen = FrozenPoint<Double>()
-        let g = obj.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
-        func fd(_ v: [Double], step: Double) -> Double {
-            centralDifference(step: step) { h in
-                frozen.beginReplay()
-                return obj.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
-            }
-        }
+        let standIn = FrozenStandIn(model: model, quantization: c, at: θ), g = standIn.gradient
+        func fd(_ v: [Double], step: Double) -> Double { standIn.difference(along: v, step: step) }
         var nonzero = 0
         for slot in zeroPoints {
             var e = [Double](repeating: 0, count: θ.count)
@@ -143,30 +136,17 @@ final class LSQZeroPointTests: XCTestCase {
         let slot = model.layout.slot(LSQ.activationStepName("ffnResidual.1"))
         XCTAssertEqual(θ[slot.offset], max(-min(r.lo, 0), r.hi) / (r.lo < 0 ? 127 : 255), accuracy: 1e-15)
         for s in model.layout.slots where s.name.hasPrefix("lsq.act.") { θ[s.offset] *= 0.5 }
-        let obj = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: c, loss: .task))
-        let frozen = FrozenPoint<Double>()
-        let g = obj.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
+        let standIn = FrozenStandIn(model: model, quantization: c, at: θ)
         let v = Tiny.direction(θ.count, seed: 5)
-        let numeric = centralDifference(step: 1e-6) { h in
-            frozen.beginReplay()
-            return obj.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
-        }
-        XCTAssertLessThan(relativeError(numeric, BLAS.dot(g, v)), 1e-6)
+        XCTAssertLessThan(relativeError(standIn.difference(along: v, step: 1e-6), BLAS.dot(standIn.gradient, v)), 1e-6)
     }
 
     /// A short LSQ run trains the zero points, records the activation method in metadata.json, and a
     /// symmetric_uniform run keeps a layout without zero points through save and load.
     func testRunsTrainZeroPointsAndRecordTheMethod() throws {
         for method in LSQActivationMethod.allCases {
-            let data = SyntheticTaskGenerator(task: .count).make(train: 64, dev: 32)
-            let model = BertModel(config: BertConfig(vocabSize: data.vocabSize, hiddenSize: 16, numLayers: 2, numHeads: 2,
-                                                     intermediateSize: 32, maxPositions: 32, numLabels: data.numLabels))
-            var cfg = QATConfig(mode: .lsqW4A8)
-            cfg.epochs = 1; cfg.batchSize = 16; cfg.evalEvery = 2; cfg.devProbeSize = 16; cfg.learningRate = 1e-2
-            var p = PTQOptions(); p.calibrationBatches = 2; p.calibrationBatchSize = 16
-            cfg.ptq = p
+            var (model, data, cfg, teacher) = LSQRunFixture.make(learningRate: 1e-2)
             cfg.lsq = LSQOptions(activationMethod: method)
-            let teacher: [Float] = model.initialParameters(seed: 5, std: 0.3)
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tia-lsqz-\(UUID().uuidString)")
             addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
             let (θ, _, _) = try QATRun(model: model, task: data, teacher: teacher, config: cfg).run(outDir: dir, teacherPath: "t", teacherDevMetric: nil)

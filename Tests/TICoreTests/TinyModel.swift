@@ -32,3 +32,25 @@ enum Tiny {
 
     static func direction(_ n: Int, seed: UInt64) -> [Double] { randomUnitVector(n, seed: seed) }
 }
+
+/// The task loss of a model on `Tiny.batch()` at θ: its gradient with the quantization noise recorded,
+/// and central differences of the frozen stand-in (the noise replayed) along a direction.
+struct FrozenStandIn {
+    let objective: BertObjective<Double>
+    let θ: [Double]
+    let frozen = FrozenPoint<Double>()
+    let gradient: [Double]
+
+    init(model: BertModel, quantization: QuantConfig, at θ: [Double]) {
+        objective = BertObjective<Double>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .task))
+        self.θ = θ
+        gradient = objective.evaluate(θ, batch: Tiny.batch(), teacher: nil, gradient: true, frozen: frozen).gradient!
+    }
+
+    func difference(along v: [Double], step: Double) -> Double {
+        centralDifference(step: step) { h in
+            frozen.beginReplay()
+            return objective.evaluate(Vec.adding(θ, v, scaledBy: h), batch: Tiny.batch(), teacher: nil, gradient: false, frozen: frozen).terms.total
+        }
+    }
+}
