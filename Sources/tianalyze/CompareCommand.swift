@@ -32,6 +32,8 @@ struct CompareCommand: ParsableCommand {
             }
         }
         print(ConvergenceReport.table(rows, teacherMetric: info.dev.metric, ternaryMetric: info.devTernaryNoQAT.metric, metricName: info.dev.metricName))
+        let spread = SeedSpread.rows(rows)
+        if spread.contains(where: { $0.seeds > 1 }) { print(SeedSpread.table(spread, metricName: info.dev.metricName)) }
         let csv = ws.root.appendingPathComponent("compare-\(task.name).csv")
         try ConvergenceReport.writeCSV(rows, to: csv)
         print("→ \(csv.path)")

@@ -28,3 +28,17 @@ public struct PTQW8A8: QATMethod {
 extension QATMode {
     public static let ptqW8A8 = QATMode(registered: "PTQ-W8A8")
 }
+
+extension QATConfig {
+    /// This configuration with the seed's PTQ options spelled out for a method that takes them (so that
+    /// metadata.json records every choice, and a run started by `compare` or on demand hashes as one
+    /// started by `qat` with the same defaults); unchanged for every other method.
+    public var recordingSeedPTQOptions: QATConfig {
+        guard mode.method.takesSeedPTQOptions else { return self }
+        var c = self
+        var o = c.ptq ?? PTQOptions()
+        if o.seed == nil { o.seed = PTQSeedOptions() }
+        c.ptq = o
+        return c
+    }
+}

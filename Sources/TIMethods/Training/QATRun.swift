@@ -28,7 +28,7 @@ public struct QATRun {
     public var observers: [QATObserver] = []
 
     public init(model: BertModel, task: TaskData, teacher: [Float], config: QATConfig) {
-        self.model = model; self.task = task; self.teacher = teacher; self.config = config
+        self.model = model; self.task = task; self.teacher = teacher; self.config = config.recordingSeedPTQOptions
     }
 
     public func run(outDir: URL, teacherPath: String, teacherDevMetric: Double?, events: RunEvents = .silent) throws
