@@ -13,7 +13,9 @@ import TILinalg
 public struct Int8Lattice {
     public var codes: [Int8]
     public var step: Float
-    /// Integer inference (IntegerLinears.swift): the int8 layers the codes may be multiplied by.
+    /// Integer inference (IntegerLinears.swift): the int8 layers the codes may be multiplied by. Such
+    /// codes come from a frozen range, x̂ = code/s, which code·step matches only up to an ulp, so
+    /// Linear gives them to those layers alone (any other layer runs the float GEMM on x̂).
     public var linears: IntegerLinears? = nil
 }
 

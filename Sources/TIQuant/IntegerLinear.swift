@@ -95,6 +95,7 @@ public struct IntegerLinear: Sendable {
     /// Row blocks run on the thread budget; each entry is an exact integer, so any split gives the same bits.
     public func forward(_ x: UnsafePointer<Int8>, rows m: Int, y: UnsafeMutablePointer<Float>) {
         let n = outFeatures, k = inFeatures
+        guard m > 0 else { return }
         let size = GEMMBlocks.blockSize(extent: m, work: m * n * k)
         Parallel.forEach((m + size - 1) / size) { block in
             let start = block * size, rows = min(size, m - start)

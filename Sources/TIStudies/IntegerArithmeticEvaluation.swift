@@ -30,10 +30,16 @@ public struct IntegerArithmeticEvaluation: Sendable, Encodable {
     public var maxLogitDifferenceInSteps: Double?
     /// Examples whose arg-max label differs between the two (classification; 0 for regression).
     public var changedPredictions: Int
+    /// Examples whose every logit is within one `logitStep` of the fake-quantized one: no rounding
+    /// flip reached their logits (nil without a step). A flip anywhere in an example's sequence
+    /// spreads through LayerNorm and attention and flips more codes downstream, so the maximum
+    /// over a large dev set measures such cascades, and this count how rare they are.
+    public var examplesWithinOneStep: Int?
 
     /// `eval --json` records everything but the logits.
     enum CodingKeys: String, CodingKey {
         case evaluation, integerLayers, linearLayers, routes, logitStep, maxLogitDifference, maxLogitDifferenceInSteps, changedPredictions
+        case examplesWithinOneStep
     }
 }
 
@@ -54,7 +60,14 @@ extension IntegerArithmeticEvaluation {
             evaluation: evaluation, logits: logits, integerLayers: linears.byWeightOffset.count, linearLayers: linearCount,
             routes: Array(Set(linears.byWeightOffset.values.map { $0.route.description })).sorted(),
             logitStep: step, maxLogitDifference: maxDiff, maxLogitDifferenceInSteps: step.map { maxDiff / $0 },
-            changedPredictions: task.isRegression ? 0 : changedArgMax(logits, fakeLogits, labels: model.config.numLabels))
+            changedPredictions: task.isRegression ? 0 : changedArgMax(logits, fakeLogits, labels: model.config.numLabels),
+            examplesWithinOneStep: step.map { within(logits, fakeLogits, labels: model.config.numLabels, step: $0) })
+    }
+
+    static func within(_ a: [Float], _ b: [Float], labels c: Int, step: Double) -> Int {
+        stride(from: 0, to: min(a.count, b.count), by: c).filter { i in
+            (i..<i + c).allSatisfy { Double(abs(a[$0] - b[$0])) <= step }
+        }.count
     }
 
     static func changedArgMax(_ a: [Float], _ b: [Float], labels c: Int) -> Int {

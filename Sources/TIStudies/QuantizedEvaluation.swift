@@ -67,12 +67,12 @@ public enum QuantizedEvaluation {
         guard model.config.numLabels == task.numLabels else {
             throw DataError.mismatch(file: url.path, reason: "\(model.config.numLabels) labels, the task has \(task.numLabels)")
         }
+        let linears = try QuantizedExport.integerLinears(url, model: model, quantization: q)  // refused before any long work
         let all = examples ?? task.dev
         let examples = Array(all.prefix(samples ?? all.count))
         let evaluation = Evaluator<Float>(model: model, task: task).evaluate(θ, quantization: q, examples: examples)
         let logits = logits(model: model, effective: θ, quantization: q, examples: examples, task: task)
         var result = QuantizedEvaluationResult(evaluation: evaluation, logits: logits)
-        let linears = try QuantizedExport.integerLinears(url, model: model, quantization: q)
         result.integer = IntegerArithmeticEvaluation.run(model: model, effective: θ, quantization: q, linears: linears,
                                                          examples: examples, task: task, fakeLogits: logits)
         let dir = url.deletingLastPathComponent()

@@ -48,7 +48,10 @@ struct EvalCommand: ParsableCommand {
         for (name, value) in e.scores { print(String(format: "%@ %.4f", name, value)) }
         print(String(format: "loss %.4f", e.loss))
         if let i = r.integer {
-            let steps = i.maxLogitDifferenceInSteps.map { String(format: " = %.3g logit steps of %.3g", $0, i.logitStep!) } ?? ""
+            let steps = i.maxLogitDifferenceInSteps.map {
+                String(format: " = %.3g logit steps of %.3g (%d of %d examples within one step)", $0, i.logitStep!,
+                       i.examplesWithinOneStep ?? 0, i.evaluation.examples)
+            } ?? ""
             print(String(format: "integer arithmetic (%d of %d Linears; %@): %@ %.4f, loss %.4f; max |Δlogit| vs fake-quantized %.3g%@; %d predictions changed",
                          i.integerLayers, i.linearLayers, i.routes.joined(separator: ", "), i.evaluation.metricName, i.evaluation.metric,
                          i.evaluation.loss, i.maxLogitDifference, steps, i.changedPredictions))

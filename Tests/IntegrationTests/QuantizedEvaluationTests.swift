@@ -59,6 +59,7 @@ final class QuantizedEvaluationTests: XCTestCase {
         XCTAssertEqual(integer.evaluation.metric, r.evaluation.metric)
         XCTAssertEqual(integer.evaluation.loss, r.evaluation.loss, accuracy: 1e-5 * max(1, r.evaluation.loss))
         XCTAssertEqual(integer.changedPredictions, 0)
+        XCTAssertEqual(integer.examplesWithinOneStep, 32)
         // The check can fail: an export of weights 10 % off lands far outside the tolerance.
         let bad = tempDir("q8-bad")
         try FileManager.default.copyItem(at: run.dir, to: bad)

@@ -65,6 +65,30 @@ final class Q8BERTIntegerInferenceTests: XCTestCase {
         XCTAssertGreaterThan(off.map { abs($0 - $1) }.max()!, 1.5 * step)
     }
 
+    /// Layer by layer on the same input codes: each integer Linear against the float GEMM of the
+    /// fake-quantized model (x̂ = code/s, the file's dequantized weights and bias) within one output step.
+    func testEachIntegerLinearEqualsItsFakeQuantizedLinearWithinOneStep() throws {
+        let e = try export()
+        let linears = try QuantizedExport.integerLinears(e.url, model: e.model, quantization: e.q)
+        let rows = 40
+        for slot in e.model.layout.slots {
+            guard let layer = linears.byWeightOffset[slot.offset] else { continue }
+            let bias = e.model.layout.slot(String(slot.name.dropLast("weight".count)) + "bias")
+            let codes = (0..<rows * layer.inFeatures).map { Int8(($0 * 37) % 255 - 127) }
+            let s = 1 / Double(layer.inputStep)
+            let x = codes.map { Float(Double($0) / s) }
+            var float = [Float](repeating: 0, count: rows * layer.outFeatures), integer = float
+            e.θ.withUnsafeBufferPointer { θ in
+                Linear.forward(x: x, rows: rows, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures,
+                               weight: θ.baseAddress! + slot.offset, bias: θ.baseAddress! + bias.offset, y: &float)
+            }
+            codes.withUnsafeBufferPointer { c in integer.withUnsafeMutableBufferPointer { layer.forward(c.baseAddress!, rows: rows, y: $0.baseAddress!) } }
+            let worst = zip(float, integer).map { Double(abs($0 - $1)) }.max()! / Double(layer.outputStep)
+            XCTAssertLessThanOrEqual(worst, 1, slot.name)
+            XCTAssertGreaterThan(float.map { abs($0) }.max()!, 1000 * layer.outputStep, "\(slot.name): outputs span many steps")
+        }
+    }
+
     func testSameBitsOnEveryKernelAndThreadCount() throws {
         let e = try export()
         let batch = randomBatch()

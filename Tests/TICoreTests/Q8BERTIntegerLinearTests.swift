@@ -39,6 +39,8 @@ final class Q8BERTIntegerLinearTests: XCTestCase {
             var y = [Float](repeating: .nan, count: 2)
             x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { layer.forward(xp.baseAddress!, rows: 1, y: $0.baseAddress!) } }
             XCTAssertEqual(y, [Float(387 * Double(step)), Float(-8687 * Double(step))], kernel.name)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { layer.forward(xp.baseAddress!, rows: 0, y: $0.baseAddress!) } }
+            XCTAssertEqual(x.withUnsafeBufferPointer { layer.sums($0.baseAddress!, rows: 0) }, [], "no rows, no sums")
         }
     }
 
