@@ -32,7 +32,7 @@ struct AdaRoundArguments: ParsableArguments {
     func apply(to cfg: inout QATConfig) throws {
         guard cfg.mode.method.takesAdaRoundOptions else {
             if options != AdaRoundOptions() {
-                let takers = QATMode.allCases.filter { $0.method.takesAdaRoundOptions }.map(\.rawValue).joined(separator: ", ")
+                let takers = QATMode.names(where: \.takesAdaRoundOptions)
                 throw ValidationError("--adaround-* options apply to \(takers), not \(cfg.mode.rawValue)")
             }
             return

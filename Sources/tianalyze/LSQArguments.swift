@@ -10,7 +10,7 @@ struct LSQArguments: ParsableArguments {
     /// Before any work: modes that do not learn ranges refuse the option.
     func check(mode: QATMode) throws {
         if !mode.method.takesLSQOptions, let qmethodAct {
-            let takers = QATMode.allCases.filter { $0.method.takesLSQOptions }.map(\.rawValue).joined(separator: ", ")
+            let takers = QATMode.names(where: \.takesLSQOptions)
             throw ValidationError("--qmethod-act \(qmethodAct.rawValue): applies to \(takers) only, not \(mode.rawValue)")
         }
     }

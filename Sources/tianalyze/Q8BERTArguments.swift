@@ -22,7 +22,7 @@ struct Q8BERTArguments: ParsableArguments {
     /// Before any work: modes that do not train EMA ranges refuse these options.
     func check(mode: QATMode) throws {
         if !mode.method.trainsRanges, emaDecay != nil || emaStart != nil || ste != nil {
-            let takers = QATMode.allCases.filter { $0.method.trainsRanges }.map(\.rawValue).joined(separator: ", ")
+            let takers = QATMode.names(where: \.trainsRanges)
             throw ValidationError("--ema-decay/--ema-start/--ste apply to \(takers) only, not \(mode.rawValue)")
         }
     }

@@ -52,7 +52,7 @@ struct QuantizationOptions: ParsableArguments {
         try adaround.apply(to: &cfg)
         try applySeedOptions(to: &o, mode: cfg.mode)
         guard cfg.mode.method.takesCalibrationOptions else {
-            if o != PTQOptions() { throw ValidationError("PTQ options apply to \(QATMode.allCases.filter { $0.method.takesCalibrationOptions }.map(\.rawValue).joined(separator: ", ")), not \(cfg.mode.rawValue)") }
+            if o != PTQOptions() { throw ValidationError("PTQ options apply to \(QATMode.names(where: \.takesCalibrationOptions)), not \(cfg.mode.rawValue)") }
             return
         }
         cfg.ptq = o == PTQOptions() && !cfg.mode.method.takesSeedPTQOptions ? nil : o
@@ -72,7 +72,7 @@ struct QuantizationOptions: ParsableArguments {
                      ("--quant-setup", quantSetup != nil)].filter(\.1).map(\.0)
         guard mode.method.takesSeedPTQOptions else {
             guard given.isEmpty else {
-                let takers = QATMode.allCases.filter { $0.method.takesSeedPTQOptions }.map(\.rawValue).joined(separator: ", ")
+                let takers = QATMode.names(where: \.takesSeedPTQOptions)
                 throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to \(takers), not \(mode.rawValue)")
             }
             return
@@ -100,7 +100,7 @@ struct QuantizationOptions: ParsableArguments {
         let given = [peg.map { "--peg \($0)" }, pegSites != "y" ? "--peg-sites \(pegSites)" : nil,
                      pegPermuteSharedH ? "--peg-permute-shared-h" : nil].compactMap { $0 }
         if !mode.method.takesPEGOptions, let first = given.first {
-            let takers = QATMode.allCases.filter { $0.method.takesPEGOptions }.map(\.rawValue).joined(separator: ", ")
+            let takers = QATMode.names(where: \.takesPEGOptions)
             throw ValidationError("\(first): PEG options apply to \(takers), not \(mode.rawValue)")
         }
         if peg == nil, let first = given.first { throw ValidationError("\(first) needs --peg (ngK, ngpK or pe)") }

@@ -22,6 +22,12 @@ public struct QATMode: RawRepresentable, Hashable, Codable, Sendable, CaseIterab
     /// What this method does.
     public var method: any QATMethod { MethodRegistry.method(named: rawValue)! }
 
+    /// The names of the methods with a property, comma-separated, in registry order: the "applies to
+    /// …" part of the message that refuses an option to the other methods.
+    public static func names(where property: (any QATMethod) -> Bool) -> String {
+        allCases.filter { property($0.method) }.map(\.rawValue).joined(separator: ", ")
+    }
+
     // Encoded as the bare name, as the enum it replaces was, so the config hashes of existing runs hold.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
