@@ -16,15 +16,18 @@ extension PTQ {
                   tracker: ActivationRangeTracker(state: ActivationRangeState(), estimator: estimator), pegSharedH: pegSharedH)
     }
 
-    /// `calibrate` with a tracker set up by the caller (search method, site overrides: `PTQOptions.rangeTracker`).
+    /// `calibrate` with a tracker set up by the caller (search method, site overrides: `PTQOptions.rangeTracker`);
+    /// `progress` hears of every calibration batch done (the MSE estimators make each one slow).
     public static func calibrate<T: BLASScalar>(model: BertModel, latent θ: [T], config: QuantConfig, batches: [Batch],
-                                                tracker: ActivationRangeTracker, pegSharedH: Bool = false) -> QuantConfig {
+                                                tracker: ActivationRangeTracker, pegSharedH: Bool = false,
+                                                progress: ProgressReporter? = nil) -> QuantConfig {
         for (key, order) in pegPermutations(model: model, latent: θ, config: config, batches: batches, sharedH: pegSharedH) {
             tracker.fixOrder(key, order)
         }
         let q = QuantizedParameters(latent: θ, layout: model.layout, config: config).effective
-        for b in batches {
+        for (i, b) in batches.enumerated() {
             _ = model.forward(effective: q, batch: b, options: ForwardOptions(quantization: config, rangeTracker: tracker))
+            progress?.update(i + 1)
         }
         var c = config
         c.ranges = tracker.state

@@ -51,6 +51,10 @@ public enum ActivationSite: String, CaseIterable, Codable, Sendable {
     /// The input of every Linear layer (Q8BERT's activation quantizers).
     public static let linearInputs: [ActivationSite] = [
         .attentionInput, .contextInput, .intermediateInput, .outputInput, .poolerInput, .classifierInput]
+    /// The output of every Linear layer, where Intel's `requantize_output` quantizes it again: Q, K, V,
+    /// O, FFN1 (before GELU), FFN2 (before the residual), the pooler (before tanh) and the classifier.
+    public static let linearOutputs: [ActivationSite] = [
+        .query, .key, .value, .attentionOutputProjection, .intermediateOutput, .ffnOutput, .poolerOutput, .logits]
 }
 
 public struct QuantConfig: Codable, Equatable, Sendable {
@@ -78,16 +82,20 @@ public struct QuantConfig: Codable, Equatable, Sendable {
     /// True when the activation quantizers need a range state (the training loop then tracks one).
     public var usesStoredRanges: Bool { activations.values.contains { $0.usesStoredRange } }
 
+    /// Q8BERT as Intel's default (`requantize_output` on).
+    public static let q8bert = q8bert(requantizeOutput: true)
+
     /// Q8BERT: 8-bit symmetric per-tensor weights (scale from max|W|) for every Linear, classifier
-    /// included, and the three embedding tables; 8-bit symmetric activations at every Linear input
-    /// with EMA-tracked ranges.
-    public static let q8bert: QuantConfig = {
+    /// included, and the three embedding tables; 8-bit symmetric activations with EMA-tracked ranges
+    /// at every Linear input and, with `requantizeOutput`, at every Linear output too.
+    public static func q8bert(requantizeOutput: Bool) -> QuantConfig {
         var w: [WeightSite: WeightQuantizer] = [:]
         for s in WeightSite.allCases { w[s] = .uniform(bits: 8, symmetric: true, perRow: false) }
         var a: [ActivationSite: ActivationQuantizer] = [:]
-        for s in ActivationSite.linearInputs { a[s] = .tracked(bits: 8) }
-        return QuantConfig(name: "q8bert-w8a8", weights: w, activations: a)
-    }()
+        let sites = ActivationSite.linearInputs + (requantizeOutput ? ActivationSite.linearOutputs : [])
+        for s in sites { a[s] = .tracked(bits: 8) }
+        return QuantConfig(name: requantizeOutput ? "q8bert-w8a8" : "q8bert-w8a8-inputs", weights: w, activations: a)
+    }
 
     public var isFullPrecision: Bool { weights.isEmpty && activations.isEmpty }
 

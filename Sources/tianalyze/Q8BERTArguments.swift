@@ -1,4 +1,4 @@
-// Q8BERT's options under Intel's nlp-architect names where it has one (`ema_decay`); the EMA start and
+// Q8BERT's options under Intel's nlp-architect names where it has one (`ema_decay`, `requantize_output`); the EMA start and
 // the STE are behaviours there, offered here with Intel's as the default.
 import ArgumentParser
 import TICore
@@ -11,6 +11,9 @@ struct Q8BERTArguments: ParsableArguments {
     @Option(help: "Q8BERT: the activation STE: pass-through (Intel's, default: gradient 1 also outside the range) or clip-mask.")
     var ste: Q8BERTSTE?
 
+    @Flag(inversion: .prefixedNo, help: "Q8BERT: quantize every Linear's output to 8 bits too, with its own EMA range (Intel's requantize_output; default on).")
+    var requantizeOutput: Bool?
+
     enum Q8BERTSTE: String, ExpressibleByArgument, CaseIterable { case passThrough = "pass-through", clipMask = "clip-mask" }
 
     func validate() throws {
@@ -21,9 +24,9 @@ struct Q8BERTArguments: ParsableArguments {
 
     /// Before any work: modes that do not train EMA ranges refuse these options.
     func check(mode: QATMode) throws {
-        if !mode.method.trainsRanges, emaDecay != nil || emaStart != nil || ste != nil {
+        if !mode.method.trainsRanges, emaDecay != nil || emaStart != nil || ste != nil || requantizeOutput != nil {
             let takers = QATMode.names(where: \.trainsRanges)
-            throw ValidationError("--ema-decay/--ema-start/--ste apply to \(takers) only, not \(mode.rawValue)")
+            throw ValidationError("--ema-decay/--ema-start/--ste/--[no-]requantize-output apply to \(takers) only, not \(mode.rawValue)")
         }
     }
 
@@ -35,6 +38,7 @@ struct Q8BERTArguments: ParsableArguments {
         if let emaDecay { o.emaDecay = emaDecay }
         if let emaStart { o.emaStart = emaStart }
         if let ste { o.straightThrough = ste == .passThrough }
+        if let requantizeOutput { o.requantizeOutput = requantizeOutput }
         cfg.q8bert = o
     }
 }

@@ -89,6 +89,8 @@ extension HostileCase {
         HostileCase("qat Q8BERT EMA decay NaN", cli("qat", "--mode", "Q8BERT", "--ema-decay", "nan"), .refused(["--ema-decay", "expected"])),
         HostileCase("qat unknown EMA start", cli("qat", "--mode", "Q8BERT", "--ema-start", "zero"), .refused(["--ema-start", "zero"])),
         HostileCase("qat unknown STE", cli("qat", "--mode", "Q8BERT", "--ste", "identity"), .refused(["--ste", "identity"])),
+        HostileCase("qat Q8BERT's output requantization under LSQ", cli("qat", "--mode", "LSQ-W4A8", "--no-requantize-output"),
+                    .refused(["requantize-output", "Q8BERT", "LSQ-W4A8"])),
         HostileCase("qat AdaRound learning rate 0", cli("qat", "--mode", "ADAROUND-W4", "--adaround-lr", "0"), .refused(["--adaround-lr", "expected"])),
         HostileCase("qat unknown AdaRound decay", cli("qat", "--mode", "ADAROUND-W4", "--adaround-decay-type", "sigmoid"), .refused(["--adaround-decay-type", "sigmoid"])),
         HostileCase("qat PEG sites all mixed with names", cli("qat", "--mode", "PTQ-W8A8", "--peg", "ng6", "--peg-sites", "all,x"), .refused(["--peg-sites", "all,x", "expected"])),

@@ -76,11 +76,12 @@ final class Q8BERTTests: XCTestCase {
         XCTAssertEqual(mask, [0, 1, 1, 1])
     }
 
-    /// A range state recorded by one training-mode forward of the tiny model at θ.
+    /// A range state recorded by one training-mode forward of the tiny model at θ (Linear inputs only).
     func trackedRanges(_ model: BertModel, _ θ: [Double], scale: Double = 1) -> ActivationRangeState {
         let tracker = ActivationRangeTracker(state: ActivationRangeState(decay: 0.9999))
-        let q = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
-        _ = model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: .q8bert, rangeTracker: tracker))
+        let inputsOnly = QuantConfig.q8bert(requantizeOutput: false)
+        let q = QuantizedParameters(latent: θ, layout: model.layout, config: inputsOnly).effective
+        _ = model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: inputsOnly, rangeTracker: tracker))
         var s = tracker.state
         for k in s.ranges.keys { s.ranges[k]!.biased *= scale }
         return s
@@ -99,9 +100,9 @@ final class Q8BERTTests: XCTestCase {
     func testEvaluationUsesTheFrozenRanges() {
         let model = BertModel(config: Tiny.config())
         let θ = Tiny.parameters(model, seed: 2)
-        let q = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert).effective
+        let q = QuantizedParameters(latent: θ, layout: model.layout, config: .q8bert(requantizeOutput: false)).effective
         func logits(_ ranges: ActivationRangeState?) -> [Double] {
-            var c = QuantConfig.q8bert
+            var c = QuantConfig.q8bert(requantizeOutput: false)
             c.ranges = ranges
             return model.forward(effective: q, batch: Tiny.batch(), options: ForwardOptions(quantization: c)).logits.array
         }

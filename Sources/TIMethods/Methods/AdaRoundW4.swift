@@ -1,6 +1,7 @@
 // AdaRound: post-training learned rounding of 4-bit weights (rectified sigmoid, annealed regularizer),
 // each Linear reconstructing its output on calibration batches; no activation quantization, no steps.
 import TIQuant
+import TIData
 import TIModel
 
 public struct AdaRoundW4: QATMethod {
@@ -13,10 +14,12 @@ public struct AdaRoundW4: QATMethod {
 
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { .adaRound() }
 
-    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
+    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig, events: RunEvents) throws {
+        let groups = AdaRound.linearGroups(student.model.config).count
         student.parameters = AdaRound.apply(model: student.model, parameters: student.parameters,
                                             batches: CalibrationBatches.draw(task: task, config: config),
-                                            options: config.adaRound ?? AdaRoundOptions())
+                                            options: config.adaRound ?? AdaRoundOptions(),
+                                            progress: ProgressReporter("adaround layer groups", total: groups, events: events))
     }
 }
 

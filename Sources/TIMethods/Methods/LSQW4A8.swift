@@ -26,7 +26,7 @@ public struct LSQW4A8: QATMethod {
         return StudentState(model: model, parameters: LSQ.initialParameters(bert: parameters, model: model, quantization: q))
     }
 
-    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
+    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig, events: RunEvents) throws {
         let q = quantization(config: config, ranges: nil)
         let ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: q,
                                    batches: CalibrationBatches.draw(task: task, config: config),

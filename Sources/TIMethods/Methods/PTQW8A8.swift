@@ -2,6 +2,7 @@
 // activations at the seed's W8A8 sites (PTQ.seedW8A8Sites), ranges calibrated on seeded training
 // batches, no training steps. Options (estimator, quant-dict, PEG) come from `QATConfig.ptq`.
 import TIQuant
+import TIData
 import TIModel
 
 public struct PTQW8A8: QATMethod {
@@ -17,11 +18,12 @@ public struct PTQW8A8: QATMethod {
         QuantConfig.ptq(config.ptq ?? PTQOptions()).with(ranges: ranges)
     }
 
-    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {
+    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig, events: RunEvents) throws {
+        let batches = CalibrationBatches.draw(task: task, config: config)
         student.ranges = PTQ.calibrate(model: student.model, latent: student.parameters, config: runQuantization(config: config, ranges: nil),
-                                       batches: CalibrationBatches.draw(task: task, config: config),
-                                       tracker: (config.ptq ?? PTQOptions()).rangeTracker(),
-                                       pegSharedH: config.ptq?.peg?.permuteSharedH ?? false).ranges
+                                       batches: batches, tracker: (config.ptq ?? PTQOptions()).rangeTracker(),
+                                       pegSharedH: config.ptq?.peg?.permuteSharedH ?? false,
+                                       progress: ProgressReporter("calibrate \(mode.rawValue)", total: batches.count, events: events)).ranges
     }
 }
 

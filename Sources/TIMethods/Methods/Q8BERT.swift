@@ -1,6 +1,7 @@
 // Q8BERT (Intel): 8-bit symmetric weights for every Linear and embedding table, 8-bit activations at
-// every Linear input with ranges tracked by an EMA during training (training state, saved with every
-// resumable state) and frozen for evaluation; task loss; an int8 export of the finished student.
+// every Linear input and (Intel's `requantize_output`, on by default) output, with ranges tracked by
+// an EMA during training (training state, saved with every resumable state) and frozen for
+// evaluation; task loss; an int8 export of the finished student.
 import Foundation
 import TIQuant
 import TIModel
@@ -13,7 +14,7 @@ public struct Q8BERT: QATMethod {
     public var writesInt8Export: Bool { true }
 
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig {
-        QuantConfig.q8bert.with(ranges: ranges)
+        QuantConfig.q8bert(requantizeOutput: (config.q8bert ?? Q8BERTOptions()).requantizeOutput).with(ranges: ranges)
     }
 
     public func initialStudent(teacher: BertModel, parameters: [Float], config: QATConfig) -> StudentState {
@@ -30,13 +31,26 @@ public struct Q8BERT: QATMethod {
 }
 
 /// Q8BERT's choices, with Intel's nlp-architect behaviour as the defaults: `ema_decay` 0.9999, the
-/// EMA starting at the first observed max|x|, and the straight-through gradient passed everywhere
-/// (also outside the range). Recorded in metadata.json through `QATConfig.q8bert`.
+/// EMA starting at the first observed max|x|, the straight-through gradient passed everywhere
+/// (also outside the range), and every Linear output quantized again (`requantize_output`).
+/// Recorded in metadata.json through `QATConfig.q8bert`.
 public struct Q8BERTOptions: Codable, Equatable, Sendable {
     public var emaDecay = 0.9999
     public var emaStart = EMAStart.firstValue
     public var straightThrough = true
+    public var requantizeOutput = true
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case emaDecay, emaStart, straightThrough, requantizeOutput }
+
+    /// Runs recorded before `requantizeOutput` existed quantized Linear inputs only, and decode as such.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        emaDecay = try c.decode(Double.self, forKey: .emaDecay)
+        emaStart = try c.decode(EMAStart.self, forKey: .emaStart)
+        straightThrough = try c.decode(Bool.self, forKey: .straightThrough)
+        requantizeOutput = try c.decodeIfPresent(Bool.self, forKey: .requantizeOutput) ?? false
+    }
 }
 
 extension QATMode {

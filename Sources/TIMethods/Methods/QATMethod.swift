@@ -56,7 +56,7 @@ public protocol QATMethod: Sendable {
     /// The student at step 0 of a fresh run (before `prepare`), from the teacher.
     func initialStudent(teacher: BertModel, parameters: [Float], config: QATConfig) -> StudentState
     /// Work on a fresh run before step 0: calibration, AdaRound, LSQ's step initialization.
-    func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws
+    func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig, events: RunEvents) throws
     /// The intervention of local step `step` of `phase` (drawn for replayed steps too, so TI-S's
     /// draws stay aligned on resume).
     func intervention(phase: TrainingPhase, step: Int, rng: inout SeededRandom) -> InterventionPoint?
@@ -92,7 +92,7 @@ extension QATMethod {
         StudentState(model: teacher, parameters: parameters)
     }
 
-    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig) throws {}
+    public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig, events: RunEvents) throws {}
     public func intervention(phase: TrainingPhase, step: Int, rng: inout SeededRandom) -> InterventionPoint? { nil }
     public func analysisIntervention(requested: InterventionPoint?) -> InterventionPoint? { nil }
     public func preconditionGradient(_ g: inout [Float], student: StudentState, quantization: QuantConfig) {}

@@ -56,7 +56,7 @@ public struct QATRun {
             student.parameters = r.parameters
             if method.defaultQuantization.usesStoredRanges { student.ranges = try comm.agreeing { try StudentFiles.readRanges(outDir) } }
         } else {
-            try method.prepare(&student, task: task, config: config)
+            try method.prepare(&student, task: task, config: config, events: events)
         }
         let recorder = try openRecorder(outDir, resumedAt: resume?.step, student: student, teacher: teacherForProbe, phases: phases)
         if resume == nil { try recorder.evaluate(student, quantization: quantization(student), step: 0, phase: phases.first?.number ?? 0) }
