@@ -139,15 +139,20 @@ public enum AdaRound {
         // The fixed part of ∂rec/∂W̃: −2·W·C/rows.
         let target = product(w, inputs.cross ?? inputs.gram, m: out, k: cols, n: cols, alpha: scale)
         var wq = [Double](repeating: 0, count: n)
+        var sig = [Double](repeating: 0, count: n), h = sig
         for t in stride(from: 1, through: o.iterations, by: 1) {
-            let h = v.map(rectifiedSigmoid)
-            for i in 0..<n { wq[i] = s * min(max(floorW[i] + h[i], qlo), qhi) }
+            // One exp per weight and iteration: h is the clipped rectified sigmoid of the same σ(v).
+            for i in 0..<n {
+                sig[i] = 1 / (1 + exp(-v[i]))
+                h[i] = min(max(sig[i] * (zeta - gamma) + gamma, 0), 1)
+                wq[i] = s * min(max(floorW[i] + h[i], qlo), qhi)
+            }
             var gradQ = product(wq, inputs.gram, m: out, k: cols, n: cols, alpha: scale)
             for i in 0..<n { gradQ[i] -= target[i] }
             let regOn = Double(t) >= o.regularizerStart, beta = o.beta(iteration: t)
+            let correction1 = 1 - pow(b1, Double(t)), correction2 = 1 - pow(b2, Double(t))
             for i in 0..<n {
-                let sig = 1 / (1 + exp(-v[i]))
-                let raw = sig * (zeta - gamma) + gamma
+                let raw = sig[i] * (zeta - gamma) + gamma
                 guard raw > 0 && raw < 1 else { continue }  // h clipped: no gradient
                 let inside = floorW[i] + h[i] >= qlo && floorW[i] + h[i] <= qhi
                 var dh = inside ? gradQ[i] * s : 0
@@ -155,10 +160,10 @@ public enum AdaRound {
                     let u = 2 * h[i] - 1
                     dh += -o.lambda * beta * pow(abs(u), beta - 1) * (u < 0 ? -1 : 1) * 2
                 }
-                let g = dh * sig * (1 - sig) * (zeta - gamma)
+                let g = dh * sig[i] * (1 - sig[i]) * (zeta - gamma)
                 m[i] = b1 * m[i] + (1 - b1) * g
                 m2[i] = b2 * m2[i] + (1 - b2) * g * g
-                let mh = m[i] / (1 - pow(b1, Double(t))), vh = m2[i] / (1 - pow(b2, Double(t)))
+                let mh = m[i] / correction1, vh = m2[i] / correction2
                 v[i] -= o.learningRate * mh / (vh.squareRoot() + eps)
             }
         }
