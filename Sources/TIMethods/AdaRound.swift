@@ -134,41 +134,74 @@ public enum AdaRound {
             return log(p / (1 - p))
         }
         var m = [Double](repeating: 0, count: n), m2 = m
-        let b1 = 0.9, b2 = 0.999, eps = 1e-8
         let scale = 2 / Double(max(inputs.rows, 1))
         // The fixed part of ∂rec/∂W̃: −2·W·C/rows.
         let target = product(w, inputs.cross ?? inputs.gram, m: out, k: cols, n: cols, alpha: scale)
-        var wq = [Double](repeating: 0, count: n)
+        var wq = [Double](repeating: 0, count: n), gradQ = wq
         var sig = [Double](repeating: 0, count: n), h = sig
+        // Every weight's update reads only its own entries (and gradQ), so rows split across threads
+        // give the same bits on any thread count.
+        func rowBlocks(_ body: (Range<Int>) -> Void) {
+            Parallel.rows(out, width: cols, minimumRows: 1) { r in body((r.lowerBound * cols)..<(r.upperBound * cols)) }
+        }
         for t in stride(from: 1, through: o.iterations, by: 1) {
             // One exp per weight and iteration: h is the clipped rectified sigmoid of the same σ(v).
-            for i in 0..<n {
-                sig[i] = 1 / (1 + exp(-v[i]))
-                h[i] = min(max(sig[i] * (zeta - gamma) + gamma, 0), 1)
-                wq[i] = s * min(max(floorW[i] + h[i], qlo), qhi)
-            }
-            var gradQ = product(wq, inputs.gram, m: out, k: cols, n: cols, alpha: scale)
-            for i in 0..<n { gradQ[i] -= target[i] }
-            let regOn = Double(t) >= o.regularizerStart, beta = o.beta(iteration: t)
-            let correction1 = 1 - pow(b1, Double(t)), correction2 = 1 - pow(b2, Double(t))
-            for i in 0..<n {
-                let raw = sig[i] * (zeta - gamma) + gamma
-                guard raw > 0 && raw < 1 else { continue }  // h clipped: no gradient
-                let inside = floorW[i] + h[i] >= qlo && floorW[i] + h[i] <= qhi
-                var dh = inside ? gradQ[i] * s : 0
-                if regOn {
-                    let u = 2 * h[i] - 1
-                    dh += -o.lambda * beta * pow(abs(u), beta - 1) * (u < 0 ? -1 : 1) * 2
+            sig.withUnsafeMutableBufferPointer { sg in h.withUnsafeMutableBufferPointer { hp in wq.withUnsafeMutableBufferPointer { q in
+                let (sg, hp, q) = (sg, hp, q)
+                rowBlocks { range in
+                    for i in range {
+                        sg[i] = 1 / (1 + exp(-v[i]))
+                        hp[i] = min(max(sg[i] * (zeta - gamma) + gamma, 0), 1)
+                        q[i] = s * min(max(floorW[i] + hp[i], qlo), qhi)
+                    }
                 }
-                let g = dh * sig[i] * (1 - sig[i]) * (zeta - gamma)
-                m[i] = b1 * m[i] + (1 - b1) * g
-                m2[i] = b2 * m2[i] + (1 - b2) * g * g
-                let mh = m[i] / correction1, vh = m2[i] / correction2
-                v[i] -= o.learningRate * mh / (vh.squareRoot() + eps)
-            }
+            } } }
+            gradQ = product(wq, inputs.gram, m: out, k: cols, n: cols, alpha: scale)
+            let step = AdamRoundingStep(t: t, options: o, s: s, qlo: qlo, qhi: qhi)
+            v.withUnsafeMutableBufferPointer { vp in m.withUnsafeMutableBufferPointer { mp in m2.withUnsafeMutableBufferPointer { m2p in
+                let (vp, mp, m2p) = (vp, mp, m2p)
+                rowBlocks { range in
+                    for i in range {
+                        step.update(i, v: vp, m: mp, m2: m2p, sig: sig[i], h: h[i], floorW: floorW[i], grad: gradQ[i] - target[i])
+                    }
+                }
+            } } }
         }
         let rounded = (0..<n).map { i in s * min(max(floorW[i] + (v[i] >= 0 ? 1 : 0), qlo), qhi) }
         return (rounded, s)
+    }
+}
+
+/// One Adam update of one rounding variable at iteration t (the seed's optimizer: Adam, lr fixed).
+struct AdamRoundingStep {
+    static let b1 = 0.9, b2 = 0.999, eps = 1e-8
+    let options: AdaRoundOptions, s: Double, qlo: Double, qhi: Double
+    let regularizerOn: Bool, beta: Double, correction1: Double, correction2: Double
+
+    init(t: Int, options o: AdaRoundOptions, s: Double, qlo: Double, qhi: Double) {
+        options = o; self.s = s; self.qlo = qlo; self.qhi = qhi
+        regularizerOn = Double(t) >= o.regularizerStart
+        beta = o.beta(iteration: t)
+        correction1 = 1 - pow(Self.b1, Double(t)); correction2 = 1 - pow(Self.b2, Double(t))
+    }
+
+    /// v[i] moved by Adam on ∂(reconstruction + λ·regularizer)/∂v; `grad` is ∂rec/∂W̃ at entry i.
+    func update(_ i: Int, v: UnsafeMutableBufferPointer<Double>, m: UnsafeMutableBufferPointer<Double>,
+                m2: UnsafeMutableBufferPointer<Double>, sig: Double, h: Double, floorW: Double, grad: Double) {
+        let (zeta, gamma) = (AdaRound.zeta, AdaRound.gamma)
+        let raw = sig * (zeta - gamma) + gamma
+        guard raw > 0 && raw < 1 else { return }  // h clipped: no gradient
+        let inside = floorW + h >= qlo && floorW + h <= qhi
+        var dh = inside ? grad * s : 0
+        if regularizerOn {
+            let u = 2 * h - 1
+            dh += -options.lambda * beta * pow(abs(u), beta - 1) * (u < 0 ? -1 : 1) * 2
+        }
+        let g = dh * sig * (1 - sig) * (zeta - gamma)
+        m[i] = Self.b1 * m[i] + (1 - Self.b1) * g
+        m2[i] = Self.b2 * m2[i] + (1 - Self.b2) * g * g
+        let mh = m[i] / correction1, vh = m2[i] / correction2
+        v[i] -= options.learningRate * mh / (vh.squareRoot() + Self.eps)
     }
 }
 
