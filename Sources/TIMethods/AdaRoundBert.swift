@@ -51,7 +51,7 @@ extension AdaRound {
     }
 
     /// AᵀB for row-major [rows, cols] A and B.
-    static func transposedProduct(_ a: [Double], _ b: [Double], rows: Int, cols: Int) -> [Double] {
+    public static func transposedProduct(_ a: [Double], _ b: [Double], rows: Int, cols: Int) -> [Double] {
         var c = [Double](repeating: 0, count: cols * cols)
         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
             Double.gemm(transA: true, transB: false, m: cols, n: cols, k: rows, alpha: 1, a: ap.baseAddress!, lda: cols,

@@ -28,6 +28,25 @@ final class AdaRoundTests: XCTestCase {
         return (w, g, rows)
     }
 
+    /// A layer wide enough that the per-weight updates split into row blocks: the same bits on 1 and 2 threads.
+    func testRoundingIsTheSameOnEveryThreadCount() {
+        var rng = SeededRandom(seed: 23)
+        let out = 64, cols = 512, rows = 600
+        let x: [Double] = rng.normalVector(rows * cols)
+        let w: [Double] = rng.normalVector(out * cols).map { $0 * 0.05 }
+        let gram = AdaRound.transposedProduct(x, x, rows: rows, cols: cols)
+        var o = AdaRoundOptions()
+        o.iterations = 40
+        o.warmup = 0.25
+        defer { Parallel.workers = 1 }
+        let results = [1, 2].map { threads -> [Double] in
+            Parallel.workers = threads
+            return AdaRound.roundLayer(w, cols: cols, inputs: AdaRoundInputs(gram: gram, rows: rows), options: o).weight
+        }
+        XCTAssertEqual(results[0].map(\.bitPattern), results[1].map(\.bitPattern))
+        XCTAssertNotEqual(results[0], AdaRound.nearest(w, step: AdaRound.step(w, bits: 4), bits: 4), "the iterations moved some weights")
+    }
+
     func testAdaRoundLowersTheReconstructionErrorVersusNearest() {
         let (w, g, rows) = smallLayer()
         var o = AdaRoundOptions()
