@@ -45,14 +45,12 @@ public struct IntegerArithmeticEvaluation: Sendable, Encodable {
 
 extension IntegerArithmeticEvaluation {
     /// Evaluates the model in integer arithmetic and compares it with `fakeLogits`, the same examples'
-    /// logits of the fake-quantized model (QuantizedEvaluation.logits without integer layers).
+    /// logits of the fake-quantized model.
     public static func run(model: BertModel, effective θ: [Float], quantization q: QuantConfig, linears: IntegerLinears,
                            examples: [Example], task: TaskData, fakeLogits: [Float]) -> IntegerArithmeticEvaluation {
         var evaluator = Evaluator<Float>(model: model, task: task)
         evaluator.integerLinears = linears
-        let evaluation = evaluator.evaluate(θ, quantization: q, examples: examples)
-        let logits = QuantizedEvaluation.logits(model: model, effective: θ, quantization: q, examples: examples, task: task,
-                                                integerLinears: linears)
+        let (evaluation, logits) = evaluator.evaluateWithLogits(θ, quantization: q, examples: examples)
         let maxDiff = zip(logits, fakeLogits).map { Double(abs($0 - $1)) }.max() ?? 0
         let step = linears.byWeightOffset[model.offsets.classifier.weight].map { Double($0.outputStep) }
         let linearCount = model.layout.slots.filter { $0.role == .matrix }.count

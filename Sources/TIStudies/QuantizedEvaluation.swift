@@ -48,14 +48,12 @@ public enum QuantizedEvaluation {
         return (model, θ, q)
     }
 
-    /// Logits of `examples`, [examples, labels]; with `integerLinears`, those layers in integer arithmetic.
+    /// Logits of `examples`, [examples, labels].
     public static func logits(model: BertModel, effective θ: [Float], quantization: QuantConfig, examples: [Example],
-                              task: TaskData, batchSize: Int = 128, integerLinears: IntegerLinears? = nil) -> [Float] {
+                              task: TaskData, batchSize: Int = 128) -> [Float] {
         let batches = Batching.batches(examples, batchSize: batchSize, seqLen: task.seqLen, regression: task.isRegression)
         return Parallel.map(batches.count) { i in
-            var options = ForwardOptions<Float>(quantization: quantization)
-            options.integerLinears = integerLinears
-            return model.forward(effective: θ, batch: batches[i], options: options).logits.array
+            model.forward(effective: θ, batch: batches[i], options: ForwardOptions(quantization: quantization)).logits.array
         }.flatMap { $0 }
     }
 
@@ -70,8 +68,7 @@ public enum QuantizedEvaluation {
         let linears = try QuantizedExport.integerLinears(url, model: model, quantization: q)  // refused before any long work
         let all = examples ?? task.dev
         let examples = Array(all.prefix(samples ?? all.count))
-        let evaluation = Evaluator<Float>(model: model, task: task).evaluate(θ, quantization: q, examples: examples)
-        let logits = logits(model: model, effective: θ, quantization: q, examples: examples, task: task)
+        let (evaluation, logits) = Evaluator<Float>(model: model, task: task).evaluateWithLogits(θ, quantization: q, examples: examples)
         var result = QuantizedEvaluationResult(evaluation: evaluation, logits: logits)
         result.integer = IntegerArithmeticEvaluation.run(model: model, effective: θ, quantization: q, linears: linears,
                                                          examples: examples, task: task, fakeLogits: logits)

@@ -34,6 +34,13 @@ public struct Evaluator<T: BLASScalar> {
     /// full-precision forward on the same batch, computed alongside).
     public func evaluate(_ θ: [T], quantization: QuantConfig, examples: [Example]? = nil,
                          intervention: (point: InterventionPoint, teacher: [T])? = nil) -> EvaluationResult {
+        evaluateWithLogits(θ, quantization: quantization, examples: examples, intervention: intervention).result
+    }
+
+    /// `evaluate`, with the logits it scored ([examples, labels] in order), for callers that compare
+    /// them with another model's without a second forward over the same examples.
+    public func evaluateWithLogits(_ θ: [T], quantization: QuantConfig, examples: [Example]? = nil,
+                                   intervention: (point: InterventionPoint, teacher: [T])? = nil) -> (result: EvaluationResult, logits: [T]) {
         let data = examples ?? task.dev
         let obj = BertObjective<T>(model: model, spec: ObjectiveSpec(quantization: quantization, loss: .task))
         let θq = QuantizedParameters(latent: θ, layout: model.layout, config: quantization).effective
@@ -53,7 +60,9 @@ public struct Evaluator<T: BLASScalar> {
         // Per batch: its loss sum, then its logits (exact in Double), in batch order on every rank.
         let logits = communicator.gatherDealt(computed, count: batches.count).map { (loss: $0[0], logits: Array($0.dropFirst())) }
         let c = model.config.numLabels
+        var all: [T] = []
         for (batch, out) in zip(batches, logits) {
+            all += out.logits.map { T($0) }  // exact: the Doubles were converted from T
             lossSum += out.loss
             for i in 0..<batch.size {
                 if task.isRegression { outputs.append(Double(out.logits[i])); continue }
@@ -62,7 +71,8 @@ public struct Evaluator<T: BLASScalar> {
                 predictions.append(best)
             }
         }
-        return Self.score(task: task, data: data, predictions: predictions, outputs: outputs, loss: lossSum / Double(max(data.count, 1)))
+        return (Self.score(task: task, data: data, predictions: predictions, outputs: outputs, loss: lossSum / Double(max(data.count, 1))),
+                all)
     }
 
     public static func score(task: TaskData, data: [Example], predictions: [Int], outputs: [Double], loss: Double) -> EvaluationResult {
