@@ -7,6 +7,7 @@
 import TILinalg
 import TIQuant
 import TIModel
+import TIData
 
 extension AdaRound {
     /// Linears that read the same activation, in forward order.
@@ -71,17 +72,18 @@ extension AdaRound {
         }
     }
 
-    /// `progress` hears of every layer group rounded (10 000 iterations per layer by default: minutes each).
+    /// `events` hear of every layer group rounded (10 000 iterations per layer by default: minutes each).
     public static func apply(model: BertModel, parameters θ: [Float], batches: [Batch], options: AdaRoundOptions,
-                             progress: ProgressReporter? = nil) -> [Float] {
+                             events: RunEvents = .silent) -> [Float] {
         let groups = linearGroups(model.config)
+        let progress = ProgressReporter("adaround layer groups", total: groups.count, events: events)
         let fp = inputs(of: groups, model: model, parameters: θ, batches: batches)
         var out = θ
         guard options.asymmetric else {
             for (k, (g, x)) in zip(groups, fp).enumerated() {
                 let gram = transposedProduct(x.x, x.x, rows: x.rows, cols: g.cols)
                 round(g, inputs: AdaRoundInputs(gram: gram, rows: x.rows), model: model, θ: θ, options: options, into: &out)
-                progress?.update(k + 1)
+                progress.update(k + 1)
             }
             return out
         }
@@ -91,7 +93,7 @@ extension AdaRound {
             for (i, v) in zip(slot.range, nearest(w, step: step(w, bits: options.bits), bits: options.bits)) { out[i] = Float(v) }
         }
         for (k, (g, x)) in zip(groups, fp).enumerated() {
-            defer { progress?.update(k + 1) }
+            defer { progress.update(k + 1) }
             let xq = inputs(of: [g], model: model, parameters: out, batches: batches)[0]
             let q = AdaRoundInputs(gram: transposedProduct(xq.x, xq.x, rows: xq.rows, cols: g.cols),
                                    cross: transposedProduct(x.x, xq.x, rows: x.rows, cols: g.cols), rows: x.rows)

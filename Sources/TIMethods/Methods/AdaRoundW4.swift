@@ -15,11 +15,9 @@ public struct AdaRoundW4: QATMethod {
     public func quantization(config: QATConfig, ranges: ActivationRangeState?) -> QuantConfig { .adaRound() }
 
     public func prepare(_ student: inout StudentState, task: TaskData, config: QATConfig, events: RunEvents) throws {
-        let groups = AdaRound.linearGroups(student.model.config).count
         student.parameters = AdaRound.apply(model: student.model, parameters: student.parameters,
                                             batches: CalibrationBatches.draw(task: task, config: config),
-                                            options: config.adaRound ?? AdaRoundOptions(),
-                                            progress: ProgressReporter("adaround layer groups", total: groups, events: events))
+                                            options: config.adaRound ?? AdaRoundOptions(), events: events)
     }
 }
 
